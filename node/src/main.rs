@@ -1,0 +1,11 @@
+//! lem-node: the authority and full node of a lem energy-community chain.
+
+mod chain_spec;
+mod cli;
+mod command;
+mod rpc;
+mod service;
+
+fn main() -> sc_cli::Result<()> {
+	command::run()
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what building and testing lem needs on a fresh Debian machine with rustup:
+# protoc for the networking crates, clang for C dependencies, curl for the scripts, the Wasm
+# target and rust-src for the runtime. Does nothing for what is already there.
+set -euo pipefail
+
+need=()
+command -v protoc >/dev/null || need+=(protobuf-compiler)
+command -v clang >/dev/null || need+=(clang)
+command -v curl >/dev/null || need+=(curl)
+command -v make >/dev/null || need+=(build-essential)
+if [ ${#need[@]} -gt 0 ]; then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq
+	$sudo apt-get install -y -qq "${need[@]}"
+fi
+
+# wasm32v1-none builds the runtime without rebuilding `core` (substrate-wasm-builder prefers
+# it); wasm32-unknown-unknown with rust-src is its fallback.
+for target in wasm32v1-none wasm32-unknown-unknown; do
+	rustup target list --installed | grep -qx "$target" || rustup target add "$target"
+done
+rustup component list --installed | grep -q '^rust-src' ||
+	rustup component add rust-src
+rustup component list --installed | grep -q '^rustfmt' ||
+	rustup component add rustfmt

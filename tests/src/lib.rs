@@ -1,0 +1,421 @@
+//! A harness for end-to-end tests against the real `lem-node` binary on loopback: it starts
+//! nodes with their own ports and base paths, talks to them over JSON-RPC, signs extrinsics with
+//! the development keys, and reads and decodes storage and events.
+//!
+//! Every wait has a deadline and fails the test with what it last saw, so a hung network shows
+//! up as a failure that names the missing progress rather than as a stuck run.
+
+use codec::{Decode, Encode};
+use lem_runtime::{
+	AccountId, Runtime, RuntimeCall, RuntimeError, RuntimeEvent, SignedPayload, TxExtension,
+	UncheckedExtrinsic, VERSION,
+};
+use serde_json::{json, Value};
+use sp_core::{bytes, sr25519, Pair, H256};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{generic::Era, DispatchError, MultiAddress, MultiSignature};
+use std::{
+	fs::File,
+	io::{BufRead, BufReader},
+	net::TcpListener,
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	sync::{Mutex, MutexGuard},
+	thread::sleep,
+	time::{Duration, Instant},
+};
+
+/// Secrets of the four `local` authority nodes' libp2p keys and of a fifth admissible node:
+/// blake2b-256("lem-local-node-i"), the same as `scripts/start-local-network.sh` uses. The
+/// `local` genesis admits the first four (`LOCAL_NODE_PUBLIC_KEYS`).
+pub const NODE_KEYS: [&str; 5] = [
+	"8385145713074f6e35dfa5897825c24a7f56317985de0da9a350ce631d153426",
+	"552462ba8665db81c556efe6d3793a7d0dfb7d1b3a81e51f768687b374edd1a9",
+	"8b2d2f1a12aeba8abaf119b1d0c3584c85ef96c275ccb834cc60cb9e74f6e969",
+	"08b4e205cd19d06f89b3b63bdb44f42e45e6ba1238c0502baeca057147515cfb",
+	"1985cb673a77dd89d6331bddacaafef0620c11c0376bbbaf9555113f2eb12828",
+];
+
+/// The utilities of the `local` chain, in the order of their nodes.
+pub const UTILITIES: [Sr25519Keyring; 4] =
+	[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie, Sr25519Keyring::Dave];
+
+/// The `lem-node` binary the workspace built: `cargo test` runs from `<target>/debug/deps/`.
+pub fn node_binary() -> PathBuf {
+	if let Ok(path) = std::env::var("LEM_NODE") {
+		return PathBuf::from(path);
+	}
+	let exe = std::env::current_exe().expect("test binary path");
+	let bin = exe.parent().and_then(Path::parent).expect("<target>/<profile>").join("lem-node");
+	assert!(bin.exists(), "{} is missing: run `cargo build -p lem-node` first", bin.display());
+	bin
+}
+
+fn free_port() -> u16 {
+	TcpListener::bind("127.0.0.1:0").expect("bind loopback").local_addr().unwrap().port()
+}
+
+/// The libp2p peer id (base58) of an ed25519 node key given as hex secret.
+pub fn peer_id(node_key_hex: &str) -> String {
+	let secret: [u8; 32] = bytes::from_hex(node_key_hex).unwrap().try_into().unwrap();
+	let public = sp_core::ed25519::Pair::from_seed(&secret).public();
+	bs58::encode(lem_runtime::genesis_config_presets::peer_id_of(&public.0)).into_string()
+}
+
+/// What a node is started with.
+#[derive(Clone)]
+pub struct NodeConfig {
+	pub name: String,
+	pub chain: String,
+	pub base_path: PathBuf,
+	pub node_key: String,
+	/// `--alice` etc.: puts that development account's session keys into the keystore.
+	pub dev_account: Option<&'static str>,
+	pub validator: bool,
+	pub bootnodes: Vec<String>,
+	pub p2p_port: u16,
+	pub rpc_port: u16,
+}
+
+/// A running `lem-node` process. Dropping it kills the process.
+pub struct Node {
+	pub config: NodeConfig,
+	child: Option<Child>,
+	log: PathBuf,
+}
+
+impl Node {
+	pub fn start(config: NodeConfig) -> Node {
+		std::fs::create_dir_all(&config.base_path).unwrap();
+		let log = config.base_path.join(format!("{}.log", config.name));
+		let out = File::options().create(true).append(true).open(&log).unwrap();
+		let mut cmd = Command::new(node_binary());
+		cmd.arg("--chain")
+			.arg(&config.chain)
+			.arg("--base-path")
+			.arg(&config.base_path)
+			.arg("--name")
+			.arg(&config.name)
+			.arg("--node-key")
+			.arg(&config.node_key)
+			.arg("--port")
+			.arg(config.p2p_port.to_string())
+			.arg("--rpc-port")
+			.arg(config.rpc_port.to_string())
+			.args(["--listen-addr"])
+			.arg(format!("/ip4/127.0.0.1/tcp/{}", config.p2p_port))
+			// Loopback only: no NAT, no public discovery, no telemetry.
+			.args(["--no-prometheus", "--no-telemetry", "--no-mdns", "--allow-private-ip"])
+			.args(["--offchain-worker", "always"]);
+		if let Some(who) = config.dev_account {
+			cmd.arg(format!("--{who}"));
+		}
+		if config.validator {
+			cmd.arg("--validator");
+		}
+		for b in &config.bootnodes {
+			cmd.arg("--bootnodes").arg(b);
+		}
+		let child = cmd
+			.stdout(Stdio::from(out.try_clone().unwrap()))
+			.stderr(Stdio::from(out))
+			.spawn()
+			.expect("spawn lem-node");
+		let node = Node { config, child: Some(child), log };
+		node.wait_rpc();
+		node
+	}
+
+	fn wait_rpc(&self) {
+		wait_for(&format!("{} RPC up", self.config.name), Duration::from_secs(120), || {
+			self.try_rpc("system_health", json!([])).ok()
+		});
+	}
+
+	pub fn multiaddr(&self) -> String {
+		format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", self.config.p2p_port, peer_id(&self.config.node_key))
+	}
+
+	/// Kill without warning, as a power cut would.
+	pub fn kill(&mut self) {
+		if let Some(mut c) = self.child.take() {
+			let _ = c.kill();
+			let _ = c.wait();
+		}
+	}
+
+	/// Start again on the same base path, keys and ports.
+	pub fn restart(&mut self) {
+		self.kill();
+		let again = Node::start(self.config.clone());
+		self.child = again.into_child();
+	}
+
+	fn into_child(mut self) -> Option<Child> {
+		self.child.take()
+	}
+
+	pub fn log_tail(&self) -> String {
+		let lines: Vec<String> = File::open(&self.log)
+			.map(|f| BufReader::new(f).lines().map_while(Result::ok).collect())
+			.unwrap_or_default();
+		lines[lines.len().saturating_sub(30)..].join("\n")
+	}
+
+	pub fn try_rpc(&self, method: &str, params: Value) -> Result<Value, String> {
+		let url = format!("http://127.0.0.1:{}", self.config.rpc_port);
+		let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+		let resp: Value = ureq::post(&url)
+			.timeout(Duration::from_secs(30))
+			.send_json(body)
+			.map_err(|e| e.to_string())?
+			.into_json()
+			.map_err(|e| e.to_string())?;
+		if let Some(err) = resp.get("error") {
+			return Err(err.to_string());
+		}
+		Ok(resp["result"].clone())
+	}
+
+	pub fn rpc(&self, method: &str, params: Value) -> Value {
+		self.try_rpc(method, params)
+			.unwrap_or_else(|e| panic!("{}: {method} failed: {e}", self.config.name))
+	}
+
+	pub fn best_number(&self) -> u32 {
+		header_number(&self.rpc("chain_getHeader", json!([])))
+	}
+
+	pub fn finalized_number(&self) -> u32 {
+		let hash = self.rpc("chain_getFinalizedHead", json!([]));
+		header_number(&self.rpc("chain_getHeader", json!([hash])))
+	}
+
+	pub fn block_hash(&self, number: u32) -> Option<H256> {
+		let v = self.rpc("chain_getBlockHash", json!([number]));
+		v.as_str().map(|s| H256::from_slice(&bytes::from_hex(s).unwrap()))
+	}
+
+	pub fn genesis_hash(&self) -> H256 {
+		self.block_hash(0).expect("genesis exists")
+	}
+
+	/// Raw storage at `at` (best block if `None`).
+	pub fn storage(&self, key: &[u8], at: Option<H256>) -> Option<Vec<u8>> {
+		let key = bytes::to_hex(key, false);
+		let v = match at {
+			Some(h) => self.rpc("state_getStorage", json!([key, format!("{h:?}")])),
+			None => self.rpc("state_getStorage", json!([key])),
+		};
+		v.as_str().map(|s| bytes::from_hex(s).unwrap())
+	}
+
+	pub fn storage_decoded<T: Decode>(&self, key: &[u8], at: Option<H256>) -> Option<T> {
+		self.storage(key, at).map(|raw| T::decode(&mut &raw[..]).expect("storage decodes"))
+	}
+
+	pub fn events_at(&self, at: H256) -> Vec<frame_system::EventRecord<RuntimeEvent, H256>> {
+		self.storage_decoded(&frame_system::Events::<Runtime>::hashed_key(), Some(at))
+			.unwrap_or_default()
+	}
+
+	pub fn nonce(&self, who: &AccountId) -> u32 {
+		self.rpc("system_accountNextIndex", json!([who.to_string()])).as_u64().unwrap() as u32
+	}
+
+	/// Sign `call` as `signer`, submit it, wait until a block includes it and return its
+	/// outcome: the events it emitted, or the dispatch error it failed with.
+	pub fn submit(&self, signer: &sr25519::Pair, call: RuntimeCall) -> Outcome {
+		let who: AccountId = signer.public().into();
+		let xt = sign(signer, call, self.nonce(&who), self.genesis_hash());
+		self.submit_extrinsic(xt)
+	}
+
+	pub fn submit_extrinsic(&self, xt: UncheckedExtrinsic) -> Outcome {
+		let encoded = bytes::to_hex(&xt.encode(), false);
+		let from = self.best_number();
+		self.rpc("author_submitExtrinsic", json!([encoded]));
+		let deadline = Instant::now() + Duration::from_secs(60);
+		let mut next = from;
+		while Instant::now() < deadline {
+			while next <= self.best_number() {
+				if let Some(hash) = self.block_hash(next) {
+					let block = self.rpc("chain_getBlock", json!([format!("{hash:?}")]));
+					let xts = block["block"]["extrinsics"].as_array().cloned().unwrap_or_default();
+					if let Some(index) = xts.iter().position(|x| x.as_str() == Some(&encoded)) {
+						return Outcome::of(self.events_at(hash), index as u32, hash);
+					}
+				}
+				next += 1;
+			}
+			sleep(Duration::from_millis(500));
+		}
+		panic!("{}: extrinsic not included within 60 s\n{}", self.config.name, self.log_tail());
+	}
+}
+
+impl Drop for Node {
+	fn drop(&mut self) {
+		self.kill();
+	}
+}
+
+fn header_number(header: &Value) -> u32 {
+	let n = header["number"].as_str().expect("header has a number");
+	u32::from_str_radix(n.trim_start_matches("0x"), 16).unwrap()
+}
+
+/// A signed extrinsic exactly as a wallet makes it: immortal, no tip, no metadata hash.
+pub fn sign(signer: &sr25519::Pair, call: RuntimeCall, nonce: u32, genesis: H256) -> UncheckedExtrinsic {
+	let extension: TxExtension = (
+		frame_system::CheckNonZeroSender::new(),
+		frame_system::CheckSpecVersion::new(),
+		frame_system::CheckTxVersion::new(),
+		frame_system::CheckGenesis::new(),
+		frame_system::CheckEra::from(Era::Immortal),
+		frame_system::CheckNonce::from(nonce),
+		frame_system::CheckWeight::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::from(0),
+		frame_metadata_hash_extension::CheckMetadataHash::new(false),
+		frame_system::WeightReclaim::new(),
+	);
+	let implicit = (
+		(),
+		VERSION.spec_version,
+		VERSION.transaction_version,
+		genesis,
+		genesis,
+		(),
+		(),
+		(),
+		None,
+		(),
+	);
+	let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
+	let signature = payload.using_encoded(|p| signer.sign(p));
+	UncheckedExtrinsic::new_signed(
+		call,
+		MultiAddress::Id(signer.public().into()),
+		MultiSignature::Sr25519(signature),
+		extension,
+	)
+}
+
+/// What happened to one included extrinsic.
+#[derive(Debug)]
+pub struct Outcome {
+	pub block: H256,
+	pub events: Vec<RuntimeEvent>,
+	pub error: Option<DispatchError>,
+}
+
+impl Outcome {
+	fn of(records: Vec<frame_system::EventRecord<RuntimeEvent, H256>>, index: u32, block: H256) -> Self {
+		let events: Vec<RuntimeEvent> = records
+			.into_iter()
+			.filter(|r| r.phase == frame_system::Phase::ApplyExtrinsic(index))
+			.map(|r| r.event)
+			.collect();
+		let error = events.iter().find_map(|e| match e {
+			RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { dispatch_error, .. }) =>
+				Some(*dispatch_error),
+			_ => None,
+		});
+		Outcome { block, events, error }
+	}
+
+	/// Panics with the events unless the extrinsic succeeded.
+	pub fn ok(self) -> Self {
+		assert!(self.error.is_none(), "extrinsic failed: {:?} ({:?})", self.error, self.events);
+		self
+	}
+
+	/// The pallet error the extrinsic failed with, if it was one.
+	pub fn runtime_error(&self) -> Option<RuntimeError> {
+		self.error.and_then(RuntimeError::from_dispatch_error)
+	}
+}
+
+/// Poll `f` every half second until it returns `Some`, or fail the test after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+	let deadline = Instant::now() + timeout;
+	loop {
+		if let Some(v) = f() {
+			return v;
+		}
+		assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for: {what}");
+		sleep(Duration::from_millis(500));
+	}
+}
+
+/// One network at a time: each node is a full debug node and the machine may have two cores,
+/// so tests in one binary queue here instead of starving each other's block production.
+static ONE_NETWORK_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// The four authorities of the `local` chain, one per utility, on loopback.
+pub struct LocalNetwork {
+	pub nodes: Vec<Node>,
+	/// Holds the base paths; removed when the network is dropped.
+	pub dir: tempfile::TempDir,
+	_turn: MutexGuard<'static, ()>,
+}
+
+impl LocalNetwork {
+	pub fn start() -> LocalNetwork {
+		// A test that failed while holding the lock poisons it; the next test still runs.
+		let turn = ONE_NETWORK_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		let dir = tempfile::Builder::new().prefix("lem-local-").tempdir().unwrap();
+		let names = ["alice", "bob", "charlie", "dave"];
+		let mut nodes: Vec<Node> = Vec::new();
+		for (i, who) in names.iter().enumerate() {
+			let bootnodes = nodes.first().map(|n| vec![n.multiaddr()]).unwrap_or_default();
+			nodes.push(Node::start(NodeConfig {
+				name: format!("node{}-{who}", i + 1),
+				chain: "local".into(),
+				base_path: dir.path().join(format!("node{}", i + 1)),
+				node_key: NODE_KEYS[i].into(),
+				dev_account: Some(who),
+				validator: true,
+				bootnodes,
+				p2p_port: free_port(),
+				rpc_port: free_port(),
+			}));
+		}
+		LocalNetwork { nodes, dir, _turn: turn }
+	}
+
+	/// A further node on the same chain, not started as one of the four.
+	pub fn extra_node_config(&self, name: &str, node_key: &str, validator: bool) -> NodeConfig {
+		NodeConfig {
+			name: name.into(),
+			chain: "local".into(),
+			base_path: self.dir.path().join(name),
+			node_key: node_key.into(),
+			dev_account: None,
+			validator,
+			bootnodes: vec![self.nodes[0].multiaddr()],
+			p2p_port: free_port(),
+			rpc_port: free_port(),
+		}
+	}
+
+	/// Wait until `node`'s finalized block reaches `number`.
+	pub fn wait_finalized(&self, node: usize, number: u32, timeout: Duration) {
+		let n = &self.nodes[node];
+		let mut last = 0;
+		let what = format!("{} to finalize #{number}", n.config.name);
+		let deadline = Instant::now() + timeout;
+		while Instant::now() < deadline {
+			last = n.finalized_number();
+			if last >= number {
+				return;
+			}
+			sleep(Duration::from_millis(500));
+		}
+		panic!("timed out waiting for {what}; finalized #{last}\n{}", n.log_tail());
+	}
+}
+
+pub fn account(k: Sr25519Keyring) -> AccountId {
+	k.to_account_id()
+}

@@ -1,0 +1,266 @@
+//! The `local` chain on loopback: four utilities' authority nodes, run as real `lem-node`
+//! processes. Each test starts its own network, so run them one at a time
+//! (`--test-threads=1`): each node is a full debug node and the machine has two cores.
+
+use codec::{Decode, Encode};
+use frame_support::dispatch::GetDispatchInfo;
+use lem_runtime::{AccountId, Runtime, RuntimeCall, RuntimeError, RuntimeEvent, SessionKeys};
+use lem_tests::*;
+use serde_json::json;
+use sp_consensus_aura::{sr25519::AuthorityId as AuraId, Slot, AURA_ENGINE_ID};
+use sp_core::{bytes, H256};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{DigestItem, DispatchError};
+use std::time::Duration;
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+#[test]
+fn four_authorities_produce_and_finalize_blocks() {
+	let net = LocalNetwork::start();
+	net.wait_finalized(0, 3, 2 * MINUTE);
+	// Every node agrees on the finalized chain, and blocks come from more than one author.
+	let finalized = net.nodes[0].finalized_number();
+	let hash = net.nodes[0].block_hash(finalized).unwrap();
+	for i in 1..net.nodes.len() {
+		net.wait_finalized(i, finalized, MINUTE);
+		let n = &net.nodes[i];
+		assert_eq!(n.block_hash(finalized), Some(hash), "{} disagrees at #{finalized}", n.config.name);
+	}
+	let authors: std::collections::BTreeSet<AuraId> =
+		(1..=finalized).map(|b| block_author(&net.nodes[0], b)).collect();
+	assert!(authors.len() > 1, "only one authority authored blocks 1..={finalized}");
+}
+
+#[test]
+fn finality_survives_a_killed_authority_which_restarts_and_catches_up() {
+	let mut net = LocalNetwork::start();
+	net.wait_finalized(3, 3, 2 * MINUTE);
+
+	let had_best = net.nodes[3].best_number();
+	let had: Vec<H256> = (0..=had_best).map(|b| net.nodes[3].block_hash(b).unwrap()).collect();
+	net.nodes[3].kill();
+
+	// Three of four GRANDPA voters are more than two thirds: finality goes on.
+	let before = net.nodes[0].finalized_number();
+	net.wait_finalized(0, before + 3, 2 * MINUTE);
+
+	net.nodes[3].restart();
+	// Its database survived the kill: the blocks it had are there at once, unchanged.
+	for (b, h) in had.iter().enumerate() {
+		assert_eq!(net.nodes[3].block_hash(b as u32), Some(*h), "block #{b} lost or changed");
+	}
+	let target = net.nodes[0].finalized_number();
+	net.wait_finalized(3, target, 2 * MINUTE);
+	assert_eq!(net.nodes[3].block_hash(target), net.nodes[0].block_hash(target));
+}
+
+#[test]
+fn a_node_whose_peer_id_is_not_on_chain_cannot_sync() {
+	let net = LocalNetwork::start();
+	// The authorities apply the chain's peer list after their first imported block.
+	net.wait_finalized(0, 2, 2 * MINUTE);
+
+	// A node with a key the chain does not know, pointed at an authority: refused.
+	let stranger_key = bytes::to_hex(&sp_core::blake2_256(b"not on the chain"), false);
+	let stranger = Node::start(net.extra_node_config(
+		"stranger",
+		stranger_key.trim_start_matches("0x"),
+		false,
+	));
+	// A full node with an admitted key (the fifth, admitted below) is the control: the same
+	// start-up and bootnode, but it syncs once the council admits it.
+	let target = net.nodes[0].best_number() + 5;
+	wait_for("the network to advance 5 blocks", 2 * MINUTE, || {
+		(net.nodes[0].best_number() >= target).then_some(())
+	});
+	assert_eq!(stranger.best_number(), 0, "a stranger synced blocks");
+	let peers = stranger.rpc("system_health", json!([]))["peers"].as_u64().unwrap();
+	assert_eq!(peers, 0, "a stranger holds connections");
+
+	let ferdie = account(Sr25519Keyring::Ferdie);
+	council_decides(
+		&net,
+		RuntimeCall::NodeAuthorization(pallet_node_authorization::Call::add_well_known_node {
+			node: sp_core::OpaquePeerId(peer_id_bytes(NODE_KEYS[4])),
+			owner: ferdie.into(),
+		}),
+	);
+	let admitted = Node::start(net.extra_node_config("admitted", NODE_KEYS[4], false));
+	let target = net.nodes[0].best_number();
+	wait_for("the admitted node to sync", 2 * MINUTE, || {
+		(admitted.best_number() >= target).then_some(())
+	});
+	assert_eq!(stranger.best_number(), 0, "the stranger synced after another node was admitted");
+}
+
+#[test]
+fn council_adds_a_fifth_authority_which_authors_and_then_removes_it() {
+	let net = LocalNetwork::start();
+	net.wait_finalized(0, 2, 2 * MINUTE);
+	let ferdie_pair = Sr25519Keyring::Ferdie.pair();
+	let ferdie = account(Sr25519Keyring::Ferdie);
+
+	// Ferdie's utility admits its node to the network and registers its session keys, which
+	// the node generated itself; the proof shows Ferdie holds them.
+	council_decides(
+		&net,
+		RuntimeCall::NodeAuthorization(pallet_node_authorization::Call::add_well_known_node {
+			node: sp_core::OpaquePeerId(peer_id_bytes(NODE_KEYS[4])),
+			owner: ferdie.clone().into(),
+		}),
+	);
+	let node5 = Node::start(net.extra_node_config("node5-ferdie", NODE_KEYS[4], true));
+	let generated = node5.rpc("author_rotateKeysWithOwner", json!([bytes::to_hex(&ferdie.encode(), false)]));
+	let keys_raw = bytes::from_hex(generated["keys"].as_str().unwrap()).unwrap();
+	let proof = bytes::from_hex(generated["proof"].as_str().unwrap()).unwrap();
+	let keys = SessionKeys::decode(&mut &keys_raw[..]).unwrap();
+	net.nodes[0]
+		.submit(&ferdie_pair, RuntimeCall::Session(pallet_session::Call::set_keys { keys: keys.clone(), proof }))
+		.ok();
+
+	council_decides(
+		&net,
+		RuntimeCall::AuthoritySet(pallet_authority_set::Call::add_authority { who: ferdie.clone() }),
+	);
+	wait_for("Ferdie in the session's validators", 4 * MINUTE, || {
+		validators(&net.nodes[0]).contains(&ferdie).then_some(())
+	});
+	// The fifth node now authors blocks with the key it generated, and they are finalized.
+	let from = net.nodes[0].best_number();
+	let authored = wait_for("a block authored by node 5", 3 * MINUTE, || {
+		let best = net.nodes[0].best_number();
+		(from..=best).find(|b| block_author(&net.nodes[0], *b) == keys.aura)
+	});
+	net.wait_finalized(0, authored, 2 * MINUTE);
+
+	council_decides(
+		&net,
+		RuntimeCall::AuthoritySet(pallet_authority_set::Call::remove_authority { who: ferdie.clone() }),
+	);
+	wait_for("Ferdie out of the session's validators", 4 * MINUTE, || {
+		(!validators(&net.nodes[0]).contains(&ferdie)).then_some(())
+	});
+	// Once out, node 5 authors no more blocks, and the four go on finalizing.
+	let from = net.nodes[0].best_number() + 1;
+	net.wait_finalized(0, from + 12, 3 * MINUTE);
+	for b in from..=from + 12 {
+		assert_ne!(block_author(&net.nodes[0], b), keys.aura, "removed node authored #{b}");
+	}
+}
+
+#[test]
+fn outsiders_cannot_change_the_authority_set() {
+	let net = LocalNetwork::start();
+	net.wait_finalized(0, 1, 2 * MINUTE);
+	let node = &net.nodes[0];
+	let eve = Sr25519Keyring::Eve.pair();
+	let add_eve =
+		RuntimeCall::AuthoritySet(pallet_authority_set::Call::add_authority { who: account(Sr25519Keyring::Eve) });
+
+	let authorities_key = pallet_authority_set::Authorities::<Runtime>::hashed_key();
+	let proposals_key = pallet_collective::Proposals::<Runtime, pallet_collective::Instance1>::hashed_key();
+	let before = (node.storage(&authorities_key, None), node.storage(&proposals_key, None));
+
+	// Calling the pallet directly: not the council's origin.
+	let direct = node.submit(&eve, add_eve.clone());
+	assert_eq!(direct.error, Some(DispatchError::BadOrigin));
+
+	// Proposing it to the council: not a member.
+	let proposal = node.submit(&eve, propose(add_eve, 1));
+	assert_eq!(
+		proposal.runtime_error(),
+		Some(RuntimeError::Council(pallet_collective::Error::NotMember))
+	);
+
+	let after = (node.storage(&authorities_key, None), node.storage(&proposals_key, None));
+	assert_eq!(before, after, "a refused call changed the authority set or the proposals");
+	assert_eq!(validators(node).len(), 4);
+}
+
+fn propose(call: RuntimeCall, threshold: u32) -> RuntimeCall {
+	let length_bound = call.encoded_size() as u32;
+	RuntimeCall::Council(pallet_collective::Call::propose {
+		threshold,
+		proposal: Box::new(call),
+		length_bound,
+	})
+}
+
+/// Alice proposes `call` to the council, Bob and Charlie vote for it, Alice closes the vote:
+/// three of four, more than half. Panics unless the call was executed successfully.
+fn council_decides(net: &LocalNetwork, call: RuntimeCall) {
+	let node = &net.nodes[0];
+	let weight = call.get_dispatch_info().call_weight;
+	let length_bound = call.encoded_size() as u32;
+	let proposed = node.submit(&Sr25519Keyring::Alice.pair(), propose(call, 3)).ok();
+	let (index, hash) = proposed
+		.events
+		.iter()
+		.find_map(|e| match e {
+			RuntimeEvent::Council(pallet_collective::Event::Proposed {
+				proposal_index,
+				proposal_hash,
+				..
+			}) => Some((*proposal_index, *proposal_hash)),
+			_ => None,
+		})
+		.expect("a Proposed event");
+	for voter in [Sr25519Keyring::Bob, Sr25519Keyring::Charlie] {
+		node.submit(
+			&voter.pair(),
+			RuntimeCall::Council(pallet_collective::Call::vote { proposal: hash, index, approve: true }),
+		)
+		.ok();
+	}
+	let closed = node
+		.submit(
+			&Sr25519Keyring::Alice.pair(),
+			RuntimeCall::Council(pallet_collective::Call::close {
+				proposal_hash: hash,
+				index,
+				proposal_weight_bound: weight,
+				length_bound,
+			}),
+		)
+		.ok();
+	let executed = closed.events.iter().find_map(|e| match e {
+		RuntimeEvent::Council(pallet_collective::Event::Executed { result, .. }) => Some(*result),
+		_ => None,
+	});
+	assert_eq!(executed, Some(Ok(())), "the council's decision did not execute: {:?}", closed.events);
+}
+
+fn validators(node: &Node) -> Vec<AccountId> {
+	node.storage_decoded(&pallet_session::Validators::<Runtime>::hashed_key(), None)
+		.unwrap_or_default()
+}
+
+fn peer_id_bytes(node_key: &str) -> Vec<u8> {
+	bs58::decode(peer_id(node_key)).into_vec().unwrap()
+}
+
+/// The Aura key that authored block `number`: the slot in its pre-runtime digest, modulo the
+/// authority list in force at its parent.
+fn block_author(node: &Node, number: u32) -> AuraId {
+	let hash = node.block_hash(number).expect("block exists");
+	let header = node.rpc("chain_getHeader", json!([format!("{hash:?}")]));
+	let slot = header["digest"]["logs"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.find_map(|log| {
+			let raw = bytes::from_hex(log.as_str()?).ok()?;
+			match DigestItem::decode(&mut &raw[..]).ok()? {
+				DigestItem::PreRuntime(id, data) if id == AURA_ENGINE_ID =>
+					Slot::decode(&mut &data[..]).ok(),
+				_ => None,
+			}
+		})
+		.expect("an Aura pre-runtime digest");
+	let parent = H256::from_slice(&bytes::from_hex(header["parentHash"].as_str().unwrap()).unwrap());
+	let authorities: Vec<AuraId> = node
+		.storage_decoded(&pallet_aura::Authorities::<Runtime>::hashed_key(), Some(parent))
+		.expect("Aura authorities");
+	authorities[(*slot % authorities.len() as u64) as usize].clone()
+}
