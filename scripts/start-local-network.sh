@@ -40,7 +40,7 @@ for i in 0 1 2 3; do
 	args=(
 		--chain local --base-path "$NET_DIR/node$n" --name "node$n-${NAMES[$i]}"
 		"--${NAMES[$i]}" --validator --node-key "${NODE_KEYS[$i]}"
-		--port "$p2p" --listen-addr "/ip4/127.0.0.1/tcp/$p2p"
+		--listen-addr "/ip4/127.0.0.1/tcp/$p2p"
 		--rpc-port "$rpc" --prometheus-port "$prom"
 		--no-mdns --no-telemetry --offchain-worker always
 	)

@@ -7,7 +7,7 @@
 
 use codec::{Decode, Encode};
 use lem_runtime::{
-	AccountId, Runtime, RuntimeCall, RuntimeError, RuntimeEvent, SignedPayload, TxExtension,
+	AccountId, RuntimeCall, RuntimeError, RuntimeEvent, SignedPayload, TxExtension,
 	UncheckedExtrinsic, VERSION,
 };
 use serde_json::{json, Value};
@@ -98,8 +98,6 @@ impl Node {
 			.arg(&config.name)
 			.arg("--node-key")
 			.arg(&config.node_key)
-			.arg("--port")
-			.arg(config.p2p_port.to_string())
 			.arg("--rpc-port")
 			.arg(config.rpc_port.to_string())
 			.args(["--listen-addr"])
@@ -121,15 +119,20 @@ impl Node {
 			.stderr(Stdio::from(out))
 			.spawn()
 			.expect("spawn lem-node");
-		let node = Node { config, child: Some(child), log };
+		let mut node = Node { config, child: Some(child), log };
 		node.wait_rpc();
 		node
 	}
 
-	fn wait_rpc(&self) {
-		wait_for(&format!("{} RPC up", self.config.name), Duration::from_secs(120), || {
-			self.try_rpc("system_health", json!([])).ok()
-		});
+	fn wait_rpc(&mut self) {
+		let deadline = Instant::now() + Duration::from_secs(120);
+		while self.try_rpc("system_health", json!([])).is_err() {
+			if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
+				panic!("{} exited with {status}:\n{}", self.config.name, self.log_tail());
+			}
+			assert!(Instant::now() < deadline, "{}: no RPC after 120 s\n{}", self.config.name, self.log_tail());
+			sleep(Duration::from_millis(500));
+		}
 	}
 
 	pub fn multiaddr(&self) -> String {
@@ -215,7 +218,9 @@ impl Node {
 	}
 
 	pub fn events_at(&self, at: H256) -> Vec<frame_system::EventRecord<RuntimeEvent, H256>> {
-		self.storage_decoded(&frame_system::Events::<Runtime>::hashed_key(), Some(at))
+		// `System::Events` is private to frame-system; its key is public knowledge.
+		let key = frame_support::storage::storage_prefix(b"System", b"Events");
+		self.storage_decoded(&key, Some(at))
 			.unwrap_or_default()
 	}
 
