@@ -130,9 +130,9 @@ impl pallet_collective::Config<CouncilCollective> for Runtime {
 
 /// Most authority nodes a community runs; Aura and GRANDPA share the bound.
 pub const MAX_AUTHORITIES: u32 = 32;
-/// Blocks per session in the `dev` and `local` presets: one minute, so that a council's change
-/// of the authority set is in force within two minutes.
-pub const SESSION_LENGTH_DEV: BlockNumber = MINUTES;
+/// Blocks per session in the `dev` and `local` presets: half a minute, so that a council's
+/// change of the authority set is in force within a minute.
+pub const SESSION_LENGTH_DEV: BlockNumber = MINUTES / 2;
 
 impl pallet_authority_set::Config for Runtime {
 	type CouncilOrigin = CouncilOrigin;

@@ -237,25 +237,38 @@ impl Node {
 	}
 
 	pub fn submit_extrinsic(&self, xt: UncheckedExtrinsic) -> Outcome {
-		let encoded = bytes::to_hex(&xt.encode(), false);
-		let from = self.best_number();
-		self.rpc("author_submitExtrinsic", json!([encoded]));
+		self.submit_all(vec![xt]).pop().unwrap()
+	}
+
+	/// Submit several extrinsics at once (from different signers, or in nonce order) and wait
+	/// until a block includes each; outcomes in the order given.
+	pub fn submit_all(&self, xts: Vec<UncheckedExtrinsic>) -> Vec<Outcome> {
+		let encoded: Vec<String> = xts.iter().map(|xt| bytes::to_hex(&xt.encode(), false)).collect();
+		let mut next = self.best_number();
+		for xt in &encoded {
+			self.rpc("author_submitExtrinsic", json!([xt]));
+		}
+		let mut outcomes: Vec<Option<Outcome>> = encoded.iter().map(|_| None).collect();
 		let deadline = Instant::now() + Duration::from_secs(60);
-		let mut next = from;
 		while Instant::now() < deadline {
 			while next <= self.best_number() {
 				if let Some(hash) = self.block_hash(next) {
 					let block = self.rpc("chain_getBlock", json!([format!("{hash:?}")]));
-					let xts = block["block"]["extrinsics"].as_array().cloned().unwrap_or_default();
-					if let Some(index) = xts.iter().position(|x| x.as_str() == Some(&encoded)) {
-						return Outcome::of(self.events_at(hash), index as u32, hash);
+					let included = block["block"]["extrinsics"].as_array().cloned().unwrap_or_default();
+					for (i, xt) in encoded.iter().enumerate() {
+						if let Some(index) = included.iter().position(|x| x.as_str() == Some(xt)) {
+							outcomes[i] = Some(Outcome::of(self.events_at(hash), index as u32, hash));
+						}
 					}
 				}
 				next += 1;
 			}
+			if outcomes.iter().all(Option::is_some) {
+				return outcomes.into_iter().map(Option::unwrap).collect();
+			}
 			sleep(Duration::from_millis(500));
 		}
-		panic!("{}: extrinsic not included within 60 s\n{}", self.config.name, self.log_tail());
+		panic!("{}: extrinsics not included within 60 s\n{}", self.config.name, self.log_tail());
 	}
 }
 
