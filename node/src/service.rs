@@ -14,8 +14,11 @@ use std::{sync::Arc, time::Duration};
 
 type RuntimeApi = lem_runtime::apis::RuntimeApi;
 
-pub(crate) type FullClient =
-	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<sp_io::SubstrateHostFunctions>>;
+pub(crate) type FullClient = sc_service::TFullClient<
+	Block,
+	RuntimeApi,
+	sc_executor::WasmExecutor<sp_io::SubstrateHostFunctions>,
+>;
 type FullBackend = sc_service::TFullBackend<Block>;
 type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 
@@ -127,7 +130,9 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
-pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>>(
+pub fn new_full<
+	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
+>(
 	config: Configuration,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
@@ -278,9 +283,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 		)?;
 
 		// Authoring is essential: if it fails, the node stops rather than run on silently.
-		task_manager
-			.spawn_essential_handle()
-			.spawn_blocking("aura", Some("block-authoring"), aura);
+		task_manager.spawn_essential_handle().spawn_blocking("aura", Some("block-authoring"), aura);
 	}
 
 	if enable_grandpa {

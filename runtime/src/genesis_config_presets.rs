@@ -97,12 +97,7 @@ fn genesis(utilities: Vec<Utility>, endowed: Vec<AccountId>) -> Value {
 		node_authorization: pallet_node_authorization::GenesisConfig {
 			nodes: utilities
 				.iter()
-				.map(|u| {
-					(
-						sp_core::OpaquePeerId(peer_id_of(&u.node_public_key)),
-						u.account.clone(),
-					)
-				})
+				.map(|u| (sp_core::OpaquePeerId(peer_id_of(&u.node_public_key)), u.account.clone()))
 				.collect(),
 		},
 		..Default::default()

@@ -6,8 +6,8 @@ use frame_support::{
 	traits::{Get, OnInitialize},
 };
 use lem_runtime::{
-	genesis_config_presets::local_config_genesis, AccountId, Aura, AuthoritySet, Grandpa,
-	Runtime, RuntimeGenesisConfig, RuntimeOrigin, Session, SessionKeys, System,
+	genesis_config_presets::local_config_genesis, AccountId, Aura, AuthoritySet, Grandpa, Runtime,
+	RuntimeGenesisConfig, RuntimeOrigin, Session, SessionKeys, System,
 };
 use pallet_authority_set::Error;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
@@ -66,7 +66,10 @@ fn genesis_has_the_four_utilities_as_authorities_and_council() {
 		// The council keeps its members sorted.
 		let mut members = utilities.clone();
 		members.sort();
-		assert_eq!(pallet_collective::Members::<Runtime, pallet_collective::Instance1>::get(), members);
+		assert_eq!(
+			pallet_collective::Members::<Runtime, pallet_collective::Instance1>::get(),
+			members
+		);
 		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 4);
 		assert_eq!(Grandpa::grandpa_authorities().len(), 4);
 		assert_eq!(pallet_node_authorization::WellKnownNodes::<Runtime>::get().len(), 4);
@@ -81,12 +84,21 @@ fn only_a_council_majority_changes_the_set() {
 		let one_utility = RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id());
 		let half: RuntimeOrigin = Council::Members(2, 4).into();
 		for origin in [outsider, one_utility, half, RuntimeOrigin::none()] {
-			assert_noop!(AuthoritySet::add_authority(origin.clone(), ferdie()), DispatchError::BadOrigin);
 			assert_noop!(
-				AuthoritySet::remove_authority(origin.clone(), Sr25519Keyring::Dave.to_account_id()),
+				AuthoritySet::add_authority(origin.clone(), ferdie()),
 				DispatchError::BadOrigin
 			);
-			assert_noop!(AuthoritySet::authorize_upgrade(origin, H256::repeat_byte(1)), DispatchError::BadOrigin);
+			assert_noop!(
+				AuthoritySet::remove_authority(
+					origin.clone(),
+					Sr25519Keyring::Dave.to_account_id()
+				),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				AuthoritySet::authorize_upgrade(origin, H256::repeat_byte(1)),
+				DispatchError::BadOrigin
+			);
 		}
 		assert_ok!(AuthoritySet::add_authority(council(), ferdie()));
 		assert_eq!(authorities().last(), Some(&ferdie()));
@@ -97,12 +109,18 @@ fn only_a_council_majority_changes_the_set() {
 fn refusals_are_named_and_change_nothing() {
 	local_chain().execute_with(|| {
 		// No session keys: the session pallet would drop the authority silently.
-		assert_noop!(AuthoritySet::add_authority(council(), ferdie()), Error::<Runtime>::NoSessionKeys);
+		assert_noop!(
+			AuthoritySet::add_authority(council(), ferdie()),
+			Error::<Runtime>::NoSessionKeys
+		);
 		assert_noop!(
 			AuthoritySet::add_authority(council(), Sr25519Keyring::Alice.to_account_id()),
 			Error::<Runtime>::AlreadyAuthority
 		);
-		assert_noop!(AuthoritySet::remove_authority(council(), ferdie()), Error::<Runtime>::NotAuthority);
+		assert_noop!(
+			AuthoritySet::remove_authority(council(), ferdie()),
+			Error::<Runtime>::NotAuthority
+		);
 
 		// Down to the minimum of one, then no further.
 		for k in [Sr25519Keyring::Bob, Sr25519Keyring::Charlie, Sr25519Keyring::Dave] {
@@ -145,8 +163,10 @@ fn an_added_authority_reaches_aura_and_grandpa_one_rotation_after_it_is_queued()
 		Session::rotate_session();
 		assert!(Session::validators().contains(&ferdie()));
 		assert!(pallet_aura::Authorities::<Runtime>::get().contains(&ferdie_keys().aura));
-		assert!(pallet_grandpa::PendingChange::<Runtime>::get()
-			.map_or(false, |c| c.next_authorities.iter().any(|(id, _)| *id == ferdie_keys().grandpa)));
+		assert!(pallet_grandpa::PendingChange::<Runtime>::get().map_or(false, |c| c
+			.next_authorities
+			.iter()
+			.any(|(id, _)| *id == ferdie_keys().grandpa)));
 
 		// Removal travels the same way.
 		assert_ok!(AuthoritySet::remove_authority(council(), ferdie()));

@@ -130,13 +130,22 @@ impl Node {
 			if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
 				panic!("{} exited with {status}:\n{}", self.config.name, self.log_tail());
 			}
-			assert!(Instant::now() < deadline, "{}: no RPC after 120 s\n{}", self.config.name, self.log_tail());
+			assert!(
+				Instant::now() < deadline,
+				"{}: no RPC after 120 s\n{}",
+				self.config.name,
+				self.log_tail()
+			);
 			sleep(Duration::from_millis(500));
 		}
 	}
 
 	pub fn multiaddr(&self) -> String {
-		format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", self.config.p2p_port, peer_id(&self.config.node_key))
+		format!(
+			"/ip4/127.0.0.1/tcp/{}/p2p/{}",
+			self.config.p2p_port,
+			peer_id(&self.config.node_key)
+		)
 	}
 
 	/// Kill without warning, as a power cut would.
@@ -220,8 +229,7 @@ impl Node {
 	pub fn events_at(&self, at: H256) -> Vec<frame_system::EventRecord<RuntimeEvent, H256>> {
 		// `System::Events` is private to frame-system; its key is public knowledge.
 		let key = frame_support::storage::storage_prefix(b"System", b"Events");
-		self.storage_decoded(&key, Some(at))
-			.unwrap_or_default()
+		self.storage_decoded(&key, Some(at)).unwrap_or_default()
 	}
 
 	pub fn nonce(&self, who: &AccountId) -> u32 {
@@ -243,7 +251,8 @@ impl Node {
 	/// Submit several extrinsics at once (from different signers, or in nonce order) and wait
 	/// until a block includes each; outcomes in the order given.
 	pub fn submit_all(&self, xts: Vec<UncheckedExtrinsic>) -> Vec<Outcome> {
-		let encoded: Vec<String> = xts.iter().map(|xt| bytes::to_hex(&xt.encode(), false)).collect();
+		let encoded: Vec<String> =
+			xts.iter().map(|xt| bytes::to_hex(&xt.encode(), false)).collect();
 		let mut next = self.best_number();
 		for xt in &encoded {
 			self.rpc("author_submitExtrinsic", json!([xt]));
@@ -254,10 +263,12 @@ impl Node {
 			while next <= self.best_number() {
 				if let Some(hash) = self.block_hash(next) {
 					let block = self.rpc("chain_getBlock", json!([format!("{hash:?}")]));
-					let included = block["block"]["extrinsics"].as_array().cloned().unwrap_or_default();
+					let included =
+						block["block"]["extrinsics"].as_array().cloned().unwrap_or_default();
 					for (i, xt) in encoded.iter().enumerate() {
 						if let Some(index) = included.iter().position(|x| x.as_str() == Some(xt)) {
-							outcomes[i] = Some(Outcome::of(self.events_at(hash), index as u32, hash));
+							outcomes[i] =
+								Some(Outcome::of(self.events_at(hash), index as u32, hash));
 						}
 					}
 				}
@@ -284,7 +295,12 @@ fn header_number(header: &Value) -> u32 {
 }
 
 /// A signed extrinsic exactly as a wallet makes it: immortal, no tip, no metadata hash.
-pub fn sign(signer: &sr25519::Pair, call: RuntimeCall, nonce: u32, genesis: H256) -> UncheckedExtrinsic {
+pub fn sign(
+	signer: &sr25519::Pair,
+	call: RuntimeCall,
+	nonce: u32,
+	genesis: H256,
+) -> UncheckedExtrinsic {
 	let extension: TxExtension = (
 		frame_system::CheckNonZeroSender::new(),
 		frame_system::CheckSpecVersion::new(),
@@ -328,15 +344,20 @@ pub struct Outcome {
 }
 
 impl Outcome {
-	fn of(records: Vec<frame_system::EventRecord<RuntimeEvent, H256>>, index: u32, block: H256) -> Self {
+	fn of(
+		records: Vec<frame_system::EventRecord<RuntimeEvent, H256>>,
+		index: u32,
+		block: H256,
+	) -> Self {
 		let events: Vec<RuntimeEvent> = records
 			.into_iter()
 			.filter(|r| r.phase == frame_system::Phase::ApplyExtrinsic(index))
 			.map(|r| r.event)
 			.collect();
 		let error = events.iter().find_map(|e| match e {
-			RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { dispatch_error, .. }) =>
-				Some(*dispatch_error),
+			RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
+				dispatch_error, ..
+			}) => Some(*dispatch_error),
 			_ => None,
 		});
 		Outcome { block, events, error }

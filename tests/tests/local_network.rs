@@ -25,7 +25,12 @@ fn four_authorities_produce_and_finalize_blocks() {
 	for i in 1..net.nodes.len() {
 		net.wait_finalized(i, finalized, MINUTE);
 		let n = &net.nodes[i];
-		assert_eq!(n.block_hash(finalized), Some(hash), "{} disagrees at #{finalized}", n.config.name);
+		assert_eq!(
+			n.block_hash(finalized),
+			Some(hash),
+			"{} disagrees at #{finalized}",
+			n.config.name
+		);
 	}
 	let authors: std::collections::BTreeSet<AuraId> =
 		(1..=finalized).map(|b| block_author(&net.nodes[0], b)).collect();
@@ -107,17 +112,23 @@ fn council_adds_a_fifth_authority_which_authors_and_then_removes_it() {
 		}),
 	);
 	let node5 = Node::start(net.extra_node_config("node5-ferdie", NODE_KEYS[4], true));
-	let generated = node5.rpc("author_rotateKeysWithOwner", json!([bytes::to_hex(&ferdie.encode(), false)]));
+	let generated =
+		node5.rpc("author_rotateKeysWithOwner", json!([bytes::to_hex(&ferdie.encode(), false)]));
 	let keys_raw = bytes::from_hex(generated["keys"].as_str().unwrap()).unwrap();
 	let proof = bytes::from_hex(generated["proof"].as_str().unwrap()).unwrap();
 	let keys = SessionKeys::decode(&mut &keys_raw[..]).unwrap();
 	net.nodes[0]
-		.submit(&ferdie_pair, RuntimeCall::Session(pallet_session::Call::set_keys { keys: keys.clone(), proof }))
+		.submit(
+			&ferdie_pair,
+			RuntimeCall::Session(pallet_session::Call::set_keys { keys: keys.clone(), proof }),
+		)
 		.ok();
 
 	council_decides(
 		&net,
-		RuntimeCall::AuthoritySet(pallet_authority_set::Call::add_authority { who: ferdie.clone() }),
+		RuntimeCall::AuthoritySet(pallet_authority_set::Call::add_authority {
+			who: ferdie.clone(),
+		}),
 	);
 	wait_for("Ferdie in the session's validators", 4 * MINUTE, || {
 		validators(&net.nodes[0]).contains(&ferdie).then_some(())
@@ -132,7 +143,9 @@ fn council_adds_a_fifth_authority_which_authors_and_then_removes_it() {
 
 	council_decides(
 		&net,
-		RuntimeCall::AuthoritySet(pallet_authority_set::Call::remove_authority { who: ferdie.clone() }),
+		RuntimeCall::AuthoritySet(pallet_authority_set::Call::remove_authority {
+			who: ferdie.clone(),
+		}),
 	);
 	wait_for("Ferdie out of the session's validators", 4 * MINUTE, || {
 		(!validators(&net.nodes[0]).contains(&ferdie)).then_some(())
@@ -152,11 +165,13 @@ fn outsiders_cannot_change_the_authority_set() {
 	net.wait_finalized(0, 1, 2 * MINUTE);
 	let node = &net.nodes[0];
 	let eve = Sr25519Keyring::Eve.pair();
-	let add_eve =
-		RuntimeCall::AuthoritySet(pallet_authority_set::Call::add_authority { who: account(Sr25519Keyring::Eve) });
+	let add_eve = RuntimeCall::AuthoritySet(pallet_authority_set::Call::add_authority {
+		who: account(Sr25519Keyring::Eve),
+	});
 
 	let authorities_key = pallet_authority_set::Authorities::<Runtime>::hashed_key();
-	let proposals_key = pallet_collective::Proposals::<Runtime, pallet_collective::Instance1>::hashed_key();
+	let proposals_key =
+		pallet_collective::Proposals::<Runtime, pallet_collective::Instance1>::hashed_key();
 	let before = (node.storage(&authorities_key, None), node.storage(&proposals_key, None));
 
 	// Calling the pallet directly: not the council's origin.
@@ -208,10 +223,16 @@ fn council_decides(net: &LocalNetwork, call: RuntimeCall) {
 		})
 		.expect("a Proposed event");
 	let genesis = node.genesis_hash();
-	let votes = [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie].map(|voter| {
-		let vote = pallet_collective::Call::vote { proposal: hash, index, approve: true };
-		sign(&voter.pair(), RuntimeCall::Council(vote), node.nonce(&voter.to_account_id()), genesis)
-	});
+	let votes =
+		[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie].map(|voter| {
+			let vote = pallet_collective::Call::vote { proposal: hash, index, approve: true };
+			sign(
+				&voter.pair(),
+				RuntimeCall::Council(vote),
+				node.nonce(&voter.to_account_id()),
+				genesis,
+			)
+		});
 	for outcome in node.submit_all(votes.into()) {
 		outcome.ok();
 	}
@@ -230,7 +251,12 @@ fn council_decides(net: &LocalNetwork, call: RuntimeCall) {
 		RuntimeEvent::Council(pallet_collective::Event::Executed { result, .. }) => Some(*result),
 		_ => None,
 	});
-	assert_eq!(executed, Some(Ok(())), "the council's decision did not execute: {:?}", closed.events);
+	assert_eq!(
+		executed,
+		Some(Ok(())),
+		"the council's decision did not execute: {:?}",
+		closed.events
+	);
 }
 
 fn validators(node: &Node) -> Vec<AccountId> {
@@ -254,13 +280,15 @@ fn block_author(node: &Node, number: u32) -> AuraId {
 		.find_map(|log| {
 			let raw = bytes::from_hex(log.as_str()?).ok()?;
 			match DigestItem::decode(&mut &raw[..]).ok()? {
-				DigestItem::PreRuntime(id, data) if id == AURA_ENGINE_ID =>
-					Slot::decode(&mut &data[..]).ok(),
+				DigestItem::PreRuntime(id, data) if id == AURA_ENGINE_ID => {
+					Slot::decode(&mut &data[..]).ok()
+				}
 				_ => None,
 			}
 		})
 		.expect("an Aura pre-runtime digest");
-	let parent = H256::from_slice(&bytes::from_hex(header["parentHash"].as_str().unwrap()).unwrap());
+	let parent =
+		H256::from_slice(&bytes::from_hex(header["parentHash"].as_str().unwrap()).unwrap());
 	let authorities: Vec<AuraId> = node
 		.storage_decoded(&pallet_aura::Authorities::<Runtime>::hashed_key(), Some(parent))
 		.expect("Aura authorities");
