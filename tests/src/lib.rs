@@ -12,7 +12,6 @@ use lem_runtime::{
 };
 use serde_json::{json, Value};
 use sp_core::{bytes, sr25519, Pair, H256};
-use sp_keyring::Sr25519Keyring;
 use sp_runtime::{generic::Era, DispatchError, MultiAddress, MultiSignature};
 use std::{
 	fs::File,
@@ -35,10 +34,6 @@ pub const NODE_KEYS: [&str; 5] = [
 	"08b4e205cd19d06f89b3b63bdb44f42e45e6ba1238c0502baeca057147515cfb",
 	"1985cb673a77dd89d6331bddacaafef0620c11c0376bbbaf9555113f2eb12828",
 ];
-
-/// The utilities of the `local` chain, in the order of their nodes.
-pub const UTILITIES: [Sr25519Keyring; 4] =
-	[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie, Sr25519Keyring::Dave];
 
 /// The `lem-node` binary the workspace built: `cargo test` runs from `<target>/debug/deps/`.
 pub fn node_binary() -> PathBuf {
@@ -453,8 +448,4 @@ impl LocalNetwork {
 		}
 		panic!("timed out waiting for {what}; finalized #{last}\n{}", n.log_tail());
 	}
-}
-
-pub fn account(k: Sr25519Keyring) -> AccountId {
-	k.to_account_id()
 }

@@ -79,7 +79,7 @@ fn a_node_whose_peer_id_is_not_on_chain_cannot_sync() {
 	let peers = stranger.rpc("system_health", json!([]))["peers"].as_u64().unwrap();
 	assert_eq!(peers, 0, "a stranger holds connections");
 
-	let ferdie = account(Sr25519Keyring::Ferdie);
+	let ferdie = Sr25519Keyring::Ferdie.to_account_id();
 	council_decides(
 		&net,
 		RuntimeCall::NodeAuthorization(pallet_node_authorization::Call::add_well_known_node {
@@ -100,7 +100,7 @@ fn council_adds_a_fifth_authority_which_authors_and_then_removes_it() {
 	let net = LocalNetwork::start();
 	net.wait_finalized(0, 2, 2 * MINUTE);
 	let ferdie_pair = Sr25519Keyring::Ferdie.pair();
-	let ferdie = account(Sr25519Keyring::Ferdie);
+	let ferdie = Sr25519Keyring::Ferdie.to_account_id();
 
 	// Ferdie's utility admits its node to the network and registers its session keys, which
 	// the node generated itself; the proof shows Ferdie holds them.
@@ -166,7 +166,7 @@ fn outsiders_cannot_change_the_authority_set() {
 	let node = &net.nodes[0];
 	let eve = Sr25519Keyring::Eve.pair();
 	let add_eve = RuntimeCall::AuthoritySet(pallet_authority_set::Call::add_authority {
-		who: account(Sr25519Keyring::Eve),
+		who: Sr25519Keyring::Eve.to_account_id(),
 	});
 
 	let authorities_key = pallet_authority_set::Authorities::<Runtime>::hashed_key();

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the FRAME benchmarks of lem's own pallets on this machine and writes their weights into
+# each pallet's src/weights.rs. Usage: scripts/benchmark.sh [pallet_name ...]
+#
+# The node is built with `runtime-benchmarks` in a target directory of its own: the feature
+# changes much of the dependency graph, and sharing the test build's directory would rebuild it
+# twice over.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+scripts/setup.sh
+bench_target=${BENCH_TARGET_DIR:-$TARGET_DIR-bench}
+CARGO_TARGET_DIR=$bench_target cargo build --locked --release -p lem-node --features runtime-benchmarks
+node=$bench_target/release/lem-node
+
+pallets=("$@")
+[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_authority_set)
+for pallet in "${pallets[@]}"; do
+	dir=pallets/${pallet#pallet_}
+	dir=${dir//_/-}
+	"$node" benchmark pallet --chain dev --pallet "$pallet" --extrinsic '*' \
+		--steps 50 --repeat 20 --wasm-execution compiled \
+		--output "$dir/src/weights.rs"
+	echo "$pallet -> $dir/src/weights.rs"
+done
