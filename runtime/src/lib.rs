@@ -25,7 +25,7 @@ use sp_runtime::{
 };
 use sp_version::{runtime_version, RuntimeVersion};
 
-pub use configs::{CouncilOrigin, SESSION_LENGTH_DEV};
+pub use configs::SESSION_LENGTH_DEV;
 pub use frame_system::Call as SystemCall;
 pub use pallet_balances::Call as BalancesCall;
 

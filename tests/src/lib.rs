@@ -83,7 +83,16 @@ impl Node {
 	pub fn start(config: NodeConfig) -> Node {
 		std::fs::create_dir_all(&config.base_path).unwrap();
 		let log = config.base_path.join(format!("{}.log", config.name));
-		let out = File::options().create(true).append(true).open(&log).unwrap();
+		let mut node = Node { config, child: None, log };
+		node.spawn();
+		node
+	}
+
+	/// Start the process from `config` (again, after a kill: same base path, keys and ports)
+	/// and wait until its RPC answers.
+	fn spawn(&mut self) {
+		let config = &self.config;
+		let out = File::options().create(true).append(true).open(&self.log).unwrap();
 		let mut cmd = Command::new(node_binary());
 		cmd.arg("--chain")
 			.arg(&config.chain)
@@ -114,9 +123,8 @@ impl Node {
 			.stderr(Stdio::from(out))
 			.spawn()
 			.expect("spawn lem-node");
-		let mut node = Node { config, child: Some(child), log };
-		node.wait_rpc();
-		node
+		self.child = Some(child);
+		self.wait_rpc();
 	}
 
 	fn wait_rpc(&mut self) {
@@ -154,12 +162,7 @@ impl Node {
 	/// Start again on the same base path, keys and ports.
 	pub fn restart(&mut self) {
 		self.kill();
-		let again = Node::start(self.config.clone());
-		self.child = again.into_child();
-	}
-
-	fn into_child(mut self) -> Option<Child> {
-		self.child.take()
+		self.spawn();
 	}
 
 	pub fn log_tail(&self) -> String {
