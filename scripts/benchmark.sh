@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the FRAME benchmarks of lem's own pallets on this machine and writes their weights into
-# each pallet's src/weights.rs. Usage: scripts/benchmark.sh [pallet_name ...]
+# runtime/src/weights/<pallet>.rs. Usage: scripts/benchmark.sh [pallet_name ...]
 #
 # The node is built with `runtime-benchmarks` in a target directory of its own: the feature
 # changes much of the dependency graph, and sharing the test build's directory would rebuild it
@@ -12,16 +12,18 @@ cd "$ROOT"
 
 scripts/setup.sh
 bench_target=${BENCH_TARGET_DIR:-$TARGET_DIR-bench}
-CARGO_TARGET_DIR=$bench_target cargo build --locked --release -p lem-node --features runtime-benchmarks
+# frame-benchmarking-cli brings a test runtime for `benchmark storage`, which lem does not use;
+# its Wasm build cannot find itself in this workspace's metadata (the CLI is an optional
+# dependency), so it is skipped.
+SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1 \
+	CARGO_TARGET_DIR=$bench_target cargo build --locked --release -p lem-node --features runtime-benchmarks
 node=$bench_target/release/lem-node
 
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_authority_set)
+[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_authority_set pallet_market)
 for pallet in "${pallets[@]}"; do
-	dir=pallets/${pallet#pallet_}
-	dir=${dir//_/-}
 	"$node" benchmark pallet --chain dev --pallet "$pallet" --extrinsic '*' \
 		--steps 50 --repeat 20 --wasm-execution compiled \
-		--output "$dir/src/weights.rs"
-	echo "$pallet -> $dir/src/weights.rs"
+		--output "runtime/src/weights/$pallet.rs"
+	echo "$pallet -> runtime/src/weights/$pallet.rs"
 done

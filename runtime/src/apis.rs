@@ -191,6 +191,37 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_market::runtime_api::MarketApi<Block, AccountId, Balance> for Runtime {
+		fn community() -> pallet_market::Community {
+			pallet_market::CommunityParams::<Runtime>::get()
+		}
+		fn clock() -> pallet_market::runtime_api::SlotClock {
+			Market::clock()
+		}
+		fn grid() -> pallet_market::Grid {
+			pallet_market::GridInForce::<Runtime>::get()
+		}
+		fn role(role: pallet_market::Role) -> Option<AccountId> {
+			pallet_market::Roles::<Runtime>::get(role)
+		}
+		fn participant(who: AccountId) -> Option<pallet_market::runtime_api::ParticipantInfo<Balance>> {
+			Market::participant(&who)
+		}
+		fn order_book(slot: pallet_market::Slot) -> Vec<(pallet_market::OrderId, pallet_market::Order<AccountId, Balance>)> {
+			Market::order_book(slot)
+		}
+		fn cleared_slot(slot: pallet_market::Slot) -> Option<pallet_market::ClearedSlot> {
+			pallet_market::ClearedSlots::<Runtime>::get(slot)
+		}
+		fn orders_of(
+			who: AccountId,
+			from: pallet_market::Slot,
+			to: pallet_market::Slot,
+		) -> Vec<(pallet_market::OrderId, pallet_market::Order<AccountId, Balance>, Option<pallet_market::Fill>)> {
+			Market::orders_of(&who, from, to)
+		}
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	impl frame_benchmarking::Benchmark<Block> for Runtime {
 		fn benchmark_metadata(extra: bool) -> (

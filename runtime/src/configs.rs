@@ -50,6 +50,8 @@ impl frame_system::Config for Runtime {
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = ConstU16<42>;
 	type MaxConsumers = ConstU32<16>;
+	// Slots due for clearing are cleared before the block's transactions.
+	type PostInherents = Market;
 }
 
 impl pallet_timestamp::Config for Runtime {
@@ -76,6 +78,16 @@ impl pallet_balances::Config for Runtime {
 	type DoneSlashHandler = ();
 }
 
+/// One unit of the settlement asset (1 µEUR in the demo community) per microsecond of block
+/// time, so that a household's order costs a fraction of a cent.
+pub struct WeightToFee;
+impl frame_support::weights::WeightToFee for WeightToFee {
+	type Balance = Balance;
+	fn weight_to_fee(weight: &Weight) -> Balance {
+		Balance::from(weight.ref_time() / 1_000_000)
+	}
+}
+
 parameter_types! {
 	pub FeeMultiplier: Multiplier = Multiplier::one();
 }
@@ -84,7 +96,7 @@ impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
 	type OperationalFeeMultiplier = ConstU8<5>;
-	type WeightToFee = IdentityFee<Balance>;
+	type WeightToFee = WeightToFee;
 	type LengthToFee = IdentityFee<Balance>;
 	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
@@ -138,7 +150,7 @@ impl pallet_authority_set::Config for Runtime {
 	type CouncilOrigin = CouncilOrigin;
 	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	type MinAuthorities = ConstU32<1>;
-	type WeightInfo = pallet_authority_set::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_authority_set::WeightInfo<Runtime>;
 }
 
 type SessionPeriod = pallet_authority_set::SessionPeriod<Runtime>;
@@ -189,4 +201,12 @@ impl pallet_node_authorization::Config for Runtime {
 	type SwapOrigin = CouncilOrigin;
 	type ResetOrigin = CouncilOrigin;
 	type WeightInfo = ();
+}
+
+impl pallet_market::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type CouncilOrigin = CouncilOrigin;
+	type Time = Timestamp;
+	type WeightInfo = crate::weights::pallet_market::WeightInfo<Runtime>;
 }

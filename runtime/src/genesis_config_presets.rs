@@ -1,6 +1,10 @@
 //! Genesis presets: `development` (one utility, one authority) and `local_testnet` (four
 //! utilities, each running one authority node, so that one may fail and finality goes on).
 //!
+//! Both carry the demo energy community: a DSO with a three-level grid, a utility, a manager, a
+//! technician and ten households, each with its own development key (`//Dso`, `//Household1`
+//! ...), trading in 30-second slots so that a demo or a test sees slots clear within a minute.
+//!
 //! The presets use the well-known development keys (`//Alice` ...) and fixed node keys, so a
 //! script can start the matching nodes. They are for development and tests only; a production
 //! community makes its own chain spec with its utilities' keys.
@@ -72,11 +76,73 @@ fn utility(who: Sr25519Keyring, grandpa: Ed25519Keyring, node_public_key: [u8; 3
 /// Every well-known development account gets this much of the settlement asset.
 const ENDOWMENT: Balance = 1_000_000 * UNIT;
 
+/// Sr25519 public keys of the demo community's development accounts: the secret of `NAME` is
+/// the development phrase with the hard derivation `//NAME`. Households 1, 3, 6 and 8 have PV,
+/// household 5 a battery, the others only consume.
+pub const DEMO_ACCOUNTS: [(&str, [u8; 32]); 14] = [
+	("Dso", hex_literal("7256e60b269f449855204ec8819422f813ce104bc48c3d974d3cb27c467e7a04")),
+	("Utility", hex_literal("2e580cfe01e2f67b3586889bbefc7499d402c863aabdda129140775d1ba7792f")),
+	("Manager", hex_literal("4415b728fd17487748cb575f1fb27a08b29d7b9030aa63fdc3aa8d3a7b6b1467")),
+	("Technician", hex_literal("92dae3c4be3ace120a20bd99956effe562e806203e647c9f89539edd69213e52")),
+	("Household1", hex_literal("2a0247642d3dcdf8ef4622bb83e996c1b40e8f873c59d7defa795e9e06a83521")),
+	("Household2", hex_literal("f24d6889db0c8c5a45520da7d3bbcd8b6b8111531dc9bdfc13699208fbc18652")),
+	("Household3", hex_literal("582d366123902c1d7a9868d4dd9cc7746deab4a36f967be266a814da4f86294a")),
+	("Household4", hex_literal("9a59f13b9fc437357c0fbd4ca27bd6482abd30e65a1937878d7bbbf835ed3674")),
+	("Household5", hex_literal("9e522d11e02cdcbc8ff74b1b1a467daec7475ed94ccfa48e43d8120635c60d32")),
+	("Household6", hex_literal("40982c7ef6e8ffafd06b90a98cbe67c89c5f5dce5c196b9d5ae9bab0a8148968")),
+	("Household7", hex_literal("7447c83bff4f302ea7d1435535612b578e5bf23ea8f92b8ad4cf7a26377c167b")),
+	("Household8", hex_literal("6a2d6dfde829a1eeb057a0d6f893ca5aa30273508e3d9953eb46b6adf5b3fc48")),
+	("Household9", hex_literal("c87ac223878c0a74e952d667ddf686eb8737557aa281489bbccdf5040cb5fb40")),
+	(
+		"Household10",
+		hex_literal("4ea345f6f25f594437fcff2ae23ffb02a45fd7bccbfbb3760140fdca76d71c3a"),
+	),
+];
+
+/// What each demo account starts with: 10 000 EUR.
+const DEMO_FUNDS: Balance = 10_000 * UNIT;
+
+/// The demo account called `name` in [`DEMO_ACCOUNTS`].
+pub fn demo_account(name: &str) -> AccountId {
+	let (_, key) = DEMO_ACCOUNTS.iter().find(|(n, _)| *n == name).expect("a demo account");
+	AccountId::from(*key)
+}
+
+/// Slots of the demo community: 30 s, gate closure 10 s ahead, orders up to an hour ahead.
+pub fn demo_community() -> pallet_market::Community {
+	pallet_market::Community {
+		slot_seconds: 30,
+		gate_closure_lead_seconds: 10,
+		order_horizon_slots: 120,
+		..Default::default()
+	}
+}
+
+fn demo_market() -> pallet_market::GenesisConfig<Runtime> {
+	pallet_market::GenesisConfig {
+		community: demo_community(),
+		manager: Some(demo_account("Manager")),
+		dso: Some(demo_account("Dso")),
+		utility: Some(demo_account("Utility")),
+		technicians: vec![demo_account("Technician")],
+		grid: pallet_market::demo::grid(),
+		participants: pallet_market::demo::HOUSEHOLD_METERING_POINTS
+			.iter()
+			.enumerate()
+			.map(|(i, point)| (demo_account(&alloc::format!("Household{}", i + 1)), vec![*point]))
+			.collect(),
+	}
+}
+
 fn genesis(utilities: Vec<Utility>, endowed: Vec<AccountId>) -> Value {
 	let authorities: Vec<AccountId> = utilities.iter().map(|u| u.account.clone()).collect();
 	let config = RuntimeGenesisConfig {
 		balances: pallet_balances::GenesisConfig {
-			balances: endowed.into_iter().map(|a| (a, ENDOWMENT)).collect(),
+			balances: endowed
+				.into_iter()
+				.map(|a| (a, ENDOWMENT))
+				.chain(DEMO_ACCOUNTS.iter().map(|(_, key)| (AccountId::from(*key), DEMO_FUNDS)))
+				.collect(),
 			..Default::default()
 		},
 		council: pallet_collective::GenesisConfig {
@@ -100,6 +166,7 @@ fn genesis(utilities: Vec<Utility>, endowed: Vec<AccountId>) -> Value {
 				.map(|u| (sp_core::OpaquePeerId(peer_id_of(&u.node_public_key)), u.account.clone()))
 				.collect(),
 		},
+		market: demo_market(),
 		..Default::default()
 	};
 	serde_json::to_value(config).expect("the genesis config serialises to JSON")

@@ -16,6 +16,7 @@ extern crate alloc;
 pub mod apis;
 mod configs;
 pub mod genesis_config_presets;
+pub mod weights;
 
 use alloc::vec::Vec;
 use sp_runtime::{
@@ -121,6 +122,10 @@ mod runtime {
 	pub type Grandpa = pallet_grandpa;
 	#[runtime::pallet_index(15)]
 	pub type NodeAuthorization = pallet_node_authorization;
+
+	// The energy market.
+	#[runtime::pallet_index(20)]
+	pub type Market = pallet_market;
 }
 
 pub type Address = MultiAddress<AccountId, ()>;
@@ -163,5 +168,6 @@ mod benches {
 		[pallet_collective, Council]
 		[pallet_utility, Utility]
 		[pallet_authority_set, AuthoritySet]
+		[pallet_market, Market]
 	);
 }

@@ -230,6 +230,18 @@ impl Node {
 		self.storage_decoded(&key, Some(at)).unwrap_or_default()
 	}
 
+	/// Calls runtime API function `method` (e.g. `MarketApi_clock`) with SCALE-encoded `args`
+	/// at `at` (best block if `None`) and decodes its result.
+	pub fn runtime_call<T: Decode>(&self, method: &str, args: impl Encode, at: Option<H256>) -> T {
+		let args = bytes::to_hex(&args.encode(), false);
+		let v = match at {
+			Some(h) => self.rpc("state_call", json!([method, args, format!("{h:?}")])),
+			None => self.rpc("state_call", json!([method, args])),
+		};
+		let raw = bytes::from_hex(v.as_str().expect("state_call returns hex")).unwrap();
+		T::decode(&mut &raw[..]).unwrap_or_else(|e| panic!("{method}: result does not decode: {e}"))
+	}
+
 	pub fn nonce(&self, who: &AccountId) -> u32 {
 		self.rpc("system_accountNextIndex", json!([who.to_string()])).as_u64().unwrap() as u32
 	}
@@ -290,6 +302,11 @@ impl Drop for Node {
 fn header_number(header: &Value) -> u32 {
 	let n = header["number"].as_str().expect("header has a number");
 	u32::from_str_radix(n.trim_start_matches("0x"), 16).unwrap()
+}
+
+/// The development key `//name` (`Alice`, `Dso`, `Household1`, ...).
+pub fn dev_pair(name: &str) -> sr25519::Pair {
+	sr25519::Pair::from_string(&format!("//{name}"), None).expect("a valid derivation")
 }
 
 /// A signed extrinsic exactly as a wallet makes it: immortal, no tip, no metadata hash.
@@ -388,6 +405,33 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<
 /// One network at a time: each node is a full debug node and the machine may have two cores,
 /// so tests in one binary queue here instead of starving each other's block production.
 static ONE_NETWORK_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// The `dev` chain: one utility (Alice) running its only authority node, on loopback.
+pub struct DevChain {
+	pub node: Node,
+	/// Holds the base path; removed when the chain is dropped.
+	pub dir: tempfile::TempDir,
+	_turn: MutexGuard<'static, ()>,
+}
+
+impl DevChain {
+	pub fn start() -> DevChain {
+		let turn = ONE_NETWORK_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		let dir = tempfile::Builder::new().prefix("lem-dev-").tempdir().unwrap();
+		let node = Node::start(NodeConfig {
+			name: "dev-alice".into(),
+			chain: "dev".into(),
+			base_path: dir.path().join("alice"),
+			node_key: NODE_KEYS[0].into(),
+			dev_account: Some("alice"),
+			validator: true,
+			bootnodes: vec![],
+			p2p_port: free_port(),
+			rpc_port: free_port(),
+		});
+		DevChain { node, dir, _turn: turn }
+	}
+}
 
 /// The four authorities of the `local` chain, one per utility, on loopback.
 pub struct LocalNetwork {

@@ -1,0 +1,312 @@
+//! FRAME benchmarks of every market call at its worst case, and of clearing a slot of N orders
+//! on the demo grid.
+
+use super::*;
+use alloc::vec::Vec;
+use frame_benchmarking::v2::*;
+use frame_support::{
+	pallet_prelude::*,
+	traits::{fungible::Mutate, EnsureOrigin},
+};
+use frame_system::RawOrigin;
+
+const FUNDS: u128 = 1_000_000_000_000_000;
+
+/// Puts the default community, the demo grid and a manager and DSO in place. The chain's
+/// clock stands at 0 in benchmarks, so every slot from 1 on is open.
+fn community<T: Config>() -> (T::AccountId, T::AccountId) {
+	CommunityParams::<T>::put(Community::default());
+	GridInForce::<T>::put(demo::grid());
+	let manager: T::AccountId = account("manager", 0, 0);
+	let dso: T::AccountId = account("dso", 0, 0);
+	Roles::<T>::insert(Role::Manager, &manager);
+	Roles::<T>::insert(Role::Dso, &dso);
+	(manager, dso)
+}
+
+/// A funded participant with one metering point in `zone`.
+fn participant<T: Config>(i: u32, zone: ZoneId) -> T::AccountId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let who: T::AccountId = account("participant", i, 0);
+	T::Currency::set_balance(&who, FUNDS);
+	let points = BoundedVec::truncate_from(alloc::vec![(i as MeteringPointId, zone)]);
+	Pallet::<T>::do_admit(&who, &points).expect("fresh participant");
+	who
+}
+
+/// Fills slot 1's book with other orders up to one below the limit and `who`'s orders in it
+/// likewise, so that placing or cancelling reads and writes the longest lists.
+fn full_book<T: Config>(who: &T::AccountId) {
+	let c = CommunityParams::<T>::get();
+	let others: Vec<OrderId> = (1_000_000..1_000_000 + c.max_orders_per_slot as u64 - 1).collect();
+	SlotOrders::<T>::insert(1, BoundedVec::truncate_from(others));
+	let mine: Vec<OrderId> = (2_000_000..2_000_000 + c.max_orders_per_account as u64 - 1).collect();
+	AccountOrders::<T>::insert(who, 1, BoundedVec::truncate_from(mine));
+}
+
+#[benchmarks(where T::Currency: Mutate<T::AccountId>)]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn appoint() -> Result<(), BenchmarkError> {
+		let origin =
+			T::CouncilOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let who: T::AccountId = account("utility", 0, 0);
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, Role::Utility, who.clone());
+
+		assert_eq!(Roles::<T>::get(Role::Utility), Some(who));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn admit_participant(m: Linear<1, MAX_METERING_POINTS>) {
+		let (manager, _) = community::<T>();
+		let who: T::AccountId = account("participant", 0, 0);
+		let points = BoundedVec::truncate_from(
+			(0..m as MeteringPointId).map(|p| (p, demo::STREETS[0])).collect(),
+		);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(manager), who.clone(), points);
+
+		assert_eq!(Participants::<T>::get(&who).unwrap().metering_points.len(), m as usize);
+	}
+
+	#[benchmark]
+	fn add_metering_point() {
+		let (manager, _) = community::<T>();
+		let who = participant::<T>(0, demo::STREETS[0]);
+		for p in 1..MAX_METERING_POINTS as MeteringPointId - 1 {
+			Pallet::<T>::add_metering_point(
+				RawOrigin::Signed(manager.clone()).into(),
+				who.clone(),
+				p,
+				demo::STREETS[1],
+			)
+			.unwrap();
+		}
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(manager), who.clone(), 99, demo::STREETS[2]);
+
+		assert_eq!(MeteringPoints::<T>::get(99).unwrap().owner, who);
+	}
+
+	#[benchmark]
+	fn suspend_participant() {
+		let (manager, _) = community::<T>();
+		let who = participant::<T>(0, demo::STREETS[0]);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(manager), who.clone());
+
+		assert_eq!(Participants::<T>::get(&who).unwrap().status, ParticipantStatus::Suspended);
+	}
+
+	#[benchmark]
+	fn reinstate_participant() {
+		let (manager, _) = community::<T>();
+		let who = participant::<T>(0, demo::STREETS[0]);
+		Pallet::<T>::suspend_participant(RawOrigin::Signed(manager.clone()).into(), who.clone())
+			.unwrap();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(manager), who.clone());
+
+		assert_eq!(Participants::<T>::get(&who).unwrap().status, ParticipantStatus::Active);
+	}
+
+	#[benchmark]
+	fn appoint_technician() {
+		let (manager, _) = community::<T>();
+		let who: T::AccountId = account("technician", 0, 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(manager), who.clone());
+
+		assert!(Technicians::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn dismiss_technician() {
+		let (manager, _) = community::<T>();
+		let who: T::AccountId = account("technician", 0, 0);
+		Technicians::<T>::insert(&who, ());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(manager), who.clone());
+
+		assert!(!Technicians::<T>::contains_key(&who));
+	}
+
+	/// Worst case: the grid one zone short of full, so the checks scan every zone.
+	#[benchmark]
+	fn add_zone() {
+		let (_, dso) = community::<T>();
+		let mut grid = GridInForce::<T>::get();
+		for id in 100..100 + MAX_ZONES - 1 - grid.zones.len() as u32 {
+			grid.zones
+				.try_push(Zone {
+					id,
+					parent: Some(0),
+					fee_per_kwh: 1,
+					capacity_wh: None,
+					light: TrafficLight::Green,
+				})
+				.unwrap();
+		}
+		GridInForce::<T>::put(grid);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(dso), 10_000, 0, 5_000, Some(1_000));
+
+		assert_eq!(GridInForce::<T>::get().zones.len(), MAX_ZONES as usize);
+	}
+
+	#[benchmark]
+	fn set_edge() {
+		let (_, dso) = community::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(dso), demo::STREETS[3], 7_000, Some(10_000));
+
+		assert_eq!(GridInForce::<T>::get().zone(demo::STREETS[3]).unwrap().fee_per_kwh, 7_000);
+	}
+
+	#[benchmark]
+	fn set_traffic_light() {
+		let (_, dso) = community::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(dso), demo::STREETS[3], TrafficLight::Red);
+
+		assert_eq!(
+			GridInForce::<T>::get().zone(demo::STREETS[3]).unwrap().light,
+			TrafficLight::Red
+		);
+	}
+
+	#[benchmark]
+	fn set_yellow_surcharge() {
+		let (_, dso) = community::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(dso), 30_000);
+
+		assert_eq!(GridInForce::<T>::get().yellow_surcharge_per_kwh, 30_000);
+	}
+
+	#[benchmark]
+	fn place_order() {
+		community::<T>();
+		let who = participant::<T>(0, demo::STREETS[0]);
+		full_book::<T>(&who);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), 0, 1, Side::Bid, 5_000, 300_000);
+
+		assert_eq!(AccountOrders::<T>::get(&who, 1).len(), MAX_ORDERS_PER_ACCOUNT as usize);
+	}
+
+	#[benchmark]
+	fn cancel_order() {
+		community::<T>();
+		let who = participant::<T>(0, demo::STREETS[0]);
+		full_book::<T>(&who);
+		Pallet::<T>::place_order(
+			RawOrigin::Signed(who.clone()).into(),
+			0,
+			1,
+			Side::Bid,
+			5_000,
+			300_000,
+		)
+		.unwrap();
+		let order = NextOrderId::<T>::get() - 1;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), order);
+
+		assert!(!Orders::<T>::contains_key(order));
+	}
+
+	#[benchmark]
+	fn set_standing_order() {
+		community::<T>();
+		let who = participant::<T>(0, demo::STREETS[0]);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), 300_000, 80_000, 5_000_000);
+
+		assert!(StandingOrders::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn remove_standing_order() {
+		community::<T>();
+		let who = participant::<T>(0, demo::STREETS[0]);
+		Pallet::<T>::set_standing_order(
+			RawOrigin::Signed(who.clone()).into(),
+			300_000,
+			80_000,
+			5_000_000,
+		)
+		.unwrap();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+
+		assert!(!StandingOrders::<T>::contains_key(&who));
+	}
+
+	/// Clearing a slot of `n` orders on the demo grid, each from its own participant (so every
+	/// owner is read and has its hold released): sellers in the northern streets, buyers in the
+	/// southern ones, with limits spread so that prices, partial fills and flows over both
+	/// feeder edges all occur.
+	#[benchmark]
+	fn clear_slot(n: Linear<1, MAX_ORDERS_PER_SLOT>) {
+		let community = {
+			community::<T>();
+			CommunityParams::<T>::get()
+		};
+		let slot = 1;
+		for i in 0..n {
+			let (side, zone, limit) = if i % 2 == 0 {
+				(
+					Side::Ask,
+					demo::STREETS[(i as usize / 2) % 2],
+					60_000 + (i as u64 * 331) % 200_000,
+				)
+			} else {
+				(
+					Side::Bid,
+					demo::STREETS[2 + (i as usize / 2) % 2],
+					90_000 + (i as u64 * 577) % 250_000,
+				)
+			};
+			let who = participant::<T>(i, zone);
+			Pallet::<T>::place_order(
+				RawOrigin::Signed(who).into(),
+				i as MeteringPointId,
+				slot,
+				side,
+				500 + (i as u64 * 97) % 4_000,
+				limit,
+			)
+			.unwrap();
+		}
+		let ids = SlotOrders::<T>::get(slot).into_inner();
+
+		#[block]
+		{
+			Pallet::<T>::clear_slot(slot, &community, ids);
+		}
+
+		assert_eq!(ClearedSlots::<T>::get(slot).unwrap().fills.len(), n as usize);
+	}
+}

@@ -1,0 +1,1030 @@
+//! # Market
+//!
+//! The energy community's market on the chain: who may do what, the DSO's grid, the orders for
+//! each 15-minute slot, and the clearing of every slot at its gate closure.
+//!
+//! - **Roles.** The utilities' council appoints the community manager, the DSO and the utility.
+//!   The manager admits participants (an account and its metering points, each in a zone of the
+//!   grid), suspends and reinstates them, and appoints technicians. Each call checks its own
+//!   role and refuses everyone else with a named error.
+//! - **Grid.** The DSO keeps a tree of zones; each edge has a fee per kWh, a capacity per slot
+//!   and a traffic light (yellow adds the DSO's surcharge, red closes the edge). A change is in
+//!   force for every slot whose gate has not closed; each cleared slot keeps a copy of the grid
+//!   it was cleared with.
+//! - **Orders.** A participant places bids and asks from one of its metering points for a slot
+//!   whose gate is still open, and may cancel them until gate closure. An order holds the funds
+//!   its settlement could need ([`types::hold_for`]); clearing and cancelling release the rest.
+//!   Standing orders (limits and a daily budget for ex-post trading on metered energy) are kept
+//!   here for settlement.
+//! - **Clearing.** Right after the inherents of the first block whose timestamp is at or after
+//!   a slot's gate closure — so before any transaction of that block — the slot is cleared with
+//!   [`lem_clearing`], its result stored in [`ClearedSlots`] and announced in events. One slot
+//!   with orders is cleared per block; its weight is benchmarked and bounded by
+//!   [`types::MAX_ORDERS_PER_SLOT`].
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+pub mod demo;
+pub mod runtime_api;
+pub mod types;
+pub mod weights;
+
+/// Empty slots the clearing cursor passes at most per block, so that a chain that stood still
+/// for hours catches up over several blocks instead of one overweight block.
+pub const MAX_SLOTS_PASSED_PER_BLOCK: u32 = 64;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::{collections::BTreeMap, vec::Vec};
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{self, MutateHold},
+			tokens::Precision,
+			UnixTime,
+		},
+	};
+	use frame_system::pallet_prelude::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	pub type BalanceOf<T> = <<T as Config>::Currency as fungible::Inspect<
+		<T as frame_system::Config>::AccountId,
+	>>::Balance;
+	pub type OrderOf<T> = Order<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The settlement asset; orders and standing orders hold it.
+		type Currency: fungible::Inspect<Self::AccountId, Balance = u128>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The utilities' council: appoints the manager, the DSO and the utility.
+		type CouncilOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Wall-clock time of the current block; slots are intervals of UTC.
+		type Time: UnixTime;
+
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why the market holds a participant's funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// For its open and cleared, not yet settled orders.
+		Order,
+		/// The daily budget of its standing order.
+		StandingOrder,
+	}
+
+	/// The community's market parameters.
+	#[pallet::storage]
+	pub type CommunityParams<T> = StorageValue<_, Community, ValueQuery>;
+
+	/// The account holding each role the council appoints.
+	#[pallet::storage]
+	pub type Roles<T: Config> = StorageMap<_, Twox64Concat, Role, T::AccountId>;
+
+	/// Technicians appointed by the manager.
+	#[pallet::storage]
+	pub type Technicians<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, ()>;
+
+	/// The grid in force for every slot whose gate has not closed.
+	#[pallet::storage]
+	pub type GridInForce<T> = StorageValue<_, Grid, ValueQuery>;
+
+	#[pallet::storage]
+	pub type Participants<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Participant>;
+
+	#[pallet::storage]
+	pub type MeteringPoints<T: Config> =
+		StorageMap<_, Twox64Concat, MeteringPointId, MeteringPoint<T::AccountId>>;
+
+	#[pallet::storage]
+	pub type NextOrderId<T> = StorageValue<_, OrderId, ValueQuery>;
+
+	/// Every order placed and not cancelled. Cleared orders stay until settlement.
+	#[pallet::storage]
+	pub type Orders<T: Config> = StorageMap<_, Twox64Concat, OrderId, OrderOf<T>>;
+
+	/// The open order book: ids of each uncleared slot's orders, ascending.
+	#[pallet::storage]
+	pub type SlotOrders<T> = StorageMap<
+		_,
+		Twox64Concat,
+		Slot,
+		BoundedVec<OrderId, ConstU32<MAX_ORDERS_PER_SLOT>>,
+		ValueQuery,
+	>;
+
+	/// Each account's orders per slot, ascending.
+	#[pallet::storage]
+	pub type AccountOrders<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Twox64Concat,
+		Slot,
+		BoundedVec<OrderId, ConstU32<MAX_ORDERS_PER_ACCOUNT>>,
+		ValueQuery,
+	>;
+
+	#[pallet::storage]
+	pub type StandingOrders<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, StandingOrder<BalanceOf<T>>>;
+
+	/// The next slot to clear; every earlier slot is cleared or had no orders. Set in the first
+	/// block.
+	#[pallet::storage]
+	pub type ClearingCursor<T> = StorageValue<_, Slot>;
+
+	/// Results of cleared slots.
+	#[pallet::storage]
+	pub type ClearedSlots<T> = StorageMap<_, Twox64Concat, Slot, ClearedSlot>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		pub community: Community,
+		pub manager: Option<T::AccountId>,
+		pub dso: Option<T::AccountId>,
+		pub utility: Option<T::AccountId>,
+		pub technicians: Vec<T::AccountId>,
+		/// Root first, every parent before its children.
+		pub grid: Grid,
+		/// Each participant's account and metering points with their zones.
+		pub participants: Vec<(T::AccountId, Vec<(MeteringPointId, ZoneId)>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			let c = &self.community;
+			assert!(c.slot_seconds > 0, "slot length must be positive");
+			assert!((1..=MAX_ORDERS_PER_SLOT).contains(&c.max_orders_per_slot));
+			assert!((1..=MAX_ORDERS_PER_ACCOUNT).contains(&c.max_orders_per_account));
+			assert!((2..=MAX_ORDER_HORIZON_SLOTS).contains(&c.order_horizon_slots));
+			// Some slot within the horizon always has an open gate.
+			assert!(
+				c.gate_closure_lead_seconds <= (c.order_horizon_slots as u64 - 1) * c.slot_seconds,
+				"gate closure lead beyond the order horizon"
+			);
+			assert!(c.ask_hold_per_kwh <= MAX_PRICE_PER_KWH);
+			CommunityParams::<T>::put(c);
+			for (role, who) in [
+				(Role::Manager, &self.manager),
+				(Role::Dso, &self.dso),
+				(Role::Utility, &self.utility),
+			] {
+				if let Some(who) = who {
+					Roles::<T>::insert(role, who);
+				}
+			}
+			for t in &self.technicians {
+				Technicians::<T>::insert(t, ());
+			}
+			assert!(self.grid.yellow_surcharge_per_kwh <= MAX_PRICE_PER_KWH);
+			let mut grid = Grid::default();
+			grid.yellow_surcharge_per_kwh = self.grid.yellow_surcharge_per_kwh;
+			for (i, z) in self.grid.zones.iter().enumerate() {
+				if i == 0 {
+					assert!(z.parent.is_none() && z.capacity_wh.is_none() && z.fee_per_kwh == 0);
+				} else {
+					let parent = z.parent.expect("only the first zone is the root");
+					Pallet::<T>::check_new_zone(&grid, z.id, parent, z.fee_per_kwh)
+						.expect("valid zone");
+				}
+				grid.zones.try_push(z.clone()).expect("bounded like the input");
+			}
+			GridInForce::<T>::put(grid);
+			for (who, points) in &self.participants {
+				let points: BoundedVec<_, _> =
+					points.clone().try_into().expect("too many metering points");
+				Pallet::<T>::do_admit(who, &points).expect("valid participant");
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		RoleAppointed {
+			role: Role,
+			who: T::AccountId,
+		},
+		ParticipantAdmitted {
+			who: T::AccountId,
+		},
+		MeteringPointAdded {
+			who: T::AccountId,
+			metering_point: MeteringPointId,
+			zone: ZoneId,
+		},
+		ParticipantSuspended {
+			who: T::AccountId,
+		},
+		ParticipantReinstated {
+			who: T::AccountId,
+		},
+		TechnicianAppointed {
+			who: T::AccountId,
+		},
+		TechnicianDismissed {
+			who: T::AccountId,
+		},
+		ZoneAdded {
+			zone: ZoneId,
+			parent: ZoneId,
+			fee_per_kwh: u64,
+			capacity_wh: Option<u64>,
+		},
+		EdgeChanged {
+			zone: ZoneId,
+			fee_per_kwh: u64,
+			capacity_wh: Option<u64>,
+		},
+		TrafficLightChanged {
+			zone: ZoneId,
+			light: TrafficLight,
+		},
+		YellowSurchargeChanged {
+			per_kwh: u64,
+		},
+		OrderPlaced {
+			order: OrderId,
+			owner: T::AccountId,
+			slot: Slot,
+			side: Side,
+			zone: ZoneId,
+			energy_wh: u64,
+			limit_per_kwh: u64,
+			held: BalanceOf<T>,
+		},
+		OrderCancelled {
+			order: OrderId,
+			released: BalanceOf<T>,
+		},
+		StandingOrderSet {
+			who: T::AccountId,
+			buy_limit_per_kwh: u64,
+			sell_limit_per_kwh: u64,
+			daily_budget: BalanceOf<T>,
+		},
+		StandingOrderRemoved {
+			who: T::AccountId,
+		},
+		/// A slot was cleared; its result is in `ClearedSlots`.
+		SlotCleared {
+			slot: Slot,
+			orders: u32,
+			traded_wh: u64,
+			welfare: i128,
+			dso_revenue: i128,
+		},
+		/// An order was (partly) accepted.
+		OrderFilled {
+			order: OrderId,
+			owner: T::AccountId,
+			energy_wh: u64,
+			price_per_kwh: i64,
+			amount: i128,
+		},
+		/// An order of a participant suspended before gate closure took no part; its funds
+		/// were released.
+		OrderVoided {
+			order: OrderId,
+		},
+		/// The engine refused the slot (it cannot for input the pallet accepts); every order's
+		/// funds were released.
+		ClearingFailed {
+			slot: Slot,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// Only the community manager may do this.
+		NotManager,
+		/// Only the DSO may do this.
+		NotDso,
+		/// Only the utility may do this.
+		NotUtility,
+		/// The account is not an admitted participant.
+		NotParticipant,
+		/// The participant is suspended.
+		Suspended,
+		/// The participant is not suspended.
+		NotSuspended,
+		AlreadyParticipant,
+		AlreadyTechnician,
+		NotTechnician,
+		/// Technicians install gateways; they may not trade, so one account cannot be both.
+		RoleConflict,
+		/// A participant needs at least one metering point.
+		NoMeteringPoint,
+		TooManyMeteringPoints,
+		/// The metering point is registered already (possibly twice in the same call).
+		MeteringPointTaken,
+		UnknownMeteringPoint,
+		/// The metering point belongs to another account.
+		NotYourMeteringPoint,
+		/// No zone with this id in the grid.
+		UnknownZone,
+		ZoneExists,
+		TooManyZones,
+		/// The root (substation) has no edge to set.
+		RootHasNoEdge,
+		/// A fee or surcharge above `MAX_PRICE_PER_KWH`.
+		FeeOutOfRange,
+		/// A slot whose gate has closed is still waiting to be cleared with the grid and the
+		/// participants as they are; they can change again once it is cleared (a block later).
+		ClearingBacklog,
+		/// The slot's gate has closed.
+		GateClosed,
+		/// The slot is further ahead than the community allows orders.
+		BeyondHorizon,
+		/// Energy must be 1 Wh to `MAX_ORDER_ENERGY_WH`.
+		EnergyOutOfRange,
+		/// A limit price above `MAX_PRICE_PER_KWH`.
+		LimitOutOfRange,
+		/// The slot holds the most orders the community allows.
+		SlotFull,
+		/// The account has the most orders it may have in this slot.
+		TooManyOrders,
+		/// Not enough free funds to hold what the order or budget needs.
+		InsufficientFunds,
+		UnknownOrder,
+		NotOrderOwner,
+		NoStandingOrder,
+	}
+
+	impl<T: Config> frame_support::traits::PostInherents for Pallet<T> {
+		/// Clears the due slot before any transaction of the block runs, so no order can slip
+		/// in after gate closure and the block's remaining weight accounts for clearing.
+		fn post_inherents() {
+			let weight = Self::clear_due_slots();
+			frame_system::Pallet::<T>::register_extra_weight_unchecked(
+				weight,
+				DispatchClass::Mandatory,
+			);
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// The council appoints the manager, the DSO or the utility, replacing whoever held
+		/// the role.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::appoint())]
+		pub fn appoint(origin: OriginFor<T>, role: Role, who: T::AccountId) -> DispatchResult {
+			T::CouncilOrigin::ensure_origin(origin)?;
+			Roles::<T>::insert(role, &who);
+			Self::deposit_event(Event::RoleAppointed { role, who });
+			Ok(())
+		}
+
+		/// The manager admits an account with its metering points, each in a zone.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::admit_participant(metering_points.len() as u32))]
+		pub fn admit_participant(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			metering_points: BoundedVec<(MeteringPointId, ZoneId), ConstU32<MAX_METERING_POINTS>>,
+		) -> DispatchResult {
+			Self::ensure_role(origin, Role::Manager)?;
+			Self::do_admit(&who, &metering_points)
+		}
+
+		/// The manager adds a metering point to a participant.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::add_metering_point())]
+		pub fn add_metering_point(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			metering_point: MeteringPointId,
+			zone: ZoneId,
+		) -> DispatchResult {
+			Self::ensure_role(origin, Role::Manager)?;
+			let mut participant = Participants::<T>::get(&who).ok_or(Error::<T>::NotParticipant)?;
+			Self::check_metering_point(metering_point, zone)?;
+			participant
+				.metering_points
+				.try_push(metering_point)
+				.map_err(|_| Error::<T>::TooManyMeteringPoints)?;
+			Participants::<T>::insert(&who, participant);
+			MeteringPoints::<T>::insert(metering_point, MeteringPoint { owner: who.clone(), zone });
+			Self::deposit_event(Event::MeteringPointAdded { who, metering_point, zone });
+			Ok(())
+		}
+
+		/// The manager suspends a participant: it can place no orders, and its orders still
+		/// open at gate closure take no part in clearing.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::suspend_participant())]
+		pub fn suspend_participant(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			Self::ensure_role(origin, Role::Manager)?;
+			Self::ensure_no_backlog()?;
+			Self::set_status(&who, ParticipantStatus::Active, ParticipantStatus::Suspended)?;
+			Self::deposit_event(Event::ParticipantSuspended { who });
+			Ok(())
+		}
+
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::reinstate_participant())]
+		pub fn reinstate_participant(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			Self::ensure_role(origin, Role::Manager)?;
+			Self::ensure_no_backlog()?;
+			Self::set_status(&who, ParticipantStatus::Suspended, ParticipantStatus::Active)?;
+			Self::deposit_event(Event::ParticipantReinstated { who });
+			Ok(())
+		}
+
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::appoint_technician())]
+		pub fn appoint_technician(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			Self::ensure_role(origin, Role::Manager)?;
+			ensure!(!Technicians::<T>::contains_key(&who), Error::<T>::AlreadyTechnician);
+			ensure!(!Participants::<T>::contains_key(&who), Error::<T>::RoleConflict);
+			Technicians::<T>::insert(&who, ());
+			Self::deposit_event(Event::TechnicianAppointed { who });
+			Ok(())
+		}
+
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::dismiss_technician())]
+		pub fn dismiss_technician(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			Self::ensure_role(origin, Role::Manager)?;
+			Technicians::<T>::take(&who).ok_or(Error::<T>::NotTechnician)?;
+			Self::deposit_event(Event::TechnicianDismissed { who });
+			Ok(())
+		}
+
+		/// The DSO adds a zone below an existing one.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::add_zone())]
+		pub fn add_zone(
+			origin: OriginFor<T>,
+			zone: ZoneId,
+			parent: ZoneId,
+			fee_per_kwh: u64,
+			capacity_wh: Option<u64>,
+		) -> DispatchResult {
+			Self::ensure_grid_change(origin)?;
+			let mut grid = GridInForce::<T>::get();
+			Self::check_new_zone(&grid, zone, parent, fee_per_kwh)?;
+			grid.zones
+				.try_push(Zone {
+					id: zone,
+					parent: Some(parent),
+					fee_per_kwh,
+					capacity_wh,
+					light: TrafficLight::Green,
+				})
+				.map_err(|_| Error::<T>::TooManyZones)?;
+			GridInForce::<T>::put(grid);
+			Self::deposit_event(Event::ZoneAdded { zone, parent, fee_per_kwh, capacity_wh });
+			Ok(())
+		}
+
+		/// The DSO sets the fee and capacity of a zone's edge to its parent.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::set_edge())]
+		pub fn set_edge(
+			origin: OriginFor<T>,
+			zone: ZoneId,
+			fee_per_kwh: u64,
+			capacity_wh: Option<u64>,
+		) -> DispatchResult {
+			Self::ensure_grid_change(origin)?;
+			ensure!(fee_per_kwh <= MAX_PRICE_PER_KWH, Error::<T>::FeeOutOfRange);
+			Self::mutate_edge(zone, |z| {
+				z.fee_per_kwh = fee_per_kwh;
+				z.capacity_wh = capacity_wh;
+			})?;
+			Self::deposit_event(Event::EdgeChanged { zone, fee_per_kwh, capacity_wh });
+			Ok(())
+		}
+
+		/// The DSO sets an edge's traffic light.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::set_traffic_light())]
+		pub fn set_traffic_light(
+			origin: OriginFor<T>,
+			zone: ZoneId,
+			light: TrafficLight,
+		) -> DispatchResult {
+			Self::ensure_grid_change(origin)?;
+			Self::mutate_edge(zone, |z| z.light = light)?;
+			Self::deposit_event(Event::TrafficLightChanged { zone, light });
+			Ok(())
+		}
+
+		/// The DSO sets the surcharge a yellow light adds to an edge's fee.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::set_yellow_surcharge())]
+		pub fn set_yellow_surcharge(origin: OriginFor<T>, per_kwh: u64) -> DispatchResult {
+			Self::ensure_grid_change(origin)?;
+			ensure!(per_kwh <= MAX_PRICE_PER_KWH, Error::<T>::FeeOutOfRange);
+			GridInForce::<T>::mutate(|g| g.yellow_surcharge_per_kwh = per_kwh);
+			Self::deposit_event(Event::YellowSurchargeChanged { per_kwh });
+			Ok(())
+		}
+
+		/// A participant bids or asks for up to `energy_wh` in `slot` from one of its metering
+		/// points, holding what settlement could need.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::place_order())]
+		pub fn place_order(
+			origin: OriginFor<T>,
+			metering_point: MeteringPointId,
+			slot: Slot,
+			side: Side,
+			energy_wh: u64,
+			limit_per_kwh: u64,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::active_participant(&who)?;
+			let point =
+				MeteringPoints::<T>::get(metering_point).ok_or(Error::<T>::UnknownMeteringPoint)?;
+			ensure!(point.owner == who, Error::<T>::NotYourMeteringPoint);
+			ensure!((1..=MAX_ORDER_ENERGY_WH).contains(&energy_wh), Error::<T>::EnergyOutOfRange);
+			ensure!(limit_per_kwh <= MAX_PRICE_PER_KWH, Error::<T>::LimitOutOfRange);
+			let community = CommunityParams::<T>::get();
+			let now = Self::now_seconds();
+			ensure!(now < community.gate_closure(slot), Error::<T>::GateClosed);
+			ensure!(
+				slot <= community.slot_at(now) + community.order_horizon_slots as u64,
+				Error::<T>::BeyondHorizon
+			);
+			let mut book = SlotOrders::<T>::get(slot);
+			ensure!(book.len() < community.max_orders_per_slot as usize, Error::<T>::SlotFull);
+			let mut mine = AccountOrders::<T>::get(&who, slot);
+			ensure!(
+				mine.len() < community.max_orders_per_account as usize,
+				Error::<T>::TooManyOrders
+			);
+			let held = hold_for(side, energy_wh, limit_per_kwh, &community);
+			T::Currency::hold(&HoldReason::Order.into(), &who, held)
+				.map_err(|_| Error::<T>::InsufficientFunds)?;
+
+			let order = NextOrderId::<T>::mutate(|next| {
+				*next += 1;
+				*next - 1
+			});
+			// Both fit: their lengths were checked against limits no larger than the bounds.
+			book.try_push(order).map_err(|_| Error::<T>::SlotFull)?;
+			mine.try_push(order).map_err(|_| Error::<T>::TooManyOrders)?;
+			SlotOrders::<T>::insert(slot, book);
+			AccountOrders::<T>::insert(&who, slot, mine);
+			let zone = point.zone;
+			Orders::<T>::insert(
+				order,
+				Order {
+					owner: who.clone(),
+					metering_point,
+					zone,
+					slot,
+					side,
+					energy_wh,
+					limit_per_kwh,
+					held,
+				},
+			);
+			Self::deposit_event(Event::OrderPlaced {
+				order,
+				owner: who,
+				slot,
+				side,
+				zone,
+				energy_wh,
+				limit_per_kwh,
+				held,
+			});
+			Ok(())
+		}
+
+		/// The owner withdraws an order before its slot's gate closes; its funds are released.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::cancel_order())]
+		pub fn cancel_order(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let o = Orders::<T>::get(order).ok_or(Error::<T>::UnknownOrder)?;
+			ensure!(o.owner == who, Error::<T>::NotOrderOwner);
+			let community = CommunityParams::<T>::get();
+			ensure!(Self::now_seconds() < community.gate_closure(o.slot), Error::<T>::GateClosed);
+			SlotOrders::<T>::mutate_exists(o.slot, |ids| Self::forget(ids, order));
+			AccountOrders::<T>::mutate_exists(&who, o.slot, |ids| Self::forget(ids, order));
+			Orders::<T>::remove(order);
+			let released =
+				T::Currency::release(&HoldReason::Order.into(), &who, o.held, Precision::Exact)?;
+			Self::deposit_event(Event::OrderCancelled { order, released });
+			Ok(())
+		}
+
+		/// A participant sets its standing order for ex-post trading; the daily budget is held.
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::set_standing_order())]
+		pub fn set_standing_order(
+			origin: OriginFor<T>,
+			buy_limit_per_kwh: u64,
+			sell_limit_per_kwh: u64,
+			daily_budget: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::active_participant(&who)?;
+			ensure!(
+				buy_limit_per_kwh <= MAX_PRICE_PER_KWH && sell_limit_per_kwh <= MAX_PRICE_PER_KWH,
+				Error::<T>::LimitOutOfRange
+			);
+			let before = StandingOrders::<T>::get(&who).map_or(0, |s| s.daily_budget);
+			let reason = HoldReason::StandingOrder.into();
+			if daily_budget > before {
+				T::Currency::hold(&reason, &who, daily_budget - before)
+					.map_err(|_| Error::<T>::InsufficientFunds)?;
+			} else {
+				T::Currency::release(&reason, &who, before - daily_budget, Precision::Exact)?;
+			}
+			StandingOrders::<T>::insert(
+				&who,
+				StandingOrder { buy_limit_per_kwh, sell_limit_per_kwh, daily_budget },
+			);
+			Self::deposit_event(Event::StandingOrderSet {
+				who,
+				buy_limit_per_kwh,
+				sell_limit_per_kwh,
+				daily_budget,
+			});
+			Ok(())
+		}
+
+		/// A participant removes its standing order; the budget is released.
+		#[pallet::call_index(14)]
+		#[pallet::weight(T::WeightInfo::remove_standing_order())]
+		pub fn remove_standing_order(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let s = StandingOrders::<T>::take(&who).ok_or(Error::<T>::NoStandingOrder)?;
+			T::Currency::release(
+				&HoldReason::StandingOrder.into(),
+				&who,
+				s.daily_budget,
+				Precision::Exact,
+			)?;
+			Self::deposit_event(Event::StandingOrderRemoved { who });
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		pub fn now_seconds() -> u64 {
+			T::Time::now().as_secs()
+		}
+
+		fn ensure_role(origin: OriginFor<T>, role: Role) -> Result<T::AccountId, DispatchError> {
+			let who = ensure_signed(origin)?;
+			if Roles::<T>::get(role).as_ref() != Some(&who) {
+				return Err(match role {
+					Role::Manager => Error::<T>::NotManager,
+					Role::Dso => Error::<T>::NotDso,
+					Role::Utility => Error::<T>::NotUtility,
+				}
+				.into());
+			}
+			Ok(who)
+		}
+
+		fn ensure_grid_change(origin: OriginFor<T>) -> DispatchResult {
+			Self::ensure_role(origin, Role::Dso)?;
+			Self::ensure_no_backlog()
+		}
+
+		/// A slot clears with the grid and the participants as they were at its gate closure,
+		/// so neither may change while a gate-closed slot still waits to be cleared.
+		fn ensure_no_backlog() -> DispatchResult {
+			let community = CommunityParams::<T>::get();
+			let backlog = ClearingCursor::<T>::get()
+				.is_some_and(|next| next <= community.last_closed_slot(Self::now_seconds()));
+			ensure!(!backlog, Error::<T>::ClearingBacklog);
+			Ok(())
+		}
+
+		/// Drops `order` from a list of order ids, and the list once it is empty.
+		fn forget<S>(ids: &mut Option<BoundedVec<OrderId, S>>, order: OrderId) {
+			if let Some(list) = ids {
+				list.retain(|id| *id != order);
+				if list.is_empty() {
+					*ids = None;
+				}
+			}
+		}
+
+		fn active_participant(who: &T::AccountId) -> Result<Participant, Error<T>> {
+			let p = Participants::<T>::get(who).ok_or(Error::<T>::NotParticipant)?;
+			ensure!(p.status == ParticipantStatus::Active, Error::<T>::Suspended);
+			Ok(p)
+		}
+
+		fn set_status(
+			who: &T::AccountId,
+			from: ParticipantStatus,
+			to: ParticipantStatus,
+		) -> DispatchResult {
+			Participants::<T>::try_mutate(who, |p| {
+				let p = p.as_mut().ok_or(Error::<T>::NotParticipant)?;
+				if p.status != from {
+					return Err(match to {
+						ParticipantStatus::Suspended => Error::<T>::Suspended,
+						ParticipantStatus::Active => Error::<T>::NotSuspended,
+					}
+					.into());
+				}
+				p.status = to;
+				Ok(())
+			})
+		}
+
+		fn check_metering_point(metering_point: MeteringPointId, zone: ZoneId) -> DispatchResult {
+			ensure!(
+				!MeteringPoints::<T>::contains_key(metering_point),
+				Error::<T>::MeteringPointTaken
+			);
+			ensure!(GridInForce::<T>::get().zone(zone).is_some(), Error::<T>::UnknownZone);
+			Ok(())
+		}
+
+		pub(crate) fn do_admit(
+			who: &T::AccountId,
+			points: &BoundedVec<(MeteringPointId, ZoneId), ConstU32<MAX_METERING_POINTS>>,
+		) -> DispatchResult {
+			ensure!(!Participants::<T>::contains_key(who), Error::<T>::AlreadyParticipant);
+			ensure!(!Technicians::<T>::contains_key(who), Error::<T>::RoleConflict);
+			ensure!(!points.is_empty(), Error::<T>::NoMeteringPoint);
+			let mut ids = BoundedVec::new();
+			for &(point, zone) in points {
+				Self::check_metering_point(point, zone)?;
+				ensure!(!ids.contains(&point), Error::<T>::MeteringPointTaken);
+				ids.try_push(point).map_err(|_| Error::<T>::TooManyMeteringPoints)?;
+			}
+			for &(point, zone) in points {
+				MeteringPoints::<T>::insert(point, MeteringPoint { owner: who.clone(), zone });
+			}
+			Participants::<T>::insert(
+				who,
+				Participant { status: ParticipantStatus::Active, metering_points: ids },
+			);
+			Self::deposit_event(Event::ParticipantAdmitted { who: who.clone() });
+			Ok(())
+		}
+
+		pub(crate) fn check_new_zone(
+			grid: &Grid,
+			zone: ZoneId,
+			parent: ZoneId,
+			fee_per_kwh: u64,
+		) -> Result<(), Error<T>> {
+			ensure!(grid.zone(zone).is_none(), Error::<T>::ZoneExists);
+			ensure!(grid.zone(parent).is_some(), Error::<T>::UnknownZone);
+			ensure!(fee_per_kwh <= MAX_PRICE_PER_KWH, Error::<T>::FeeOutOfRange);
+			ensure!(grid.zones.len() < MAX_ZONES as usize, Error::<T>::TooManyZones);
+			Ok(())
+		}
+
+		fn mutate_edge(zone: ZoneId, f: impl FnOnce(&mut Zone)) -> DispatchResult {
+			GridInForce::<T>::try_mutate(|grid| {
+				let z = grid.zone_mut(zone).ok_or(Error::<T>::UnknownZone)?;
+				ensure!(z.parent.is_some(), Error::<T>::RootHasNoEdge);
+				f(z);
+				Ok(())
+			})
+		}
+
+		/// Moves the clearing cursor over every slot whose gate has closed, clearing the first
+		/// one that has orders and passing at most `MAX_SLOTS_PASSED_PER_BLOCK` empty ones.
+		/// Returns the weight used.
+		pub fn clear_due_slots() -> Weight {
+			let community = CommunityParams::<T>::get();
+			let last_closed = community.last_closed_slot(Self::now_seconds());
+			// In the first block no order exists yet: orders need an open gate.
+			let mut next = ClearingCursor::<T>::get().unwrap_or(last_closed + 1);
+			let mut weight = T::DbWeight::get().reads_writes(3, 1);
+			let mut passed = 0;
+			while next <= last_closed && passed < MAX_SLOTS_PASSED_PER_BLOCK {
+				let ids = SlotOrders::<T>::get(next);
+				next += 1;
+				if ids.is_empty() {
+					passed += 1;
+					weight.saturating_accrue(T::WeightInfo::clear_slot(0));
+				} else {
+					weight.saturating_accrue(T::WeightInfo::clear_slot(ids.len() as u32));
+					Self::clear_slot(next - 1, &community, ids.into_inner());
+					break;
+				}
+			}
+			ClearingCursor::<T>::put(next);
+			weight
+		}
+
+		/// Clears `slot` with the grid in force, stores and announces the result, and releases
+		/// every hold beyond what the fills need.
+		pub(crate) fn clear_slot(slot: Slot, community: &Community, ids: Vec<OrderId>) {
+			SlotOrders::<T>::remove(slot);
+			let grid = GridInForce::<T>::get();
+			let orders: Vec<(OrderId, OrderOf<T>)> =
+				ids.into_iter().filter_map(|id| Orders::<T>::get(id).map(|o| (id, o))).collect();
+
+			// Per owner: whether it may trade, what its orders hold, what their fills need.
+			let mut owners: BTreeMap<T::AccountId, (bool, u128, u128)> = BTreeMap::new();
+			for (_, o) in &orders {
+				let entry = owners.entry(o.owner.clone()).or_insert_with(|| {
+					let active = Participants::<T>::get(&o.owner)
+						.is_some_and(|p| p.status == ParticipantStatus::Active);
+					(active, 0, 0)
+				});
+				entry.1 += o.held;
+			}
+			let taking: Vec<&(OrderId, OrderOf<T>)> =
+				orders.iter().filter(|(_, o)| owners[&o.owner].0).collect();
+			for (id, o) in &orders {
+				if !owners[&o.owner].0 {
+					Self::deposit_event(Event::OrderVoided { order: *id });
+				}
+			}
+
+			let instance = lem_clearing::Instance {
+				zones: grid.engine_zones(),
+				orders: taking
+					.iter()
+					.map(|(id, o)| lem_clearing::Order {
+						id: *id,
+						side: o.side.into(),
+						zone: o.zone,
+						energy_wh: o.energy_wh,
+						limit_per_kwh: o.limit_per_kwh as i64,
+					})
+					.collect(),
+				pricing: community.pricing.into(),
+			};
+			// What each order keeps held for settlement: nothing unless it was filled.
+			let mut kept: BTreeMap<OrderId, u128> = BTreeMap::new();
+			match lem_clearing::clear(&instance) {
+				Ok(outcome) => {
+					let mut traded_wh = 0u64;
+					let mut fills = BoundedVec::new();
+					for (fill, (id, o)) in outcome.fills.iter().zip(&taking) {
+						debug_assert_eq!(fill.order, *id);
+						let needed = match o.side {
+							Side::Bid => fill.amount.max(0) as u128,
+							Side::Ask => hold_for(Side::Ask, fill.energy_wh, 0, community),
+						};
+						owners.get_mut(&o.owner).expect("every owner is in the map").2 += needed;
+						kept.insert(*id, needed);
+						if fill.energy_wh > 0 {
+							if o.side == Side::Bid {
+								traded_wh += fill.energy_wh;
+							}
+							Self::deposit_event(Event::OrderFilled {
+								order: *id,
+								owner: o.owner.clone(),
+								energy_wh: fill.energy_wh,
+								price_per_kwh: fill.price_per_kwh,
+								amount: fill.amount,
+							});
+						}
+						// As many fills as orders in the slot, which is bounded the same way.
+						let _ = fills.try_push(Fill {
+							order: *id,
+							energy_wh: fill.energy_wh,
+							price_per_kwh: fill.price_per_kwh,
+							amount: fill.amount,
+						});
+					}
+					let cleared = ClearedSlot {
+						grid,
+						pricing: community.pricing,
+						zone_prices: BoundedVec::truncate_from(
+							outcome
+								.zone_prices
+								.iter()
+								.map(|p| ZonePrice { zone: p.zone, price_per_kwh: p.price_per_kwh })
+								.collect(),
+						),
+						fills,
+						flows: BoundedVec::truncate_from(
+							outcome
+								.flows
+								.iter()
+								.map(|f| Flow { zone: f.zone, energy_wh: f.energy_wh })
+								.collect(),
+						),
+						welfare: outcome.welfare,
+						payments: outcome.payments,
+						receipts: outcome.receipts,
+						dso_revenue: outcome.dso_revenue,
+						remainder: outcome.remainder,
+					};
+					ClearedSlots::<T>::insert(slot, cleared);
+					Self::deposit_event(Event::SlotCleared {
+						slot,
+						orders: taking.len() as u32,
+						traded_wh,
+						welfare: outcome.welfare,
+						dso_revenue: outcome.dso_revenue,
+					});
+				}
+				Err(e) => {
+					log::error!(target: "runtime::market", "slot {slot} not cleared: {e:?}");
+					Self::deposit_event(Event::ClearingFailed { slot });
+				}
+			}
+
+			for (id, mut o) in orders {
+				o.held = kept.get(&id).copied().unwrap_or(0);
+				Orders::<T>::insert(id, o);
+			}
+			for (owner, (_, held, needed)) in owners {
+				let excess = held.saturating_sub(needed);
+				if excess > 0 {
+					// Best effort: the hold is at least `held`, so this releases all of it.
+					let _ = T::Currency::release(
+						&HoldReason::Order.into(),
+						&owner,
+						excess,
+						Precision::BestEffort,
+					);
+				}
+			}
+		}
+
+		/// The open orders of `slot` (not yet cleared), ascending by id.
+		pub fn order_book(slot: Slot) -> Vec<(OrderId, OrderOf<T>)> {
+			SlotOrders::<T>::get(slot)
+				.into_iter()
+				.filter_map(|id| Orders::<T>::get(id).map(|o| (id, o)))
+				.collect()
+		}
+
+		/// An account's orders in slots `from..=to`, each with its fill once cleared.
+		pub fn orders_of(
+			who: &T::AccountId,
+			from: Slot,
+			to: Slot,
+		) -> Vec<(OrderId, OrderOf<T>, Option<Fill>)> {
+			let mut slots: Vec<_> = AccountOrders::<T>::iter_prefix(who)
+				.filter(|(slot, _)| (from..=to).contains(slot))
+				.collect();
+			slots.sort_by_key(|(slot, _)| *slot);
+			let mut out = Vec::new();
+			for (slot, ids) in slots {
+				let cleared = ClearedSlots::<T>::get(slot);
+				for id in ids {
+					let Some(order) = Orders::<T>::get(id) else { continue };
+					let fill = cleared.as_ref().and_then(|c| {
+						c.fills.binary_search_by_key(&id, |f| f.order).ok().map(|i| c.fills[i])
+					});
+					out.push((id, order, fill));
+				}
+			}
+			out
+		}
+
+		/// A participant with its metering points (and their zones) and standing order.
+		pub fn participant(
+			who: &T::AccountId,
+		) -> Option<runtime_api::ParticipantInfo<BalanceOf<T>>> {
+			let p = Participants::<T>::get(who)?;
+			let metering_points = p
+				.metering_points
+				.iter()
+				.filter_map(|id| MeteringPoints::<T>::get(id).map(|m| (*id, m.zone)))
+				.collect();
+			Some(runtime_api::ParticipantInfo {
+				status: p.status,
+				metering_points,
+				standing_order: StandingOrders::<T>::get(who),
+			})
+		}
+
+		/// Where the market stands in time.
+		pub fn clock() -> runtime_api::SlotClock {
+			let community = CommunityParams::<T>::get();
+			let now = Self::now_seconds();
+			runtime_api::SlotClock {
+				now_seconds: now,
+				current_slot: community.slot_at(now),
+				first_open_slot: community.last_closed_slot(now) + 1,
+				next_to_clear: ClearingCursor::<T>::get(),
+			}
+		}
+	}
+}

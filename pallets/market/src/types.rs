@@ -1,0 +1,401 @@
+//! The market's domain types: community parameters, roles, the grid, participants, orders and
+//! cleared slots. All of them are plain SCALE types so that the runtime API, the gateway and the
+//! app decode the same bytes the chain stores.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{traits::ConstU32, BoundedVec};
+use scale_info::TypeInfo;
+use serde::{Deserialize, Serialize};
+
+pub use lem_clearing::{OrderId, ZoneId};
+
+/// A 15-minute (in production) interval of UTC: `slot = unix_seconds / slot_seconds`.
+pub type Slot = u64;
+
+/// A metering point's id, as the manager registers it. The mapping to a real-world meter (and
+/// to the person behind it) stays off the chain.
+pub type MeteringPointId = u64;
+
+/// Most zones in the DSO's grid.
+pub const MAX_ZONES: u32 = 64;
+/// Most orders in one slot: the bound under which clearing a slot stays within a quarter of a
+/// block (see the `clear_slot` benchmark). A community may choose a lower limit in genesis.
+pub const MAX_ORDERS_PER_SLOT: u32 = 512;
+/// Most orders one account may have in one slot.
+pub const MAX_ORDERS_PER_ACCOUNT: u32 = 16;
+/// Most metering points of one participant.
+pub const MAX_METERING_POINTS: u32 = 8;
+/// Highest limit price, fee or surcharge, per kWh (a million units of a 6-decimal asset is
+/// 1 EUR; this is 1000 EUR/kWh). Keeps every amount far from overflow.
+pub const MAX_PRICE_PER_KWH: u64 = 1_000_000_000;
+/// Largest order, in Wh (1 GWh in 15 minutes is far above any community's connection).
+pub const MAX_ORDER_ENERGY_WH: u64 = 1_000_000_000;
+/// How many slots ahead a community may allow orders: a week of 15-minute slots.
+pub const MAX_ORDER_HORIZON_SLOTS: u32 = 7 * 96;
+
+/// Pricing rule of the community, as in `lem_clearing::Pricing`.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	Serialize,
+	Deserialize,
+)]
+pub enum Pricing {
+	/// Every accepted order trades at its zone's price.
+	#[default]
+	PayAsClear,
+	/// Every accepted order trades at its own limit; the spread goes to the community account.
+	PayAsBid,
+}
+
+impl From<Pricing> for lem_clearing::Pricing {
+	fn from(p: Pricing) -> Self {
+		match p {
+			Pricing::PayAsClear => lem_clearing::Pricing::PayAsClear,
+			Pricing::PayAsBid => lem_clearing::Pricing::PayAsBid,
+		}
+	}
+}
+
+/// The community's market parameters, fixed in genesis.
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug, Serialize, Deserialize,
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Community {
+	/// Length of a slot; 900 in production.
+	pub slot_seconds: u64,
+	/// Gate closure is this long before a slot starts: no order may be placed, changed or
+	/// cancelled after it, and the slot clears in the first block at or after it.
+	pub gate_closure_lead_seconds: u64,
+	/// Orders may be placed for slots up to this many slots after the current one.
+	pub order_horizon_slots: u32,
+	/// Most orders in one slot (at most [`MAX_ORDERS_PER_SLOT`]).
+	pub max_orders_per_slot: u32,
+	/// Most orders of one account in one slot (at most [`MAX_ORDERS_PER_ACCOUNT`]).
+	pub max_orders_per_account: u32,
+	/// How accepted orders are priced.
+	pub pricing: Pricing,
+	/// What an ask holds per kWh offered: the most a seller can be charged per kWh it sold and
+	/// then failed to deliver (bought back from the utility at retail), so that settlement can
+	/// always be paid.
+	pub ask_hold_per_kwh: u64,
+	/// The settlement asset, for display: its ticker and number of decimals. The asset itself
+	/// is the runtime's native balance.
+	pub asset_symbol: BoundedVec<u8, ConstU32<8>>,
+	pub asset_decimals: u8,
+}
+
+impl Default for Community {
+	/// What a production community starts from: 15-minute slots, gate closure five minutes
+	/// ahead, orders up to a day ahead, pay-as-clear, a 6-decimal euro.
+	fn default() -> Self {
+		Self {
+			slot_seconds: 900,
+			gate_closure_lead_seconds: 300,
+			order_horizon_slots: 96,
+			max_orders_per_slot: MAX_ORDERS_PER_SLOT,
+			max_orders_per_account: MAX_ORDERS_PER_ACCOUNT,
+			pricing: Pricing::PayAsClear,
+			ask_hold_per_kwh: 500_000,
+			asset_symbol: BoundedVec::truncate_from(b"EUR".to_vec()),
+			asset_decimals: 6,
+		}
+	}
+}
+
+impl Community {
+	/// The slot `unix_seconds` falls in.
+	pub fn slot_at(&self, unix_seconds: u64) -> Slot {
+		unix_seconds / self.slot_seconds
+	}
+
+	/// Unix seconds at which `slot`'s gate closes.
+	pub fn gate_closure(&self, slot: Slot) -> u64 {
+		slot.saturating_mul(self.slot_seconds).saturating_sub(self.gate_closure_lead_seconds)
+	}
+
+	/// The last slot whose gate has closed at `unix_seconds`.
+	pub fn last_closed_slot(&self, unix_seconds: u64) -> Slot {
+		unix_seconds.saturating_add(self.gate_closure_lead_seconds) / self.slot_seconds
+	}
+}
+
+/// The roles the council appoints; one account each.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Serialize,
+	Deserialize,
+)]
+pub enum Role {
+	/// Admits participants and their metering points, appoints technicians.
+	Manager,
+	/// Describes the grid and sets its fees, capacities and traffic lights.
+	Dso,
+	/// The residual supplier: buys surpluses and supplies deficits at its tariffs.
+	Utility,
+}
+
+/// BDEW traffic-light state of an edge.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	Serialize,
+	Deserialize,
+)]
+pub enum TrafficLight {
+	/// The edge's fee and capacity as set.
+	#[default]
+	Green,
+	/// The DSO's surcharge is added to the edge's fee.
+	Yellow,
+	/// The edge is closed: capacity 0.
+	Red,
+}
+
+/// A zone and the edge to its parent.
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug, Serialize, Deserialize,
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Zone {
+	pub id: ZoneId,
+	/// `None` only for the root, the community's substation.
+	pub parent: Option<ZoneId>,
+	/// Fee per kWh crossing the edge to the parent in either direction (0 on the root).
+	pub fee_per_kwh: u64,
+	/// Capacity of the edge in Wh per slot; `None` is unlimited (and always so on the root).
+	pub capacity_wh: Option<u64>,
+	#[serde(default)]
+	pub light: TrafficLight,
+}
+
+/// The DSO's grid: a tree of zones, root first, every parent before its children.
+#[derive(
+	Encode,
+	Decode,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Grid {
+	pub zones: BoundedVec<Zone, ConstU32<MAX_ZONES>>,
+	/// Added to the fee of every yellow edge.
+	pub yellow_surcharge_per_kwh: u64,
+}
+
+impl Grid {
+	pub fn zone(&self, id: ZoneId) -> Option<&Zone> {
+		self.zones.iter().find(|z| z.id == id)
+	}
+
+	pub fn zone_mut(&mut self, id: ZoneId) -> Option<&mut Zone> {
+		self.zones.iter_mut().find(|z| z.id == id)
+	}
+
+	/// The grid as the clearing engine sees it: the traffic lights folded into fees and
+	/// capacities.
+	pub fn engine_zones(&self) -> alloc::vec::Vec<lem_clearing::Zone> {
+		self.zones
+			.iter()
+			.map(|z| {
+				let fee = match z.light {
+					TrafficLight::Yellow => {
+						z.fee_per_kwh.saturating_add(self.yellow_surcharge_per_kwh)
+					}
+					_ => z.fee_per_kwh,
+				};
+				let capacity_wh = match z.light {
+					TrafficLight::Red => Some(0),
+					_ => z.capacity_wh,
+				};
+				// Fees are bounded by MAX_PRICE_PER_KWH (twice, with the surcharge), far inside i64.
+				lem_clearing::Zone {
+					id: z.id,
+					parent: z.parent,
+					fee_per_kwh: fee as i64,
+					capacity_wh,
+				}
+			})
+			.collect()
+	}
+}
+
+/// Whether a participant may trade.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Serialize,
+	Deserialize,
+)]
+pub enum ParticipantStatus {
+	Active,
+	/// Suspended by the manager: places no orders, and its open orders are dropped at clearing.
+	Suspended,
+}
+
+/// An admitted member of the community: an account and its metering points, nothing personal.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct Participant {
+	pub status: ParticipantStatus,
+	pub metering_points: BoundedVec<MeteringPointId, ConstU32<MAX_METERING_POINTS>>,
+}
+
+/// A metering point: whose it is and which zone of the grid it is connected in.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct MeteringPoint<AccountId> {
+	pub owner: AccountId,
+	pub zone: ZoneId,
+}
+
+/// Buy or sell.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Serialize,
+	Deserialize,
+)]
+pub enum Side {
+	Bid,
+	Ask,
+}
+
+impl From<Side> for lem_clearing::Side {
+	fn from(s: Side) -> Self {
+		match s {
+			Side::Bid => lem_clearing::Side::Bid,
+			Side::Ask => lem_clearing::Side::Ask,
+		}
+	}
+}
+
+/// An ex-ante order for one slot, placed from one metering point.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct Order<AccountId, Balance> {
+	pub owner: AccountId,
+	pub metering_point: MeteringPointId,
+	/// The metering point's zone when the order was placed.
+	pub zone: ZoneId,
+	pub slot: Slot,
+	pub side: Side,
+	pub energy_wh: u64,
+	pub limit_per_kwh: u64,
+	/// Funds held for it: [`hold_for`] at placement; once its slot cleared, what settlement
+	/// needs (a bid's payment, an ask's buy-back of its sold energy), 0 if nothing was filled.
+	pub held: Balance,
+}
+
+/// What an order must hold for `energy_wh`: a bid its worst-case payment, energy × limit
+/// (grid fees are inside the zone price, which never exceeds the limit); an ask what buying the
+/// energy back at `ask_hold_per_kwh` would cost. Rounded up, like a bid's payment.
+pub fn hold_for(side: Side, energy_wh: u64, limit_per_kwh: u64, community: &Community) -> u128 {
+	let per_kwh = match side {
+		Side::Bid => limit_per_kwh,
+		Side::Ask => community.ask_hold_per_kwh,
+	};
+	(energy_wh as u128 * per_kwh as u128).div_ceil(1000)
+}
+
+/// A participant's limits for ex-post trading on metered energy (used by settlement): its
+/// metered net import becomes a bid at `buy_limit_per_kwh`, its net export an ask at
+/// `sell_limit_per_kwh`, and it spends at most `daily_budget` a day.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct StandingOrder<Balance> {
+	pub buy_limit_per_kwh: u64,
+	pub sell_limit_per_kwh: u64,
+	/// Held in full while the standing order exists.
+	pub daily_budget: Balance,
+}
+
+/// One order's result.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Fill {
+	pub order: OrderId,
+	pub energy_wh: u64,
+	pub price_per_kwh: i64,
+	/// What the bid pays (rounded up) or the ask receives (rounded down).
+	pub amount: i128,
+}
+
+/// A zone's price in a cleared slot; `None` when no order reached the zone.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ZonePrice {
+	pub zone: ZoneId,
+	pub price_per_kwh: Option<i64>,
+}
+
+/// Energy over a zone's edge: positive towards the parent.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Flow {
+	pub zone: ZoneId,
+	pub energy_wh: i64,
+}
+
+/// A slot as it was cleared, with the grid and pricing it was cleared with, so that anyone can
+/// recompute it.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct ClearedSlot {
+	pub grid: Grid,
+	pub pricing: Pricing,
+	/// Every zone, ascending by id.
+	pub zone_prices: BoundedVec<ZonePrice, ConstU32<MAX_ZONES>>,
+	/// Every order that took part (not those of suspended participants), ascending by id.
+	pub fills: BoundedVec<Fill, ConstU32<MAX_ORDERS_PER_SLOT>>,
+	/// Every zone but the root, ascending by id.
+	pub flows: BoundedVec<Flow, ConstU32<MAX_ZONES>>,
+	pub welfare: i128,
+	pub payments: i128,
+	pub receipts: i128,
+	pub dso_revenue: i128,
+	pub remainder: i128,
+}
