@@ -222,6 +222,24 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_metering::runtime_api::MeteringApi<Block> for Runtime {
+		fn gateway_key(metering_point: pallet_market::MeteringPointId) -> Option<sp_core::ed25519::Public> {
+			pallet_metering::GatewayKeys::<Runtime>::get(metering_point)
+		}
+		fn reading(
+			metering_point: pallet_market::MeteringPointId,
+			slot: pallet_market::Slot,
+		) -> Option<pallet_metering::Metered> {
+			pallet_metering::Readings::<Runtime>::get(metering_point, slot)
+		}
+		fn last_registers(metering_point: pallet_market::MeteringPointId) -> Option<pallet_metering::Registers> {
+			pallet_metering::LastRegisters::<Runtime>::get(metering_point)
+		}
+		fn readings_window(slot: pallet_market::Slot) -> (u64, u64) {
+			Metering::readings_window(slot)
+		}
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	impl frame_benchmarking::Benchmark<Block> for Runtime {
 		fn benchmark_metadata(extra: bool) -> (

@@ -209,4 +209,22 @@ impl pallet_market::Config for Runtime {
 	type CouncilOrigin = CouncilOrigin;
 	type Time = Timestamp;
 	type WeightInfo = crate::weights::pallet_market::WeightInfo<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MarketBenchmarkHelper;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+pub struct MarketBenchmarkHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_market::BenchmarkHelper for MarketBenchmarkHelper {
+	fn set_time(unix_seconds: u64) {
+		pallet_timestamp::Now::<Runtime>::put(unix_seconds * 1000);
+	}
+}
+
+impl pallet_metering::Config for Runtime {
+	// Above every signed transaction: a reading left out until its window closes is lost.
+	type UnsignedPriority =
+		ConstU64<{ sp_runtime::transaction_validity::TransactionPriority::MAX / 2 }>;
+	type WeightInfo = crate::weights::pallet_metering::WeightInfo<Runtime>;
 }

@@ -167,6 +167,11 @@ fn genesis(utilities: Vec<Utility>, endowed: Vec<AccountId>) -> Value {
 				.collect(),
 		},
 		market: demo_market(),
+		// Readings of a demo slot are taken for a minute after it ends.
+		metering: pallet_metering::GenesisConfig {
+			readings_grace_seconds: 60,
+			..Default::default()
+		},
 		..Default::default()
 	};
 	serde_json::to_value(config).expect("the genesis config serialises to JSON")

@@ -126,6 +126,8 @@ mod runtime {
 	// The energy market.
 	#[runtime::pallet_index(20)]
 	pub type Market = pallet_market;
+	#[runtime::pallet_index(21)]
+	pub type Metering = pallet_metering;
 }
 
 pub type Address = MultiAddress<AccountId, ()>;
@@ -169,5 +171,6 @@ mod benches {
 		[pallet_utility, Utility]
 		[pallet_authority_set, AuthoritySet]
 		[pallet_market, Market]
+		[pallet_metering, Metering]
 	);
 }

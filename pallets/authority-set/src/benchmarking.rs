@@ -8,7 +8,6 @@ use frame_support::{
 	pallet_prelude::*,
 	traits::{EnsureOrigin, Get},
 };
-use frame_system::RawOrigin;
 
 fn fill_up_to<T: Config>(n: u32) -> Vec<T::AccountId> {
 	let set: Vec<T::AccountId> = (0..n).map(|i| account("authority", i, 0)).collect();

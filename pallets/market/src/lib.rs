@@ -37,6 +37,13 @@ pub mod runtime_api;
 pub mod types;
 pub mod weights;
 
+/// What benchmarks of this and dependent pallets need from the runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper {
+	/// Makes `unix_seconds` the time of the current block.
+	fn set_time(unix_seconds: u64);
+}
+
 /// Empty slots the clearing cursor passes at most per block, so that a chain that stood still
 /// for hours catches up over several blocks instead of one overweight block.
 pub const MAX_SLOTS_PASSED_PER_BLOCK: u32 = 64;
@@ -78,6 +85,10 @@ pub mod pallet {
 		type Time: UnixTime;
 
 		type WeightInfo: WeightInfo;
+
+		/// Sets the chain's clock in benchmarks, which start at time 0.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper;
 	}
 
 	/// Why the market holds a participant's funds.

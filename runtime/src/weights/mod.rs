@@ -3,3 +3,4 @@
 
 pub mod pallet_authority_set;
 pub mod pallet_market;
+pub mod pallet_metering;

@@ -1,0 +1,147 @@
+//! FRAME benchmarks of the key calls and of readings, single and batched. A reading's weight
+//! covers both its check when the block's transactions are validated and its dispatch, so the
+//! signature is verified twice, as on a real chain.
+
+use super::*;
+use alloc::vec::Vec;
+use frame_benchmarking::v2::*;
+use frame_support::{pallet_prelude::*, traits::UnfilteredDispatchable};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use pallet_market::{BenchmarkHelper, MeteringPoint, MeteringPointId};
+use sp_core::{crypto::KeyTypeId, ed25519};
+#[allow(deprecated)]
+use sp_runtime::{traits::ValidateUnsigned, transaction_validity::TransactionSource};
+
+const GATEWAY: KeyTypeId = KeyTypeId(*b"lemg");
+/// The slot every benchmark reads; its window is open at the benchmarks' clock.
+const SLOT: u64 = 2_000_000;
+
+fn technician<T: Config>() -> T::AccountId {
+	let who: T::AccountId = account("technician", 0, 0);
+	pallet_market::Technicians::<T>::insert(&who, ());
+	who
+}
+
+fn metering_point<T: Config>(id: MeteringPointId) {
+	pallet_market::MeteringPoints::<T>::insert(
+		id,
+		MeteringPoint { owner: account("participant", id as u32, 0), zone: 0 },
+	);
+}
+
+fn new_key() -> ed25519::Public {
+	sp_io::crypto::ed25519_generate(GATEWAY, None)
+}
+
+/// A metering point with a key and a previous reading right before `SLOT`, so that the
+/// registers are checked on their longest path, and its signed reading for `SLOT`.
+fn signed_reading<T: Config>(id: MeteringPointId) -> SignedReading {
+	metering_point::<T>(id);
+	let key = new_key();
+	GatewayKeys::<T>::insert(id, key);
+	KeyOwners::<T>::insert(key, id);
+	LastRegisters::<T>::insert(id, Registers { slot: SLOT - 1, import_wh: 10_000, export_wh: 500 });
+	let reading = Reading {
+		metering_point: id,
+		slot: SLOT,
+		import_wh: 1_200,
+		export_wh: 300,
+		import_register_wh: 11_200,
+		export_register_wh: 800,
+	};
+	let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+	let signature =
+		sp_io::crypto::ed25519_sign(GATEWAY, &key, &reading.signed_bytes(genesis.as_ref()))
+			.expect("the key is in the benchmark keystore");
+	SignedReading { reading, key, signature }
+}
+
+fn open_window<T: Config>() {
+	ReadingsGraceSeconds::<T>::put(900);
+	pallet_market::CommunityParams::<T>::put(pallet_market::Community::default());
+	let (opens, _) = Pallet::<T>::readings_window(SLOT);
+	T::BenchmarkHelper::set_time(opens + 1);
+}
+
+/// What a block does with a reading transaction: validate it, then dispatch it.
+#[allow(deprecated)]
+fn validate_and_dispatch<T: Config>(call: Call<T>) {
+	Pallet::<T>::validate_unsigned(TransactionSource::InBlock, &call).expect("valid");
+	call.dispatch_bypass_filter(RawOrigin::None.into()).expect("dispatches");
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register_key() {
+		let who = technician::<T>();
+		metering_point::<T>(1);
+		let key = new_key();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), 1, key);
+
+		assert_eq!(GatewayKeys::<T>::get(1), Some(key));
+	}
+
+	#[benchmark]
+	fn rotate_key() {
+		let who = technician::<T>();
+		metering_point::<T>(1);
+		let old = new_key();
+		GatewayKeys::<T>::insert(1, old);
+		KeyOwners::<T>::insert(old, 1);
+		let new = new_key();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), 1, new);
+
+		assert!(RevokedKeys::<T>::contains_key(old));
+	}
+
+	#[benchmark]
+	fn revoke_key() {
+		let who = technician::<T>();
+		metering_point::<T>(1);
+		let key = new_key();
+		GatewayKeys::<T>::insert(1, key);
+		KeyOwners::<T>::insert(key, 1);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), 1);
+
+		assert!(RevokedKeys::<T>::contains_key(key));
+	}
+
+	#[benchmark]
+	fn submit_reading() {
+		open_window::<T>();
+		let reading = signed_reading::<T>(1);
+		let call = Call::<T>::submit_reading { reading };
+
+		#[block]
+		{
+			validate_and_dispatch::<T>(call);
+		}
+
+		assert!(Readings::<T>::contains_key(1, SLOT));
+	}
+
+	#[benchmark]
+	fn submit_readings(n: Linear<1, MAX_BATCH>) {
+		open_window::<T>();
+		let batch: Vec<SignedReading> =
+			(0..n as MeteringPointId).map(signed_reading::<T>).collect();
+		let call = Call::<T>::submit_readings { batch: BoundedVec::truncate_from(batch) };
+
+		#[block]
+		{
+			validate_and_dispatch::<T>(call);
+		}
+
+		assert_eq!(Readings::<T>::iter_prefix_values(0).count(), 1);
+		assert!(Readings::<T>::contains_key(n as MeteringPointId - 1, SLOT));
+	}
+}

@@ -1,0 +1,406 @@
+//! # Metering
+//!
+//! The gateway at each meter signs one reading per metering point and slot with an ed25519 key
+//! that a technician registered for that metering point. Readings arrive as unsigned
+//! transactions, so a gateway needs no funds. Every check runs before a reading enters the
+//! transaction pool, so junk never reaches a block:
+//! - the key is the registered, active key of the metering point;
+//! - the signature over [`Reading::signed_bytes`] is valid;
+//! - the readings window is open: from the slot's end until `readings_grace_seconds` after it;
+//! - no reading for the metering point and slot was accepted before, nor a later one;
+//! - the cumulative registers agree with the slot's energy.
+//!
+//! Once included, a reading is final. A batch carries many readings, for a gateway that serves
+//! several meters or catches up after being offline. Each reading in it is accepted or refused
+//! on its own, with its reason in an event. Settlement reads [`Readings`]. A slot without a
+//! reading for a metering point has no entry: missing, never zero.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+pub mod runtime_api;
+pub mod types;
+pub mod weights;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::pallet_prelude::*;
+	use frame_system::pallet_prelude::*;
+	use pallet_market::{MeteringPointId, Slot};
+	use sp_core::ed25519;
+	use sp_runtime::traits::Verify;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config:
+		pallet_market::Config + frame_system::Config<RuntimeEvent: From<Event<Self>>>
+	{
+		/// Priority of readings in the pool, above ordinary transactions: a reading left out
+		/// until its window closes is lost for settlement.
+		#[pallet::constant]
+		type UnsignedPriority: Get<TransactionPriority>;
+
+		type WeightInfo: WeightInfo;
+	}
+
+	/// The key that speaks for each metering point.
+	#[pallet::storage]
+	pub type GatewayKeys<T> = StorageMap<_, Twox64Concat, MeteringPointId, ed25519::Public>;
+
+	/// Which metering point each active key speaks for: a key serves one metering point.
+	#[pallet::storage]
+	pub type KeyOwners<T> = StorageMap<_, Blake2_128Concat, ed25519::Public, MeteringPointId>;
+
+	/// Keys rotated out or revoked; they are never accepted again.
+	#[pallet::storage]
+	pub type RevokedKeys<T> = StorageMap<_, Blake2_128Concat, ed25519::Public, ()>;
+
+	/// Accepted readings: energy imported and exported per metering point and slot.
+	#[pallet::storage]
+	pub type Readings<T> =
+		StorageDoubleMap<_, Twox64Concat, MeteringPointId, Twox64Concat, Slot, Metered>;
+
+	/// The registers of each metering point's latest accepted reading.
+	#[pallet::storage]
+	pub type LastRegisters<T> = StorageMap<_, Twox64Concat, MeteringPointId, Registers>;
+
+	/// How long after a slot's end its readings are taken.
+	#[pallet::storage]
+	pub type ReadingsGraceSeconds<T> = StorageValue<_, u64, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		pub readings_grace_seconds: u64,
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			assert!(self.readings_grace_seconds > 0, "a readings window needs some length");
+			ReadingsGraceSeconds::<T>::put(self.readings_grace_seconds);
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		KeyRegistered {
+			metering_point: MeteringPointId,
+			key: ed25519::Public,
+		},
+		KeyRotated {
+			metering_point: MeteringPointId,
+			old: ed25519::Public,
+			new: ed25519::Public,
+		},
+		KeyRevoked {
+			metering_point: MeteringPointId,
+			key: ed25519::Public,
+		},
+		ReadingAccepted {
+			metering_point: MeteringPointId,
+			slot: Slot,
+			import_wh: u64,
+			export_wh: u64,
+		},
+		/// A reading of a batch was refused; the others were not affected.
+		ReadingRefused {
+			metering_point: MeteringPointId,
+			slot: Slot,
+			error: DispatchError,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// Only a technician appointed by the manager may manage gateway keys.
+		NotTechnician,
+		UnknownMeteringPoint,
+		/// The metering point has a key already; rotate it instead.
+		MeteringPointHasKey,
+		/// The metering point has no key.
+		NoKey,
+		/// The key serves another metering point.
+		KeyInUse,
+		/// The key was rotated out or revoked.
+		RevokedKey,
+		/// The key was never registered.
+		UnknownKey,
+		/// The key is registered for another metering point.
+		ForeignKey,
+		BadSignature,
+		/// The slot has not ended yet.
+		SlotNotOver,
+		/// The slot's readings window has closed.
+		WindowClosed,
+		/// A reading for this metering point and slot was accepted already.
+		Replayed,
+		/// A reading for a later slot of this metering point was accepted already.
+		OutOfOrder,
+		/// A cumulative register is below the previous reading's.
+		RegistersBackwards,
+		/// The registers' advance does not match the slot's energy.
+		RegistersDisagree,
+		/// Energy above `MAX_SLOT_ENERGY_WH` or a register above `MAX_REGISTER_WH`.
+		ValueOutOfRange,
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// A technician registers the key of the gateway that will speak for a metering point.
+		#[pallet::call_index(0)]
+		#[pallet::weight(<T as Config>::WeightInfo::register_key())]
+		pub fn register_key(
+			origin: OriginFor<T>,
+			metering_point: MeteringPointId,
+			key: ed25519::Public,
+		) -> DispatchResult {
+			Self::ensure_technician(origin)?;
+			ensure!(
+				pallet_market::MeteringPoints::<T>::contains_key(metering_point),
+				Error::<T>::UnknownMeteringPoint
+			);
+			ensure!(
+				!GatewayKeys::<T>::contains_key(metering_point),
+				Error::<T>::MeteringPointHasKey
+			);
+			Self::ensure_fresh(&key)?;
+			GatewayKeys::<T>::insert(metering_point, key);
+			KeyOwners::<T>::insert(key, metering_point);
+			Self::deposit_event(Event::KeyRegistered { metering_point, key });
+			Ok(())
+		}
+
+		/// A technician replaces a metering point's key (a new gateway, or a key that may have
+		/// leaked); the old key is never accepted again.
+		#[pallet::call_index(1)]
+		#[pallet::weight(<T as Config>::WeightInfo::rotate_key())]
+		pub fn rotate_key(
+			origin: OriginFor<T>,
+			metering_point: MeteringPointId,
+			new: ed25519::Public,
+		) -> DispatchResult {
+			Self::ensure_technician(origin)?;
+			let old = GatewayKeys::<T>::get(metering_point).ok_or(Error::<T>::NoKey)?;
+			Self::ensure_fresh(&new)?;
+			Self::retire(old);
+			GatewayKeys::<T>::insert(metering_point, new);
+			KeyOwners::<T>::insert(new, metering_point);
+			Self::deposit_event(Event::KeyRotated { metering_point, old, new });
+			Ok(())
+		}
+
+		/// A technician revokes a metering point's key; until a new one is registered, its
+		/// readings are missing.
+		#[pallet::call_index(2)]
+		#[pallet::weight(<T as Config>::WeightInfo::revoke_key())]
+		pub fn revoke_key(origin: OriginFor<T>, metering_point: MeteringPointId) -> DispatchResult {
+			Self::ensure_technician(origin)?;
+			let key = GatewayKeys::<T>::take(metering_point).ok_or(Error::<T>::NoKey)?;
+			Self::retire(key);
+			Self::deposit_event(Event::KeyRevoked { metering_point, key });
+			Ok(())
+		}
+
+		/// A gateway's reading, as an unsigned transaction checked before it enters the pool.
+		#[pallet::call_index(3)]
+		#[pallet::weight(<T as Config>::WeightInfo::submit_reading())]
+		pub fn submit_reading(origin: OriginFor<T>, reading: SignedReading) -> DispatchResult {
+			ensure_none(origin)?;
+			Self::accept(&reading)?;
+			Ok(())
+		}
+
+		/// Several readings at once; each is accepted or refused (with an event) on its own.
+		#[pallet::call_index(4)]
+		#[pallet::weight(<T as Config>::WeightInfo::submit_readings(batch.len() as u32))]
+		pub fn submit_readings(
+			origin: OriginFor<T>,
+			batch: BoundedVec<SignedReading, ConstU32<MAX_BATCH>>,
+		) -> DispatchResult {
+			ensure_none(origin)?;
+			for signed in &batch {
+				if let Err(e) = Self::accept(signed) {
+					Self::deposit_event(Event::ReadingRefused {
+						metering_point: signed.reading.metering_point,
+						slot: signed.reading.slot,
+						error: e.into(),
+					});
+				}
+			}
+			Ok(())
+		}
+	}
+
+	// Unsigned transactions are validated here so that a gateway needs no account and no funds.
+	// `ValidateUnsigned` is deprecated in favour of transaction extensions, but bare
+	// transactions are what every Substrate client can build today.
+	#[allow(deprecated)]
+	#[pallet::validate_unsigned]
+	impl<T: Config> ValidateUnsigned for Pallet<T> {
+		type Call = Call<T>;
+
+		fn validate_unsigned(_source: TransactionSource, call: &Self::Call) -> TransactionValidity {
+			let readings: &[SignedReading] = match call {
+				Call::submit_reading { reading } => core::slice::from_ref(reading),
+				Call::submit_readings { batch } => batch,
+				_ => return InvalidTransaction::Call.into(),
+			};
+			let mut valid = ValidTransaction::with_tag_prefix("LemReading")
+				.priority(T::UnsignedPriority::get())
+				.longevity(READINGS_LONGEVITY_BLOCKS)
+				.propagate(true);
+			let mut refusal = None;
+			let mut accepted = 0;
+			for signed in readings {
+				match Self::check(signed) {
+					Ok(()) => {
+						valid = valid
+							.and_provides((signed.reading.metering_point, signed.reading.slot));
+						accepted += 1;
+					}
+					Err(e) => {
+						refusal.get_or_insert(e);
+					}
+				}
+			}
+			match refusal {
+				// A transaction of refused readings only is junk: it never reaches a block.
+				Some(e) if accepted == 0 => InvalidTransaction::Custom(error_code(e)).into(),
+				_ => valid.build(),
+			}
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		fn ensure_technician(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(pallet_market::Technicians::<T>::contains_key(&who), Error::<T>::NotTechnician);
+			Ok(())
+		}
+
+		/// A key may be registered only once, ever.
+		fn ensure_fresh(key: &ed25519::Public) -> DispatchResult {
+			ensure!(!RevokedKeys::<T>::contains_key(key), Error::<T>::RevokedKey);
+			ensure!(!KeyOwners::<T>::contains_key(key), Error::<T>::KeyInUse);
+			Ok(())
+		}
+
+		fn retire(key: ed25519::Public) {
+			KeyOwners::<T>::remove(key);
+			RevokedKeys::<T>::insert(key, ());
+		}
+
+		/// Every rule a reading must meet, in the order a gateway would want to hear of them.
+		pub fn check(signed: &SignedReading) -> Result<(), Error<T>> {
+			let r = &signed.reading;
+			ensure!(
+				r.import_wh <= MAX_SLOT_ENERGY_WH
+					&& r.export_wh <= MAX_SLOT_ENERGY_WH
+					&& r.import_register_wh <= MAX_REGISTER_WH
+					&& r.export_register_wh <= MAX_REGISTER_WH,
+				Error::<T>::ValueOutOfRange
+			);
+			ensure!(
+				pallet_market::MeteringPoints::<T>::contains_key(r.metering_point),
+				Error::<T>::UnknownMeteringPoint
+			);
+			if GatewayKeys::<T>::get(r.metering_point) != Some(signed.key) {
+				return Err(if RevokedKeys::<T>::contains_key(signed.key) {
+					Error::<T>::RevokedKey
+				} else if KeyOwners::<T>::contains_key(signed.key) {
+					Error::<T>::ForeignKey
+				} else {
+					Error::<T>::UnknownKey
+				});
+			}
+			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+			ensure!(
+				signed.signature.verify(&r.signed_bytes(genesis.as_ref())[..], &signed.key),
+				Error::<T>::BadSignature
+			);
+
+			let (opens, closes) = Self::readings_window(r.slot);
+			let now = pallet_market::Pallet::<T>::now_seconds();
+			ensure!(now >= opens, Error::<T>::SlotNotOver);
+			ensure!(now < closes, Error::<T>::WindowClosed);
+			ensure!(!Readings::<T>::contains_key(r.metering_point, r.slot), Error::<T>::Replayed);
+
+			ensure!(r.import_register_wh >= r.import_wh, Error::<T>::RegistersDisagree);
+			ensure!(r.export_register_wh >= r.export_wh, Error::<T>::RegistersDisagree);
+			if let Some(last) = LastRegisters::<T>::get(r.metering_point) {
+				ensure!(last.slot < r.slot, Error::<T>::OutOfOrder);
+				ensure!(
+					r.import_register_wh >= last.import_wh
+						&& r.export_register_wh >= last.export_wh,
+					Error::<T>::RegistersBackwards
+				);
+				let (imported, exported) =
+					(r.import_register_wh - last.import_wh, r.export_register_wh - last.export_wh);
+				// Right after the previous reading the registers advance by exactly this slot's
+				// energy; after a gap (missing readings) by at least that much.
+				let agree = if last.slot + 1 == r.slot {
+					imported == r.import_wh && exported == r.export_wh
+				} else {
+					imported >= r.import_wh && exported >= r.export_wh
+				};
+				ensure!(agree, Error::<T>::RegistersDisagree);
+			}
+			Ok(())
+		}
+
+		fn accept(signed: &SignedReading) -> Result<(), Error<T>> {
+			Self::check(signed)?;
+			let r = &signed.reading;
+			Readings::<T>::insert(
+				r.metering_point,
+				r.slot,
+				Metered { import_wh: r.import_wh, export_wh: r.export_wh },
+			);
+			LastRegisters::<T>::insert(
+				r.metering_point,
+				Registers {
+					slot: r.slot,
+					import_wh: r.import_register_wh,
+					export_wh: r.export_register_wh,
+				},
+			);
+			Self::deposit_event(Event::ReadingAccepted {
+				metering_point: r.metering_point,
+				slot: r.slot,
+				import_wh: r.import_wh,
+				export_wh: r.export_wh,
+			});
+			Ok(())
+		}
+
+		/// Unix seconds from which and until which (exclusive) readings of `slot` are taken.
+		pub fn readings_window(slot: Slot) -> (u64, u64) {
+			let community = pallet_market::CommunityParams::<T>::get();
+			let end = slot.saturating_add(1).saturating_mul(community.slot_seconds);
+			(end, end.saturating_add(ReadingsGraceSeconds::<T>::get()))
+		}
+	}
+
+	/// The pool's code for a refused reading: the index of its `Error` variant, so a gateway
+	/// maps `InvalidTransaction::Custom(code)` to the same name as an event's error.
+	pub fn error_code<T: Config>(e: Error<T>) -> u8 {
+		match DispatchError::from(e) {
+			DispatchError::Module(m) => m.error[0],
+			_ => u8::MAX,
+		}
+	}
+}
