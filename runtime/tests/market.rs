@@ -467,16 +467,7 @@ fn engine_result(slot: Slot) -> lem_clearing::Outcome {
 	let community = CommunityParams::<Runtime>::get();
 	lem_clearing::clear(&lem_clearing::Instance {
 		zones: GridInForce::<Runtime>::get().engine_zones(),
-		orders: Market::order_book(slot)
-			.into_iter()
-			.map(|(id, o)| lem_clearing::Order {
-				id,
-				side: o.side.into(),
-				zone: o.zone,
-				energy_wh: o.energy_wh,
-				limit_per_kwh: o.limit_per_kwh as i64,
-			})
-			.collect(),
+		orders: Market::order_book(slot).into_iter().map(|(id, o)| o.for_engine(id)).collect(),
 		pricing: community.pricing.into(),
 	})
 	.unwrap()

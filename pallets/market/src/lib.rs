@@ -874,16 +874,7 @@ pub mod pallet {
 
 			let instance = lem_clearing::Instance {
 				zones: grid.engine_zones(),
-				orders: taking
-					.iter()
-					.map(|(id, o)| lem_clearing::Order {
-						id: *id,
-						side: o.side.into(),
-						zone: o.zone,
-						energy_wh: o.energy_wh,
-						limit_per_kwh: o.limit_per_kwh as i64,
-					})
-					.collect(),
+				orders: taking.iter().map(|(id, o)| o.for_engine(*id)).collect(),
 				pricing: community.pricing.into(),
 			};
 			// What each order keeps held for settlement: nothing unless it was filled.

@@ -335,6 +335,20 @@ pub struct Order<AccountId, Balance> {
 	pub held: Balance,
 }
 
+impl<AccountId, Balance> Order<AccountId, Balance> {
+	/// The order as the clearing engine takes it, under its id.
+	pub fn for_engine(&self, id: OrderId) -> lem_clearing::Order {
+		lem_clearing::Order {
+			id,
+			side: self.side.into(),
+			zone: self.zone,
+			energy_wh: self.energy_wh,
+			// Limits are at most MAX_PRICE_PER_KWH, far inside i64.
+			limit_per_kwh: self.limit_per_kwh as i64,
+		}
+	}
+}
+
 /// What an order must hold for `energy_wh`: a bid its worst-case payment, energy × limit
 /// (grid fees are inside the zone price, which never exceeds the limit); an ask what buying the
 /// energy back at `ask_hold_per_kwh` would cost. Rounded up, like a bid's payment.

@@ -79,11 +79,17 @@ pub mod pallet {
 	pub type ReadingsGraceSeconds<T> = StorageValue<_, u64, ValueQuery>;
 
 	#[pallet::genesis_config]
-	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		pub readings_grace_seconds: u64,
 		#[serde(skip)]
 		pub _config: core::marker::PhantomData<T>,
+	}
+
+	/// A production community takes readings for one 15-minute slot after each slot's end.
+	impl<T: Config> Default for GenesisConfig<T> {
+		fn default() -> Self {
+			Self { readings_grace_seconds: 900, _config: Default::default() }
+		}
 	}
 
 	#[pallet::genesis_build]
