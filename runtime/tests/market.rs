@@ -2,14 +2,14 @@
 //! community: every role's calls, every refusal (each must change no state), holds, and the
 //! clearing of slots at gate closure compared with the engine run on the same instance.
 
-use frame_support::{
-	assert_noop, assert_ok,
-	traits::{fungible::InspectHold, PostInherents},
-};
+mod common;
+
+use common::{block_at, chain, T0};
+use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
 use lem_runtime::{
-	genesis_config_presets::{demo_account, demo_community, local_config_genesis, DEMO_ACCOUNTS},
-	AccountId, Balance, Balances, Market, Runtime, RuntimeEvent, RuntimeGenesisConfig,
-	RuntimeHoldReason, RuntimeOrigin, System, UNIT,
+	genesis_config_presets::{demo_account, demo_community, DEMO_ACCOUNTS},
+	AccountId, Balance, Balances, Market, Runtime, RuntimeEvent, RuntimeHoldReason, RuntimeOrigin,
+	System, UNIT,
 };
 use pallet_market::{
 	demo, ClearedSlots, CommunityParams, Error, GridInForce, HoldReason, MeteringPointId,
@@ -19,33 +19,9 @@ use pallet_market::{
 };
 use sp_core::{sr25519, Pair};
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{BuildStorage, DispatchError};
+use sp_runtime::DispatchError;
 
 type Council = pallet_collective::RawOrigin<AccountId, pallet_collective::Instance1>;
-
-/// A slot boundary: the first block's timestamp in every test.
-const T0: u64 = 1_800_000_000;
-
-fn set_time(secs: u64) {
-	pallet_timestamp::Now::<Runtime>::put(secs * 1000);
-}
-
-/// A new block at `secs`: its timestamp is set, then the market runs after the inherents.
-fn block_at(secs: u64) {
-	System::set_block_number(System::block_number() + 1);
-	set_time(secs);
-	<Market as PostInherents>::post_inherents();
-}
-
-fn chain() -> sp_io::TestExternalities {
-	let config: RuntimeGenesisConfig = serde_json::from_value(local_config_genesis()).unwrap();
-	let mut ext = sp_io::TestExternalities::new(config.build_storage().unwrap());
-	ext.execute_with(|| {
-		System::set_block_number(0);
-		block_at(T0);
-	});
-	ext
-}
 
 fn signed(who: &AccountId) -> RuntimeOrigin {
 	RuntimeOrigin::signed(who.clone())

@@ -3,13 +3,12 @@
 //! before the pool (`validate_unsigned`, with the error's index as its code) and at dispatch
 //! (the named error, with no state change).
 
-use frame_support::{
-	assert_noop, assert_ok,
-	traits::{PostInherents, UnfilteredDispatchable},
-};
+mod common;
+
+use common::{block_at, chain, T0};
+use frame_support::{assert_noop, assert_ok, traits::UnfilteredDispatchable};
 use lem_runtime::{
-	genesis_config_presets::{demo_account, local_config_genesis},
-	Metering, Runtime, RuntimeEvent, RuntimeGenesisConfig, RuntimeOrigin, System,
+	genesis_config_presets::demo_account, Metering, Runtime, RuntimeEvent, RuntimeOrigin, System,
 };
 use pallet_metering::{
 	Call, Error, GatewayKeys, LastRegisters, Reading, Readings, SignedReading, MAX_REGISTER_WH,
@@ -20,30 +19,15 @@ use sp_core::{ed25519, Pair};
 use sp_runtime::traits::ValidateUnsigned;
 use sp_runtime::{
 	transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
-	BuildStorage, DispatchError,
+	DispatchError,
 };
 
-/// A slot boundary: the first block's timestamp.
-const T0: u64 = 1_800_000_000;
 /// Demo slots are 30 s; readings are taken for 60 s after a slot ends.
 const SLOT_SECONDS: u64 = 30;
 const GRACE: u64 = 60;
 /// Metering points of households 1 and 2.
 const MP1: u64 = 1001;
 const MP2: u64 = 1002;
-
-fn block_at(secs: u64) {
-	System::set_block_number(System::block_number() + 1);
-	pallet_timestamp::Now::<Runtime>::put(secs * 1000);
-	<lem_runtime::Market as PostInherents>::post_inherents();
-}
-
-fn chain() -> sp_io::TestExternalities {
-	let config: RuntimeGenesisConfig = serde_json::from_value(local_config_genesis()).unwrap();
-	let mut ext = sp_io::TestExternalities::new(config.build_storage().unwrap());
-	ext.execute_with(|| block_at(T0));
-	ext
-}
 
 fn technician() -> RuntimeOrigin {
 	RuntimeOrigin::signed(demo_account("Technician"))

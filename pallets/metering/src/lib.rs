@@ -320,18 +320,20 @@ pub mod pallet {
 					&& r.export_register_wh <= MAX_REGISTER_WH,
 				Error::<T>::ValueOutOfRange
 			);
-			ensure!(
-				pallet_market::MeteringPoints::<T>::contains_key(r.metering_point),
-				Error::<T>::UnknownMeteringPoint
-			);
 			if GatewayKeys::<T>::get(r.metering_point) != Some(signed.key) {
-				return Err(if RevokedKeys::<T>::contains_key(signed.key) {
-					Error::<T>::RevokedKey
-				} else if KeyOwners::<T>::contains_key(signed.key) {
-					Error::<T>::ForeignKey
-				} else {
-					Error::<T>::UnknownKey
-				});
+				// Only a registered metering point has a key, so its existence needs reading
+				// only when the key does not match.
+				return Err(
+					if !pallet_market::MeteringPoints::<T>::contains_key(r.metering_point) {
+						Error::<T>::UnknownMeteringPoint
+					} else if RevokedKeys::<T>::contains_key(signed.key) {
+						Error::<T>::RevokedKey
+					} else if KeyOwners::<T>::contains_key(signed.key) {
+						Error::<T>::ForeignKey
+					} else {
+						Error::<T>::UnknownKey
+					},
+				);
 			}
 			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
 			ensure!(
