@@ -240,6 +240,28 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_settlement::runtime_api::SettlementApi<Block, AccountId> for Runtime {
+		fn tariffs() -> pallet_settlement::TariffSchedule {
+			pallet_settlement::TariffsInForce::<Runtime>::get()
+		}
+		fn retail_choice(who: AccountId) -> pallet_settlement::RetailChoice {
+			pallet_settlement::RetailChoices::<Runtime>::get(who)
+		}
+		fn next_to_settle() -> Option<pallet_market::Slot> {
+			pallet_settlement::SettlementCursor::<Runtime>::get()
+		}
+		fn settled_slot(slot: pallet_market::Slot) -> Option<pallet_settlement::SettledSlot> {
+			pallet_settlement::SettledSlots::<Runtime>::get(slot)
+		}
+		fn settlements(
+			from: pallet_market::Slot,
+			to: pallet_market::Slot,
+			who: Option<AccountId>,
+		) -> Vec<(pallet_market::Slot, AccountId, pallet_settlement::SettlementRecord)> {
+			Settlement::settlements(from, to, who)
+		}
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	impl frame_benchmarking::Benchmark<Block> for Runtime {
 		fn benchmark_metadata(extra: bool) -> (

@@ -50,8 +50,9 @@ impl frame_system::Config for Runtime {
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = ConstU16<42>;
 	type MaxConsumers = ConstU32<16>;
-	// Slots due for clearing are cleared before the block's transactions.
-	type PostInherents = Market;
+	// Slots due for clearing are cleared, and then slots due for settlement settled, before
+	// the block's transactions.
+	type PostInherents = (Market, Settlement);
 }
 
 impl pallet_timestamp::Config for Runtime {
@@ -227,4 +228,16 @@ impl pallet_metering::Config for Runtime {
 	type UnsignedPriority =
 		ConstU64<{ sp_runtime::transaction_validity::TransactionPriority::MAX / 2 }>;
 	type WeightInfo = crate::weights::pallet_metering::WeightInfo<Runtime>;
+}
+
+parameter_types! {
+	pub CommunityAccount: AccountId =
+		sp_runtime::traits::AccountIdConversion::into_account_truncating(
+			&frame_support::PalletId(*b"lem/cmty"),
+		);
+}
+
+impl pallet_settlement::Config for Runtime {
+	type CommunityAccount = CommunityAccount;
+	type WeightInfo = crate::weights::pallet_settlement::WeightInfo<Runtime>;
 }

@@ -134,6 +134,15 @@ fn demo_market() -> pallet_market::GenesisConfig<Runtime> {
 	}
 }
 
+/// The demo utility's tariffs: 0.32 EUR/kWh green, 0.30 grey, 0.08 feed-in.
+pub fn demo_tariffs() -> pallet_settlement::Tariffs {
+	pallet_settlement::Tariffs {
+		retail_green_per_kwh: 320_000,
+		retail_grey_per_kwh: 300_000,
+		feed_in_per_kwh: 80_000,
+	}
+}
+
 fn genesis(utilities: Vec<Utility>, endowed: Vec<AccountId>) -> Value {
 	let authorities: Vec<AccountId> = utilities.iter().map(|u| u.account.clone()).collect();
 	let config = RuntimeGenesisConfig {
@@ -170,6 +179,10 @@ fn genesis(utilities: Vec<Utility>, endowed: Vec<AccountId>) -> Value {
 		// Readings of a demo slot are taken for a minute after it ends.
 		metering: pallet_metering::GenesisConfig {
 			readings_grace_seconds: 60,
+			..Default::default()
+		},
+		settlement: pallet_settlement::GenesisConfig {
+			tariffs: demo_tariffs(),
 			..Default::default()
 		},
 		..Default::default()

@@ -26,7 +26,7 @@ use sp_runtime::{
 };
 use sp_version::{runtime_version, RuntimeVersion};
 
-pub use configs::SESSION_LENGTH_DEV;
+pub use configs::{CommunityAccount, SESSION_LENGTH_DEV};
 pub use frame_system::Call as SystemCall;
 pub use pallet_balances::Call as BalancesCall;
 
@@ -128,6 +128,8 @@ mod runtime {
 	pub type Market = pallet_market;
 	#[runtime::pallet_index(21)]
 	pub type Metering = pallet_metering;
+	#[runtime::pallet_index(22)]
+	pub type Settlement = pallet_settlement;
 }
 
 pub type Address = MultiAddress<AccountId, ()>;
@@ -172,5 +174,6 @@ mod benches {
 		[pallet_authority_set, AuthoritySet]
 		[pallet_market, Market]
 		[pallet_metering, Metering]
+		[pallet_settlement, Settlement]
 	);
 }

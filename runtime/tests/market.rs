@@ -14,7 +14,7 @@ use lem_runtime::{
 use pallet_market::{
 	demo, ClearedSlots, CommunityParams, Error, GridInForce, HoldReason, MeteringPointId,
 	ParticipantStatus, Participants, Role, Side, Slot, TrafficLight, WeightInfo,
-	MAX_METERING_POINTS, MAX_ORDERS_PER_ACCOUNT, MAX_ORDERS_PER_SLOT, MAX_ORDER_ENERGY_WH,
+	MAX_COMMUNITY_METERING_POINTS, MAX_METERING_POINTS, MAX_ORDERS_PER_ACCOUNT, MAX_ORDERS_PER_SLOT, MAX_ORDER_ENERGY_WH,
 	MAX_PRICE_PER_KWH, MAX_ZONES,
 };
 use sp_core::{sr25519, Pair};
@@ -399,6 +399,24 @@ fn per_account_and_per_slot_limits() {
 			Error::<Runtime>::SlotFull
 		);
 		assert!(MAX_ORDERS_PER_SLOT >= CommunityParams::<Runtime>::get().max_orders_per_slot);
+
+		// The community's metering points are bounded, so settlement's block is.
+		let mut next: MeteringPointId = 1;
+		while pallet_market::MeteringPoints::<Runtime>::count() < MAX_COMMUNITY_METERING_POINTS {
+			let mut raw = [0xee; 32];
+			raw[..8].copy_from_slice(&next.to_le_bytes());
+			let who = AccountId::from(raw);
+			assert_ok!(Market::admit_participant(manager(), who, vec![(next, 11)].try_into().unwrap()));
+			next += 1;
+		}
+		assert_noop!(
+			Market::admit_participant(manager(), stranger(), vec![(next, 11)].try_into().unwrap()),
+			Error::<Runtime>::CommunityFull
+		);
+		assert_noop!(
+			Market::add_metering_point(manager(), household(1), next, 11),
+			Error::<Runtime>::CommunityFull
+		);
 	});
 }
 

@@ -55,7 +55,7 @@ pub mod pallet {
 	use frame_support::{
 		pallet_prelude::*,
 		traits::{
-			fungible::{self, MutateHold},
+			fungible::{self, InspectHold, MutateHold},
 			tokens::Precision,
 			UnixTime,
 		},
@@ -73,7 +73,7 @@ pub mod pallet {
 	#[pallet::config]
 	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
 		/// The settlement asset; orders and standing orders hold it.
-		type Currency: fungible::Inspect<Self::AccountId, Balance = u128>
+		type Currency: fungible::Mutate<Self::AccountId, Balance = u128>
 			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 
 		type RuntimeHoldReason: From<HoldReason>;
@@ -119,9 +119,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Participants<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Participant>;
 
+	/// Counted, because the community may have at most `MAX_COMMUNITY_METERING_POINTS`.
 	#[pallet::storage]
 	pub type MeteringPoints<T: Config> =
-		StorageMap<_, Twox64Concat, MeteringPointId, MeteringPoint<T::AccountId>>;
+		CountedStorageMap<_, Twox64Concat, MeteringPointId, MeteringPoint<T::AccountId>>;
 
 	#[pallet::storage]
 	pub type NextOrderId<T> = StorageValue<_, OrderId, ValueQuery>;
@@ -348,6 +349,8 @@ pub mod pallet {
 		TooManyMeteringPoints,
 		/// The metering point is registered already (possibly twice in the same call).
 		MeteringPointTaken,
+		/// The community has `MAX_COMMUNITY_METERING_POINTS` metering points.
+		CommunityFull,
 		UnknownMeteringPoint,
 		/// The metering point belongs to another account.
 		NotYourMeteringPoint,
@@ -430,6 +433,10 @@ pub mod pallet {
 			Self::ensure_role(origin, Role::Manager)?;
 			let mut participant = Participants::<T>::get(&who).ok_or(Error::<T>::NotParticipant)?;
 			Self::check_metering_point(metering_point, zone)?;
+			ensure!(
+				MeteringPoints::<T>::count() < MAX_COMMUNITY_METERING_POINTS,
+				Error::<T>::CommunityFull
+			);
 			participant
 				.metering_points
 				.try_push(metering_point)
@@ -659,8 +666,10 @@ pub mod pallet {
 				buy_limit_per_kwh <= MAX_PRICE_PER_KWH && sell_limit_per_kwh <= MAX_PRICE_PER_KWH,
 				Error::<T>::LimitOutOfRange
 			);
-			let before = StandingOrders::<T>::get(&who).map_or(0, |s| s.daily_budget);
+			// What is held now: settlement spends from the hold and tops it up only as far as the
+			// free balance allows, so it can be below the budget.
 			let reason = HoldReason::StandingOrder.into();
+			let before = T::Currency::balance_on_hold(&reason, &who);
 			if daily_budget > before {
 				T::Currency::hold(&reason, &who, daily_budget - before)
 					.map_err(|_| Error::<T>::InsufficientFunds)?;
@@ -685,13 +694,10 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::remove_standing_order())]
 		pub fn remove_standing_order(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let s = StandingOrders::<T>::take(&who).ok_or(Error::<T>::NoStandingOrder)?;
-			T::Currency::release(
-				&HoldReason::StandingOrder.into(),
-				&who,
-				s.daily_budget,
-				Precision::Exact,
-			)?;
+			StandingOrders::<T>::take(&who).ok_or(Error::<T>::NoStandingOrder)?;
+			let reason = HoldReason::StandingOrder.into();
+			let held = T::Currency::balance_on_hold(&reason, &who);
+			T::Currency::release(&reason, &who, held, Precision::Exact)?;
 			Self::deposit_event(Event::StandingOrderRemoved { who });
 			Ok(())
 		}
@@ -781,6 +787,11 @@ pub mod pallet {
 			ensure!(!Participants::<T>::contains_key(who), Error::<T>::AlreadyParticipant);
 			ensure!(!Technicians::<T>::contains_key(who), Error::<T>::RoleConflict);
 			ensure!(!points.is_empty(), Error::<T>::NoMeteringPoint);
+			ensure!(
+				MeteringPoints::<T>::count() as usize + points.len()
+					<= MAX_COMMUNITY_METERING_POINTS as usize,
+				Error::<T>::CommunityFull
+			);
 			let mut ids = BoundedVec::new();
 			for &(point, zone) in points {
 				Self::check_metering_point(point, zone)?;
@@ -882,7 +893,6 @@ pub mod pallet {
 			match lem_clearing::clear(&instance) {
 				Ok(outcome) => {
 					let mut traded_wh = 0u64;
-					let mut fills = BoundedVec::new();
 					for (fill, (id, o)) in outcome.fills.iter().zip(&taking) {
 						debug_assert_eq!(fill.order, *id);
 						let needed = match o.side {
@@ -903,38 +913,8 @@ pub mod pallet {
 								amount: fill.amount,
 							});
 						}
-						// As many fills as orders in the slot, which is bounded the same way.
-						let _ = fills.try_push(Fill {
-							order: *id,
-							energy_wh: fill.energy_wh,
-							price_per_kwh: fill.price_per_kwh,
-							amount: fill.amount,
-						});
 					}
-					let cleared = ClearedSlot {
-						grid,
-						pricing: community.pricing,
-						zone_prices: BoundedVec::truncate_from(
-							outcome
-								.zone_prices
-								.iter()
-								.map(|p| ZonePrice { zone: p.zone, price_per_kwh: p.price_per_kwh })
-								.collect(),
-						),
-						fills,
-						flows: BoundedVec::truncate_from(
-							outcome
-								.flows
-								.iter()
-								.map(|f| Flow { zone: f.zone, energy_wh: f.energy_wh })
-								.collect(),
-						),
-						welfare: outcome.welfare,
-						payments: outcome.payments,
-						receipts: outcome.receipts,
-						dso_revenue: outcome.dso_revenue,
-						remainder: outcome.remainder,
-					};
+					let cleared = ClearedSlot::from_outcome(grid, community.pricing, &outcome);
 					ClearedSlots::<T>::insert(slot, cleared);
 					Self::deposit_event(Event::SlotCleared {
 						slot,

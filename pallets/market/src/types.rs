@@ -25,6 +25,10 @@ pub const MAX_ORDERS_PER_SLOT: u32 = 512;
 pub const MAX_ORDERS_PER_ACCOUNT: u32 = 16;
 /// Most metering points of one participant.
 pub const MAX_METERING_POINTS: u32 = 8;
+/// Most metering points of the whole community: settlement visits every one of them in the
+/// block after a slot's readings window, and this bound keeps that block's weight in check
+/// (see the settlement pallet's benchmark).
+pub const MAX_COMMUNITY_METERING_POINTS: u32 = 512;
 /// Highest limit price, fee or surcharge, per kWh (a million units of a 6-decimal asset is
 /// 1 EUR; this is 1000 EUR/kWh). Keeps every amount far from overflow.
 pub const MAX_PRICE_PER_KWH: u64 = 1_000_000_000;
@@ -87,7 +91,7 @@ pub struct Community {
 	pub pricing: Pricing,
 	/// What an ask holds per kWh offered: the most a seller can be charged per kWh it sold and
 	/// then failed to deliver (bought back from the utility at retail), so that settlement can
-	/// always be paid.
+	/// always be paid. The utility's retail tariffs may not exceed it.
 	pub ask_hold_per_kwh: u64,
 	/// The settlement asset, for display: its ticker and number of decimals. The asset itself
 	/// is the runtime's native balance.
@@ -412,4 +416,42 @@ pub struct ClearedSlot {
 	pub receipts: i128,
 	pub dso_revenue: i128,
 	pub remainder: i128,
+}
+
+impl ClearedSlot {
+	/// The engine's outcome as the chain keeps it, with the grid and pricing it came from.
+	pub fn from_outcome(grid: Grid, pricing: Pricing, outcome: &lem_clearing::Outcome) -> Self {
+		// The bounds hold: at most one fill per order, one price and flow per zone.
+		Self {
+			grid,
+			pricing,
+			zone_prices: BoundedVec::truncate_from(
+				outcome
+					.zone_prices
+					.iter()
+					.map(|p| ZonePrice { zone: p.zone, price_per_kwh: p.price_per_kwh })
+					.collect(),
+			),
+			fills: BoundedVec::truncate_from(
+				outcome
+					.fills
+					.iter()
+					.map(|f| Fill {
+						order: f.order,
+						energy_wh: f.energy_wh,
+						price_per_kwh: f.price_per_kwh,
+						amount: f.amount,
+					})
+					.collect(),
+			),
+			flows: BoundedVec::truncate_from(
+				outcome.flows.iter().map(|f| Flow { zone: f.zone, energy_wh: f.energy_wh }).collect(),
+			),
+			welfare: outcome.welfare,
+			payments: outcome.payments,
+			receipts: outcome.receipts,
+			dso_revenue: outcome.dso_revenue,
+			remainder: outcome.remainder,
+		}
+	}
 }

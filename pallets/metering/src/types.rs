@@ -59,7 +59,7 @@ pub struct SignedReading {
 }
 
 /// What the chain keeps of an accepted reading.
-#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct Metered {
 	pub import_wh: u64,
 	pub export_wh: u64,

@@ -4,3 +4,4 @@
 pub mod pallet_authority_set;
 pub mod pallet_market;
 pub mod pallet_metering;
+pub mod pallet_settlement;

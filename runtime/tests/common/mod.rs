@@ -1,20 +1,21 @@
-//! What the market and metering tests share: a `local` chain whose first block is at a slot
+//! What the market, metering and settlement tests share: a `local` chain whose first block is at a slot
 //! boundary, and blocks at chosen times.
 
 use frame_support::traits::PostInherents;
 use lem_runtime::{
-	genesis_config_presets::local_config_genesis, Market, Runtime, RuntimeGenesisConfig, System,
+	genesis_config_presets::local_config_genesis, Runtime, RuntimeGenesisConfig, System,
 };
 use sp_runtime::BuildStorage;
 
 /// A slot boundary: the first block's timestamp in every test.
 pub const T0: u64 = 1_800_000_000;
 
-/// A new block at `secs`: its timestamp is set, then the market runs after the inherents.
+/// A new block at `secs`: its timestamp is set, then clearing and settlement run after the
+/// inherents, as the runtime configures them.
 pub fn block_at(secs: u64) {
 	System::set_block_number(System::block_number() + 1);
 	pallet_timestamp::Now::<Runtime>::put(secs * 1000);
-	<Market as PostInherents>::post_inherents();
+	<<Runtime as frame_system::Config>::PostInherents as PostInherents>::post_inherents();
 }
 
 /// The `local` preset with its demo community, in block 1 at `T0`.

@@ -1,0 +1,127 @@
+//! FRAME benchmarks of the tariff calls and of settling a slot of a community with N metering
+//! points at its worst: each point its own participant with a filled order, a standing order
+//! and a reading that deviates from what it traded, so that every point trades ex post and
+//! with the utility and every account moves money both ways.
+
+use super::*;
+use alloc::vec;
+use frame_benchmarking::v2::*;
+use frame_support::{pallet_prelude::*, traits::fungible::Mutate};
+use frame_system::RawOrigin;
+use pallet_market::{
+	demo, BenchmarkHelper, Community, CommunityParams, GridInForce, MeteringPointId, Role, Roles,
+	Side, MAX_COMMUNITY_METERING_POINTS,
+};
+use pallet_metering::Metered;
+
+const FUNDS: u128 = 1_000_000_000_000_000;
+
+fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, i, 0);
+	<T as pallet_market::Config>::Currency::set_balance(&who, FUNDS);
+	who
+}
+
+/// The default community on the demo grid, with a manager, a DSO, a utility and tariffs.
+fn community<T: Config>() -> (T::AccountId, T::AccountId) {
+	CommunityParams::<T>::put(Community::default());
+	GridInForce::<T>::put(demo::grid());
+	let manager = funded::<T>("manager", 0);
+	let utility = funded::<T>("utility", 0);
+	Roles::<T>::insert(Role::Manager, &manager);
+	Roles::<T>::insert(Role::Dso, funded::<T>("dso", 0));
+	Roles::<T>::insert(Role::Utility, &utility);
+	funded::<T>("community", 0);
+	let tariffs =
+		Tariffs { retail_green_per_kwh: 320_000, retail_grey_per_kwh: 300_000, feed_in_per_kwh: 80_000 };
+	TariffsInForce::<T>::put(TariffSchedule { before: tariffs, from: 0, current: tariffs });
+	(manager, utility)
+}
+
+fn participant<T: Config>(manager: &T::AccountId, i: u32) -> T::AccountId {
+	let who = funded::<T>("participant", i);
+	let zone = demo::STREETS[i as usize % demo::STREETS.len()];
+	pallet_market::Pallet::<T>::admit_participant(
+		RawOrigin::Signed(manager.clone()).into(),
+		who.clone(),
+		BoundedVec::truncate_from(vec![(i as MeteringPointId, zone)]),
+	)
+	.expect("fresh participant");
+	who
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn set_tariffs() {
+		let (_, utility) = community::<T>();
+		let tariffs =
+			Tariffs { retail_green_per_kwh: 330_000, retail_grey_per_kwh: 310_000, feed_in_per_kwh: 70_000 };
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(utility), tariffs);
+
+		assert_eq!(TariffsInForce::<T>::get().current, tariffs);
+	}
+
+	#[benchmark]
+	fn choose_retail() {
+		let (manager, _) = community::<T>();
+		let who = participant::<T>(&manager, 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), RetailChoice::Green);
+
+		assert_eq!(RetailChoices::<T>::get(&who), RetailChoice::Green);
+	}
+
+	#[benchmark]
+	fn settle_slot(n: Linear<1, MAX_COMMUNITY_METERING_POINTS>) {
+		let (manager, _) = community::<T>();
+		let community = CommunityParams::<T>::get();
+		let slot = 1;
+		// The clock stands at 0: set the clearing cursor, place the orders, then clear slot 1
+		// at its gate closure.
+		pallet_market::Pallet::<T>::clear_due_slots();
+		for i in 0..n {
+			let who = participant::<T>(&manager, i);
+			let side = if i % 2 == 0 { Side::Ask } else { Side::Bid };
+			pallet_market::Pallet::<T>::place_order(
+				RawOrigin::Signed(who.clone()).into(),
+				i as MeteringPointId,
+				slot,
+				side,
+				1_000 + (i as u64 * 97) % 2_000,
+				100_000 + (i as u64 * 331) % 100_000,
+			)
+			.expect("open slot");
+			pallet_market::Pallet::<T>::set_standing_order(
+				RawOrigin::Signed(who).into(),
+				150_000,
+				90_000,
+				10_000_000,
+			)
+			.expect("funded");
+			// Sellers deliver less than they offered, buyers take more than they bid for.
+			let (import_wh, export_wh) = if side == Side::Ask { (0, 500) } else { (3_500, 0) };
+			pallet_metering::Readings::<T>::insert(
+				i as MeteringPointId,
+				slot,
+				Metered { import_wh, export_wh },
+			);
+		}
+		<T as pallet_market::Config>::BenchmarkHelper::set_time(community.gate_closure(slot));
+		pallet_market::Pallet::<T>::clear_due_slots();
+
+		#[block]
+		{
+			Pallet::<T>::settle(slot, &community);
+		}
+
+		let settled = SettledSlots::<T>::get(slot).expect("settled");
+		assert_eq!(settled.accounts, n);
+		assert_eq!(settled.imbalance(), 0);
+	}
+}

@@ -1,0 +1,226 @@
+//! The arithmetic of settling one slot, free of storage and of money movement: given what each
+//! account traded ahead of the slot, what its meters measured and its terms, it works out the
+//! ex-post trades on standing orders, the deviations left for the utility and every amount.
+//! The pallet gathers the input from storage and moves the money; the property test checks
+//! here that the amounts always sum to zero.
+
+use alloc::{collections::BTreeMap, vec::Vec};
+use lem_clearing::{Instance, Outcome, Pricing, Side, Zone, ZoneId};
+use pallet_market::MeteringPointId;
+use pallet_metering::Metered;
+
+/// One metering point of an account in the slot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Point {
+	pub id: MeteringPointId,
+	pub zone: ZoneId,
+	/// The slot's reading; `None` if the gateway sent none in the window.
+	pub metered: Option<Metered>,
+	/// Energy its orders bought and sold ahead of the slot.
+	pub bought_wh: u64,
+	pub sold_wh: u64,
+}
+
+/// A standing order as settlement applies it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Standing {
+	pub buy_limit_per_kwh: u64,
+	pub sell_limit_per_kwh: u64,
+	/// What is left of today's budget (and held for it): ex-post bids never pay more.
+	pub budget_left: u128,
+}
+
+/// One account of the slot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account<A> {
+	pub who: A,
+	/// Ascending by id.
+	pub points: Vec<Point>,
+	/// What its filled orders received, less what they paid.
+	pub ex_ante_amount: i128,
+	pub retail_per_kwh: u64,
+	pub feed_in_per_kwh: u64,
+	pub standing: Option<Standing>,
+}
+
+/// Everything settlement needs of a slot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slot<A> {
+	pub accounts: Vec<Account<A>>,
+	/// The grid the slot was cleared with (the one in force if it had no orders).
+	pub zones: Vec<Zone>,
+	pub pricing: Pricing,
+	/// The ex-ante clearing's DSO revenue and remainder.
+	pub ex_ante_dso: i128,
+	pub ex_ante_remainder: i128,
+}
+
+/// One account's result; amounts positive when the account receives them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountResult {
+	pub bought_wh: u64,
+	pub sold_wh: u64,
+	pub ex_post_bought_wh: u64,
+	pub ex_post_sold_wh: u64,
+	/// Ex-ante and ex-post together.
+	pub market_amount: i128,
+	/// Σ of the readings present.
+	pub metered: Metered,
+	pub missing_readings: u32,
+	pub from_utility_wh: u64,
+	pub to_utility_wh: u64,
+	pub utility_amount: i128,
+	/// What its ex-post bids pay, to be taken from its standing order's budget.
+	pub ex_post_paid: u128,
+}
+
+/// A settled slot, before any money moved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settled<A> {
+	/// In the order of the input.
+	pub accounts: Vec<(A, AccountResult)>,
+	/// The ex-post clearing, if any standing order had metered energy to trade.
+	pub ex_post: Option<Outcome>,
+	/// Owed to the DSO (fees and congestion rent) and left to the community account
+	/// (rounding, and the spread under pay-as-bid).
+	pub dso: i128,
+	pub community: i128,
+	/// Σ of what the utility receives: retail supply less feed-in.
+	pub utility: i128,
+}
+
+impl<A> Settled<A> {
+	/// Σ of every amount; zero whenever the ex-ante amounts came from one clearing.
+	pub fn imbalance(&self) -> i128 {
+		self.accounts.iter().map(|(_, r)| r.market_amount + r.utility_amount).sum::<i128>() +
+			self.dso + self.community +
+			self.utility
+	}
+}
+
+/// `e` Wh at `p` per kWh, rounded up: what a payer pays.
+fn cost_up(energy_wh: u64, per_kwh: u64) -> i128 {
+	(energy_wh as i128 * per_kwh as i128 + 999).div_euclid(1000)
+}
+
+/// `e` Wh at `p` per kWh, rounded down: what a payee receives.
+fn cost_down(energy_wh: u64, per_kwh: u64) -> i128 {
+	(energy_wh as i128 * per_kwh as i128).div_euclid(1000)
+}
+
+/// Settles a slot. Per metering point with a reading, the deviation is its metered net import
+/// less what its orders bought net; a standing order offers the deviation on the local market
+/// (a shortfall as a bid at its buy limit, as far as the day's budget reaches; a surplus as an
+/// ask at its sell limit), and what remains is bought from or sold to the utility.
+pub fn settle<A: Clone>(slot: &Slot<A>) -> Settled<A> {
+	// Each point's deviation, and the ex-post orders of the points with a standing order.
+	let mut deviations: BTreeMap<MeteringPointId, i128> = BTreeMap::new();
+	let mut ex_post_orders = Vec::new();
+	for account in &slot.accounts {
+		let mut budget = account.standing.map_or(0, |s| s.budget_left);
+		for p in &account.points {
+			let Some(m) = p.metered else { continue };
+			let deviation = (m.import_wh as i128 - m.export_wh as i128) -
+				(p.bought_wh as i128 - p.sold_wh as i128);
+			deviations.insert(p.id, deviation);
+			let Some(s) = account.standing else { continue };
+			let (side, energy_wh, limit) = if deviation > 0 {
+				// Within the budget left: e·limit/1000 rounded up never exceeds it.
+				let affordable = match s.buy_limit_per_kwh {
+					0 => u64::MAX,
+					l => (budget.saturating_mul(1000) / l as u128).min(u64::MAX as u128) as u64,
+				};
+				let energy = (deviation as u64).min(affordable);
+				budget = budget.saturating_sub(cost_up(energy, s.buy_limit_per_kwh) as u128);
+				(Side::Bid, energy, s.buy_limit_per_kwh)
+			} else {
+				(Side::Ask, deviation.unsigned_abs() as u64, s.sell_limit_per_kwh)
+			};
+			if energy_wh > 0 {
+				ex_post_orders.push(lem_clearing::Order {
+					id: p.id,
+					side,
+					zone: p.zone,
+					energy_wh,
+					// Limits are at most pallet_market::MAX_PRICE_PER_KWH, far inside i64.
+					limit_per_kwh: limit as i64,
+				});
+			}
+		}
+	}
+
+	let ex_post = (!ex_post_orders.is_empty())
+		.then(|| {
+			let instance =
+				Instance { zones: slot.zones.clone(), orders: ex_post_orders, pricing: slot.pricing };
+			lem_clearing::clear(&instance)
+				.map_err(|e| log::error!(target: "runtime::settlement", "ex-post clearing: {e:?}"))
+				.ok()
+		})
+		.flatten();
+	let ex_post_fill = |id: MeteringPointId| {
+		ex_post.as_ref().and_then(|o| {
+			o.fills.binary_search_by_key(&id, |f| f.order).ok().map(|i| o.fills[i])
+		})
+	};
+
+	let mut utility = 0i128;
+	let accounts = slot
+		.accounts
+		.iter()
+		.map(|account| {
+			let mut r = AccountResult { market_amount: account.ex_ante_amount, ..Default::default() };
+			for p in &account.points {
+				r.bought_wh += p.bought_wh;
+				r.sold_wh += p.sold_wh;
+				let Some(m) = p.metered else {
+					r.missing_readings += 1;
+					continue;
+				};
+				r.metered.import_wh += m.import_wh;
+				r.metered.export_wh += m.export_wh;
+				let mut deviation = deviations[&p.id];
+				if let Some(f) = ex_post_fill(p.id) {
+					match f.side {
+						Side::Bid => {
+							r.ex_post_bought_wh += f.energy_wh;
+							r.market_amount -= f.amount;
+							r.ex_post_paid += f.amount.max(0) as u128;
+							deviation -= f.energy_wh as i128;
+						}
+						Side::Ask => {
+							r.ex_post_sold_wh += f.energy_wh;
+							r.market_amount += f.amount;
+							deviation += f.energy_wh as i128;
+						}
+					}
+				}
+				// Readings are at most pallet_metering::MAX_SLOT_ENERGY_WH and orders at most
+				// MAX_ORDER_ENERGY_WH × MAX_ORDERS_PER_ACCOUNT, so a deviation fits in u64.
+				let energy = deviation.unsigned_abs() as u64;
+				if deviation > 0 {
+					r.from_utility_wh += energy;
+					let retail = cost_up(energy, account.retail_per_kwh);
+					r.utility_amount -= retail;
+					utility += retail;
+				} else {
+					r.to_utility_wh += energy;
+					let feed_in = cost_down(energy, account.feed_in_per_kwh);
+					r.utility_amount += feed_in;
+					utility -= feed_in;
+				}
+			}
+			(account.who.clone(), r)
+		})
+		.collect();
+
+	let (ex_post_dso, ex_post_remainder) =
+		ex_post.as_ref().map_or((0, 0), |o| (o.dso_revenue, o.remainder));
+	Settled {
+		accounts,
+		ex_post,
+		dso: slot.ex_ante_dso + ex_post_dso,
+		community: slot.ex_ante_remainder + ex_post_remainder,
+		utility,
+	}
+}

@@ -1,0 +1,563 @@
+//! # Settlement
+//!
+//! Settles every slot in the first block after its readings window (DESIGN.md, "Settlement"):
+//!
+//! - **Local trades** of the ex-ante clearing, at their prices; buyers pay through the
+//!   community account, which pays the sellers and the DSO's fees and congestion rent and keeps
+//!   the rounding remainder (and the spread under pay-as-bid).
+//! - **Ex-post trades**: a participant with a standing order offers each metering point's
+//!   deviation — metered net import less what its orders bought net — on the local market, a
+//!   shortfall as a bid at its buy limit within what is left of the day's budget, a surplus as
+//!   an ask at its sell limit; these orders are cleared on the slot's grid with the same engine.
+//! - **Deviations with the utility**: what remains is bought from the utility at the
+//!   participant's retail tariff (green or grey, its choice) or sold to it at feed-in. The
+//!   utility sets the tariffs; a change applies from the next slot.
+//! - **Missing readings** are recorded as missing and their metering point's energy is not
+//!   settled with the utility; they are never taken as zero.
+//!
+//! Orders held what their settlement needs (a bid its payment, an ask the buy-back of its sold
+//! energy at a retail tariff no higher than the community's `ask_hold_per_kwh`), and standing
+//! orders hold their budget, so local trades are always paid; the holds are released. Supply
+//! beyond that is paid from the free balance as far as it goes, and the record keeps what is
+//! left unpaid.
+//!
+//! Money is conserved exactly: each slot's [`SettledSlot`] holds the balance changes of the
+//! participants, the utility, the DSO and the community account, and they sum to zero
+//! ([`Pallet::do_try_state`]). The arithmetic lives in [`compute`], free of storage.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+pub mod compute;
+pub mod runtime_api;
+pub mod types;
+pub mod weights;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, InspectHold, Mutate, MutateHold},
+			tokens::{Fortitude, Precision, Preservation},
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use pallet_market::{
+		AccountOrders, ClearedSlot, ClearedSlots, Community, CommunityParams, GridInForce,
+		HoldReason as MarketHold, MeteringPoints, Orders, ParticipantStatus, Participants, Role,
+		Roles, Side, Slot, StandingOrders, MAX_PRICE_PER_KWH,
+	};
+
+	type Currency<T> = <T as pallet_market::Config>::Currency;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config:
+		pallet_metering::Config + frame_system::Config<RuntimeEvent: From<Event<Self>>>
+	{
+		/// Receives the rounding remainder (and the spread under pay-as-bid). Buyers' payments
+		/// pass through it on their way to sellers and the DSO.
+		type CommunityAccount: Get<Self::AccountId>;
+
+		type WeightInfo: WeightInfo;
+	}
+
+	/// The utility's tariffs, by slot.
+	#[pallet::storage]
+	pub type TariffsInForce<T> = StorageValue<_, TariffSchedule, ValueQuery>;
+
+	/// Each participant's retail tariff; grey unless it chose green.
+	#[pallet::storage]
+	pub type RetailChoices<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, RetailChoice, ValueQuery>;
+
+	/// The next slot to settle; every earlier slot since the chain started is settled.
+	#[pallet::storage]
+	pub type SettlementCursor<T> = StorageValue<_, Slot>;
+
+	/// Every account's record of every settled slot.
+	#[pallet::storage]
+	pub type Records<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		Slot,
+		Blake2_128Concat,
+		T::AccountId,
+		SettlementRecord,
+	>;
+
+	#[pallet::storage]
+	pub type SettledSlots<T> = StorageMap<_, Twox64Concat, Slot, SettledSlot>;
+
+	/// What each standing order spent on its latest day (days of UTC since the epoch).
+	#[pallet::storage]
+	pub type BudgetSpent<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, (u64, BalanceOf<T>)>;
+
+	pub type BalanceOf<T> = pallet_market::BalanceOf<T>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		pub tariffs: Tariffs,
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			Pallet::<T>::check_tariffs(&self.tariffs).expect("valid genesis tariffs");
+			TariffsInForce::<T>::put(TariffSchedule {
+				before: self.tariffs,
+				from: 0,
+				current: self.tariffs,
+			});
+			// Market money passes through the community account, which must therefore exist
+			// before the first payment into it, however small.
+			let account = T::CommunityAccount::get();
+			let minimum = Currency::<T>::minimum_balance();
+			if Currency::<T>::balance(&account) < minimum {
+				Currency::<T>::mint_into(&account, minimum).expect("the community account");
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// The utility changed its tariffs, from `from_slot` on.
+		TariffsSet { from_slot: Slot, tariffs: Tariffs },
+		RetailChosen { who: T::AccountId, choice: RetailChoice },
+		/// An account's slot was settled; its record is in `Records`.
+		AccountSettled { slot: Slot, who: T::AccountId, balance_change: i128, missing_readings: u32 },
+		/// A slot was settled; the balance changes sum to zero.
+		SlotSettled {
+			slot: Slot,
+			accounts: u32,
+			missing_readings: u32,
+			utility: i128,
+			dso: i128,
+			community: i128,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// Only the utility may do this.
+		NotUtility,
+		/// The account is not an admitted participant.
+		NotParticipant,
+		/// A retail tariff above the community's `ask_hold_per_kwh`, which is what asks hold to
+		/// buy back energy they sold and did not deliver.
+		TariffAboveAskHold,
+		/// A tariff above `MAX_PRICE_PER_KWH`.
+		TariffOutOfRange,
+		/// The previous change has not yet applied to every unsettled slot; try again once the
+		/// slot before it is settled.
+		TariffChangePending,
+	}
+
+	impl<T: Config> frame_support::traits::PostInherents for Pallet<T> {
+		/// Settles a due slot before any transaction of the block, like clearing.
+		fn post_inherents() {
+			let weight = Self::settle_due_slot();
+			frame_system::Pallet::<T>::register_extra_weight_unchecked(
+				weight,
+				DispatchClass::Mandatory,
+			);
+		}
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// The utility sets its tariffs for every slot after the current one.
+		#[pallet::call_index(0)]
+		#[pallet::weight(<T as Config>::WeightInfo::set_tariffs())]
+		pub fn set_tariffs(origin: OriginFor<T>, tariffs: Tariffs) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(Roles::<T>::get(Role::Utility) == Some(who), Error::<T>::NotUtility);
+			Self::check_tariffs(&tariffs)?;
+			let schedule = TariffsInForce::<T>::get();
+			// Slots before the last change's `from` need its `before`, which a second change
+			// would overwrite.
+			let cursor = SettlementCursor::<T>::get().unwrap_or(0);
+			ensure!(cursor >= schedule.from, Error::<T>::TariffChangePending);
+			let community = CommunityParams::<T>::get();
+			let from = community.slot_at(pallet_market::Pallet::<T>::now_seconds()) + 1;
+			let before = *schedule.for_slot(from - 1);
+			TariffsInForce::<T>::put(TariffSchedule { before, from, current: tariffs });
+			Self::deposit_event(Event::TariffsSet { from_slot: from, tariffs });
+			Ok(())
+		}
+
+		/// A participant chooses its retail tariff, for every slot settled from now on.
+		#[pallet::call_index(1)]
+		#[pallet::weight(<T as Config>::WeightInfo::choose_retail())]
+		pub fn choose_retail(origin: OriginFor<T>, choice: RetailChoice) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(Participants::<T>::contains_key(&who), Error::<T>::NotParticipant);
+			RetailChoices::<T>::insert(&who, choice);
+			Self::deposit_event(Event::RetailChosen { who, choice });
+			Ok(())
+		}
+	}
+
+	/// One account's money as settlement gathered it, beside its `compute::Account`.
+	struct Held {
+		/// Held by its orders of the slot.
+		orders: u128,
+	}
+
+	impl<T: Config> Pallet<T> {
+		fn check_tariffs(t: &Tariffs) -> Result<(), Error<T>> {
+			ensure!(
+				t.retail_green_per_kwh.max(t.retail_grey_per_kwh).max(t.feed_in_per_kwh) <=
+					MAX_PRICE_PER_KWH,
+				Error::<T>::TariffOutOfRange
+			);
+			let ask_hold = CommunityParams::<T>::get().ask_hold_per_kwh;
+			ensure!(
+				t.retail_green_per_kwh.max(t.retail_grey_per_kwh) <= ask_hold,
+				Error::<T>::TariffAboveAskHold
+			);
+			Ok(())
+		}
+
+		/// Settles the next slot if its readings window has closed and it has been cleared.
+		/// Returns the weight used.
+		pub fn settle_due_slot() -> Weight {
+			let community = CommunityParams::<T>::get();
+			let now = pallet_market::Pallet::<T>::now_seconds();
+			let mut weight = T::DbWeight::get().reads(4);
+			// Slots before the chain's first block had no orders and no readings.
+			let Some(next) = SettlementCursor::<T>::get() else {
+				SettlementCursor::<T>::put(community.slot_at(now));
+				return weight.saturating_add(T::DbWeight::get().writes(1));
+			};
+			let (_, window_end) = pallet_metering::Pallet::<T>::readings_window(next);
+			let cleared = pallet_market::ClearingCursor::<T>::get().is_some_and(|c| c > next);
+			if now < window_end || !cleared {
+				return weight;
+			}
+			weight.saturating_accrue(<T as Config>::WeightInfo::settle_slot(
+				MeteringPoints::<T>::count(),
+			));
+			Self::settle(next, &community);
+			SettlementCursor::<T>::put(next + 1);
+			weight
+		}
+
+		/// Settles `slot` for every participant: gathers its orders, readings and terms,
+		/// computes the amounts, moves the money, and stores the records.
+		pub(crate) fn settle(slot: Slot, community: &Community) {
+			let cleared = ClearedSlots::<T>::get(slot);
+			let tariffs = *TariffsInForce::<T>::get().for_slot(slot);
+			let day = slot.saturating_mul(community.slot_seconds) / 86_400;
+
+			let mut accounts = Vec::new();
+			let mut held = Vec::new();
+			let mut choices = Vec::new();
+			for (who, participant) in Participants::<T>::iter() {
+				let mut points: Vec<compute::Point> = participant
+					.metering_points
+					.iter()
+					.map(|&id| compute::Point {
+						id,
+						zone: MeteringPoints::<T>::get(id).map_or(0, |m| m.zone),
+						metered: pallet_metering::Readings::<T>::get(id, slot),
+						bought_wh: 0,
+						sold_wh: 0,
+					})
+					.collect();
+				points.sort_by_key(|p| p.id);
+
+				// The slot's orders are done with once settled.
+				let mut ex_ante_amount = 0i128;
+				let mut orders_held = 0u128;
+				for id in AccountOrders::<T>::take(&who, slot) {
+					let Some(order) = Orders::<T>::take(id) else { continue };
+					orders_held += order.held;
+					let Some(fill) = cleared.as_ref().and_then(|c| {
+						c.fills.binary_search_by_key(&id, |f| f.order).ok().map(|i| c.fills[i])
+					}) else {
+						continue;
+					};
+					let point = points.iter_mut().find(|p| p.id == order.metering_point);
+					match order.side {
+						Side::Bid => {
+							ex_ante_amount -= fill.amount;
+							if let Some(p) = point {
+								p.bought_wh += fill.energy_wh;
+							}
+						}
+						Side::Ask => {
+							ex_ante_amount += fill.amount;
+							if let Some(p) = point {
+								p.sold_wh += fill.energy_wh;
+							}
+						}
+					}
+				}
+
+				// A suspended participant does not trade, ex post either.
+				let standing = StandingOrders::<T>::get(&who)
+					.filter(|_| participant.status == ParticipantStatus::Active)
+					.map(|s| {
+						let spent = BudgetSpent::<T>::get(&who)
+							.filter(|(d, _)| *d == day)
+							.map_or(0, |(_, spent)| spent);
+						let on_hold = Currency::<T>::balance_on_hold(
+							&MarketHold::StandingOrder.into(),
+							&who,
+						);
+						compute::Standing {
+							buy_limit_per_kwh: s.buy_limit_per_kwh,
+							sell_limit_per_kwh: s.sell_limit_per_kwh,
+							budget_left: s.daily_budget.saturating_sub(spent).min(on_hold),
+						}
+					});
+				let choice = RetailChoices::<T>::get(&who);
+				accounts.push(compute::Account {
+					who,
+					points,
+					ex_ante_amount,
+					retail_per_kwh: tariffs.retail(choice),
+					feed_in_per_kwh: tariffs.feed_in_per_kwh,
+					standing,
+				});
+				held.push(Held { orders: orders_held });
+				choices.push(choice);
+			}
+
+			let grid = cleared.as_ref().map_or_else(GridInForce::<T>::get, |c| c.grid.clone());
+			let input = compute::Slot {
+				accounts,
+				zones: grid.engine_zones(),
+				pricing: community.pricing.into(),
+				ex_ante_dso: cleared.as_ref().map_or(0, |c| c.dso_revenue),
+				ex_ante_remainder: cleared.as_ref().map_or(0, |c| c.remainder),
+			};
+			let settled = compute::settle(&input);
+			debug_assert_eq!(settled.imbalance(), 0);
+
+			let summary = Self::pay_out(slot, day, &settled, &held, &choices, &tariffs);
+			let ex_post =
+				settled.ex_post.as_ref().map(|o| ClearedSlot::from_outcome(grid, community.pricing, o));
+			let summary = SettledSlot { ex_post, ..summary };
+			Self::deposit_event(Event::SlotSettled {
+				slot,
+				accounts: summary.accounts,
+				missing_readings: summary.missing_readings,
+				utility: summary.utility,
+				dso: summary.dso,
+				community: summary.community,
+			});
+			SettledSlots::<T>::insert(slot, summary);
+		}
+
+		/// Moves the money of a settled slot and stores its records. Payers pay first, so the
+		/// community account holds the buyers' money before it pays sellers and the DSO.
+		fn pay_out(
+			slot: Slot,
+			day: u64,
+			settled: &compute::Settled<T::AccountId>,
+			held: &[Held],
+			choices: &[RetailChoice],
+			tariffs: &Tariffs,
+		) -> SettledSlot {
+			let community_account = T::CommunityAccount::get();
+			let utility = Roles::<T>::get(Role::Utility);
+			let dso = Roles::<T>::get(Role::Dso);
+			let mut summary = SettledSlot {
+				accounts: settled.accounts.len() as u32,
+				missing_readings: 0,
+				ex_post: None,
+				participants: 0,
+				utility: 0,
+				dso: 0,
+				community: 0,
+			};
+			let mut unpaid = alloc::vec![0i128; settled.accounts.len()];
+
+			for (i, ((who, r), held)) in settled.accounts.iter().zip(held).enumerate() {
+				// The holds guaranteed these payments; freeing them lets the transfers below
+				// take exactly that money.
+				let _ = Currency::<T>::release(
+					&MarketHold::Order.into(),
+					who,
+					held.orders,
+					Precision::BestEffort,
+				);
+				if r.ex_post_paid > 0 {
+					let _ = Currency::<T>::release(
+						&MarketHold::StandingOrder.into(),
+						who,
+						r.ex_post_paid,
+						Precision::BestEffort,
+					);
+				}
+				if r.market_amount < 0 {
+					let owed = r.market_amount.unsigned_abs();
+					let short = Self::pay(who, &community_account, owed);
+					unpaid[i] += short as i128;
+					summary.community += (owed - short) as i128;
+				}
+				if r.utility_amount < 0 {
+					let owed = r.utility_amount.unsigned_abs();
+					let short = match &utility {
+						Some(u) => Self::pay(who, u, owed),
+						None => owed,
+					};
+					unpaid[i] += short as i128;
+					summary.utility += (owed - short) as i128;
+				}
+			}
+
+			for (i, (who, r)) in settled.accounts.iter().enumerate() {
+				if r.market_amount > 0 {
+					let owed = r.market_amount as u128;
+					let short = Self::pay(&community_account, who, owed);
+					unpaid[i] -= short as i128;
+					summary.community -= (owed - short) as i128;
+				}
+				if r.utility_amount > 0 {
+					let owed = r.utility_amount as u128;
+					let short = match &utility {
+						Some(u) => Self::pay(u, who, owed),
+						None => owed,
+					};
+					unpaid[i] -= short as i128;
+					summary.utility -= (owed - short) as i128;
+				}
+				if r.ex_post_paid > 0 {
+					// Keep the budget held for the rest of the day, as far as the balance allows.
+					let reason = MarketHold::StandingOrder.into();
+					let free = Currency::<T>::reducible_balance(
+						who,
+						Preservation::Protect,
+						Fortitude::Force,
+					);
+					let _ = Currency::<T>::hold(&reason, who, r.ex_post_paid.min(free));
+					BudgetSpent::<T>::mutate(who, |spent| {
+						let before = spent.filter(|(d, _)| *d == day).map_or(0, |(_, s)| s);
+						*spent = Some((day, before.saturating_add(r.ex_post_paid)));
+					});
+				}
+			}
+			// Without a DSO appointed its revenue stays with the community.
+			if let Some(dso) = dso.filter(|_| settled.dso > 0) {
+				let owed = settled.dso as u128;
+				let paid = owed - Self::pay(&community_account, &dso, owed);
+				summary.dso += paid as i128;
+				summary.community -= paid as i128;
+			}
+
+			for (((who, r), unpaid), choice) in settled.accounts.iter().zip(unpaid).zip(choices) {
+				let record = SettlementRecord {
+					bought_wh: r.bought_wh,
+					sold_wh: r.sold_wh,
+					ex_post_bought_wh: r.ex_post_bought_wh,
+					ex_post_sold_wh: r.ex_post_sold_wh,
+					market_amount: r.market_amount,
+					metered: (r.missing_readings == 0).then_some(r.metered),
+					missing_readings: r.missing_readings,
+					from_utility_wh: r.from_utility_wh,
+					to_utility_wh: r.to_utility_wh,
+					retail: *choice,
+					retail_per_kwh: tariffs.retail(*choice),
+					feed_in_per_kwh: tariffs.feed_in_per_kwh,
+					utility_amount: r.utility_amount,
+					unpaid,
+				};
+				summary.participants += record.balance_change();
+				summary.missing_readings += r.missing_readings;
+				Self::deposit_event(Event::AccountSettled {
+					slot,
+					who: who.clone(),
+					balance_change: record.balance_change(),
+					missing_readings: r.missing_readings,
+				});
+				Records::<T>::insert(slot, who, record);
+			}
+			summary
+		}
+
+		/// Transfers `amount` as far as `from`'s free balance allows, keeping it alive; returns
+		/// what is left unpaid.
+		fn pay(from: &T::AccountId, to: &T::AccountId, amount: u128) -> u128 {
+			if amount == 0 || from == to {
+				return 0;
+			}
+			let can = Currency::<T>::reducible_balance(from, Preservation::Preserve, Fortitude::Polite)
+				.min(amount);
+			match Currency::<T>::transfer(from, to, can, Preservation::Preserve) {
+				Ok(_) => amount - can,
+				Err(_) => amount,
+			}
+		}
+
+		/// Records of slots `from..=to` (at most [`MAX_QUERY_SLOTS`] of them), of one account
+		/// or of all, by slot and then account.
+		pub fn settlements(
+			from: Slot,
+			to: Slot,
+			who: Option<T::AccountId>,
+		) -> Vec<(Slot, T::AccountId, SettlementRecord)> {
+			let to = to.min(from.saturating_add(MAX_QUERY_SLOTS - 1));
+			let mut out = Vec::new();
+			for slot in from..=to {
+				match &who {
+					Some(who) => {
+						if let Some(r) = Records::<T>::get(slot, who) {
+							out.push((slot, who.clone(), r));
+						}
+					}
+					None => {
+						let mut records: Vec<_> = Records::<T>::iter_prefix(slot).collect();
+						records.sort_by(|a, b| a.0.cmp(&b.0));
+						out.extend(records.into_iter().map(|(who, r)| (slot, who, r)));
+					}
+				}
+			}
+			out
+		}
+
+		/// Every settled slot conserves money, and its records add up to it.
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			for (slot, s) in SettledSlots::<T>::iter() {
+				ensure!(s.imbalance() == 0, "a settled slot created or destroyed money");
+				let (mut accounts, mut total) = (0u32, 0i128);
+				for (_, r) in Records::<T>::iter_prefix(slot) {
+					accounts += 1;
+					total += r.balance_change();
+				}
+				ensure!(
+					accounts == s.accounts && total == s.participants,
+					"a settled slot's records do not add up to it"
+				);
+			}
+			Ok(())
+		}
+	}
+}

@@ -1,0 +1,23 @@
+//! What the app, the gateway and the auditor ask the chain about settlement.
+
+use crate::types::*;
+use alloc::vec::Vec;
+use codec::Codec;
+use pallet_market::Slot;
+
+sp_api::decl_runtime_apis! {
+	/// Tariffs and settlement records.
+	pub trait SettlementApi<AccountId> where AccountId: Codec {
+		/// The utility's tariffs by slot.
+		fn tariffs() -> TariffSchedule;
+		/// A participant's retail tariff.
+		fn retail_choice(who: AccountId) -> RetailChoice;
+		/// The next slot to settle (`None` before the first block).
+		fn next_to_settle() -> Option<Slot>;
+		/// A settled slot's totals and its ex-post clearing.
+		fn settled_slot(slot: Slot) -> Option<SettledSlot>;
+		/// Records of slots `from..=to` (at most `MAX_QUERY_SLOTS`), of one account or of
+		/// all, by slot and then account.
+		fn settlements(from: Slot, to: Slot, who: Option<AccountId>) -> Vec<(Slot, AccountId, SettlementRecord)>;
+	}
+}
