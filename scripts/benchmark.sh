@@ -20,7 +20,7 @@ SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1 \
 node=$bench_target/release/lem-node
 
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_authority_set pallet_market pallet_metering)
+[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_authority_set pallet_market pallet_metering pallet_settlement)
 for pallet in "${pallets[@]}"; do
 	"$node" benchmark pallet --chain dev --pallet "$pallet" --extrinsic '*' \
 		--steps 50 --repeat 20 --wasm-execution compiled \

@@ -12,9 +12,12 @@ use frame_system::RawOrigin;
 
 const FUNDS: u128 = 1_000_000_000_000_000;
 
-/// Puts the default community, the demo grid and a manager and DSO in place. The chain's
-/// clock stands at 0 in benchmarks, so every slot from 1 on is open.
+/// Puts the default community, the demo grid and a manager and DSO in place, without the
+/// participants the chain spec may bring (the community's metering points are bounded). The
+/// chain's clock stands at 0 in benchmarks, so every slot from 1 on is open.
 fn community<T: Config>() -> (T::AccountId, T::AccountId) {
+	let _ = Participants::<T>::clear(u32::MAX, None);
+	let _ = MeteringPoints::<T>::clear(u32::MAX, None);
 	CommunityParams::<T>::put(Community::default());
 	GridInForce::<T>::put(demo::grid());
 	let manager: T::AccountId = account("manager", 0, 0);

@@ -22,8 +22,11 @@ fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId {
 	who
 }
 
-/// The default community on the demo grid, with a manager, a DSO, a utility and tariffs.
+/// The default community on the demo grid, with a manager, a DSO, a utility and tariffs, and
+/// none of the participants the chain spec may bring: a benchmark's `n` is all there is.
 fn community<T: Config>() -> (T::AccountId, T::AccountId) {
+	let _ = pallet_market::Participants::<T>::clear(u32::MAX, None);
+	let _ = pallet_market::MeteringPoints::<T>::clear(u32::MAX, None);
 	CommunityParams::<T>::put(Community::default());
 	GridInForce::<T>::put(demo::grid());
 	let manager = funded::<T>("manager", 0);
@@ -32,8 +35,11 @@ fn community<T: Config>() -> (T::AccountId, T::AccountId) {
 	Roles::<T>::insert(Role::Dso, funded::<T>("dso", 0));
 	Roles::<T>::insert(Role::Utility, &utility);
 	funded::<T>("community", 0);
-	let tariffs =
-		Tariffs { retail_green_per_kwh: 320_000, retail_grey_per_kwh: 300_000, feed_in_per_kwh: 80_000 };
+	let tariffs = Tariffs {
+		retail_green_per_kwh: 320_000,
+		retail_grey_per_kwh: 300_000,
+		feed_in_per_kwh: 80_000,
+	};
 	TariffsInForce::<T>::put(TariffSchedule { before: tariffs, from: 0, current: tariffs });
 	(manager, utility)
 }
@@ -57,8 +63,11 @@ mod benchmarks {
 	#[benchmark]
 	fn set_tariffs() {
 		let (_, utility) = community::<T>();
-		let tariffs =
-			Tariffs { retail_green_per_kwh: 330_000, retail_grey_per_kwh: 310_000, feed_in_per_kwh: 70_000 };
+		let tariffs = Tariffs {
+			retail_green_per_kwh: 330_000,
+			retail_grey_per_kwh: 310_000,
+			feed_in_per_kwh: 70_000,
+		};
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(utility), tariffs);

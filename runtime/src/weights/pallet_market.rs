@@ -43,8 +43,8 @@ impl<T: frame_system::Config> pallet_market::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_740_000 picoseconds.
-		Weight::from_parts(7_632_000, 0)
+		// Minimum execution time: 6_770_000 picoseconds.
+		Weight::from_parts(7_642_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -54,6 +54,8 @@ impl<T: frame_system::Config> pallet_market::WeightInfo for WeightInfo<T> {
 	/// Proof: `Market::Participants` (`max_values`: None, `max_size`: Some(114), added: 2589, mode: `MaxEncodedLen`)
 	/// Storage: `Market::Technicians` (r:1 w:0)
 	/// Proof: `Market::Technicians` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Market::CounterForMeteringPoints` (r:1 w:1)
+	/// Proof: `Market::CounterForMeteringPoints` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Market::MeteringPoints` (r:8 w:8)
 	/// Proof: `Market::MeteringPoints` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Market::GridInForce` (r:1 w:0)
@@ -61,16 +63,16 @@ impl<T: frame_system::Config> pallet_market::WeightInfo for WeightInfo<T> {
 	/// The range of component `m` is `[1, 8]`.
 	fn admit_participant(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1219 + m * (9 ±0)`
+		//  Measured:  `562`
 		//  Estimated: `3579 + m * (2527 ±0)`
-		// Minimum execution time: 29_184_000 picoseconds.
-		Weight::from_parts(30_833_433, 0)
+		// Minimum execution time: 29_904_000 picoseconds.
+		Weight::from_parts(25_382_110, 0)
 			.saturating_add(Weight::from_parts(0, 3579))
-			// Standard Error: 21_059
-			.saturating_add(Weight::from_parts(4_830_308, 0).saturating_mul(m.into()))
-			.saturating_add(T::DbWeight::get().reads(4))
+			// Standard Error: 5_353
+			.saturating_add(Weight::from_parts(6_554_758, 0).saturating_mul(m.into()))
+			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(m.into())))
-			.saturating_add(T::DbWeight::get().writes(1))
+			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 2527).saturating_mul(m.into()))
 	}
@@ -82,15 +84,17 @@ impl<T: frame_system::Config> pallet_market::WeightInfo for WeightInfo<T> {
 	/// Proof: `Market::MeteringPoints` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Market::GridInForce` (r:1 w:0)
 	/// Proof: `Market::GridInForce` (`max_values`: Some(1), `max_size`: Some(1738), added: 2233, mode: `MaxEncodedLen`)
+	/// Storage: `Market::CounterForMeteringPoints` (r:1 w:1)
+	/// Proof: `Market::CounterForMeteringPoints` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn add_metering_point() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1362`
+		//  Measured:  `902`
 		//  Estimated: `3579`
-		// Minimum execution time: 28_432_000 picoseconds.
-		Weight::from_parts(30_846_000, 0)
+		// Minimum execution time: 31_758_000 picoseconds.
+		Weight::from_parts(39_058_000, 0)
 			.saturating_add(Weight::from_parts(0, 3579))
-			.saturating_add(T::DbWeight::get().reads(4))
-			.saturating_add(T::DbWeight::get().writes(2))
+			.saturating_add(T::DbWeight::get().reads(5))
+			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	/// Storage: `Market::Roles` (r:1 w:0)
 	/// Proof: `Market::Roles` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
@@ -102,10 +106,10 @@ impl<T: frame_system::Config> pallet_market::WeightInfo for WeightInfo<T> {
 	/// Proof: `Market::Participants` (`max_values`: None, `max_size`: Some(114), added: 2589, mode: `MaxEncodedLen`)
 	fn suspend_participant() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `799`
+		//  Measured:  `520`
 		//  Estimated: `3579`
-		// Minimum execution time: 23_414_000 picoseconds.
-		Weight::from_parts(26_860_000, 0)
+		// Minimum execution time: 22_824_000 picoseconds.
+		Weight::from_parts(25_708_000, 0)
 			.saturating_add(Weight::from_parts(0, 3579))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -120,10 +124,10 @@ impl<T: frame_system::Config> pallet_market::WeightInfo for WeightInfo<T> {
 	/// Proof: `Market::Participants` (`max_values`: None, `max_size`: Some(114), added: 2589, mode: `MaxEncodedLen`)
 	fn reinstate_participant() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `799`
+		//  Measured:  `520`
 		//  Estimated: `3579`
-		// Minimum execution time: 22_924_000 picoseconds.
-		Weight::from_parts(25_618_000, 0)
+		// Minimum execution time: 22_343_000 picoseconds.
+		Weight::from_parts(24_617_000, 0)
 			.saturating_add(Weight::from_parts(0, 3579))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -136,10 +140,10 @@ impl<T: frame_system::Config> pallet_market::WeightInfo for WeightInfo<T> {
 	/// Proof: `Market::Participants` (`max_values`: None, `max_size`: Some(114), added: 2589, mode: `MaxEncodedLen`)
 	fn appoint_technician() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `706`
+		//  Measured:  `387`
 		//  Estimated: `3579`
-		// Minimum execution time: 20_701_000 picoseconds.
-		Weight::from_parts(23_085_000, 0)
+		// Minimum execution time: 20_330_000 picoseconds.
+		Weight::from_parts(22_724_000, 0)
 			.saturating_add(Weight::from_parts(0, 3579))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -150,10 +154,10 @@ impl<T: frame_system::Config> pallet_market::WeightInfo for WeightInfo<T> {
 	/// Proof: `Market::Technicians` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn dismiss_technician() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `490`
+		//  Measured:  `424`
 		//  Estimated: `3513`
-		// Minimum execution time: 17_465_000 picoseconds.
-		Weight::from_parts(19_659_000, 0)
+		// Minimum execution time: 18_107_000 picoseconds.
+		Weight::from_parts(19_869_000, 0)
 			.saturating_add(Weight::from_parts(0, 3513))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -168,10 +172,10 @@ impl<T: frame_system::Config> pallet_market::WeightInfo for WeightInfo<T> {
 	/// Proof: `Market::GridInForce` (`max_values`: Some(1), `max_size`: Some(1738), added: 2233, mode: `MaxEncodedLen`)
 	fn add_zone() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1723`
+		//  Measured:  `1656`
 		//  Estimated: `3506`
-		// Minimum execution time: 21_932_000 picoseconds.
-		Weight::from_parts(24_897_000, 0)
+		// Minimum execution time: 22_584_000 picoseconds.
+		Weight::from_parts(25_087_000, 0)
 			.saturating_add(Weight::from_parts(0, 3506))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -186,10 +190,10 @@ impl<T: frame_system::Config> pallet_market::WeightInfo for WeightInfo<T> {
 	/// Proof: `Market::GridInForce` (`max_values`: Some(1), `max_size`: Some(1738), added: 2233, mode: `MaxEncodedLen`)
 	fn set_edge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `659`
+		//  Measured:  `592`
 		//  Estimated: `3506`
-		// Minimum execution time: 19_659_000 picoseconds.
-		Weight::from_parts(22_393_000, 0)
+		// Minimum execution time: 20_030_000 picoseconds.
+		Weight::from_parts(23_966_000, 0)
 			.saturating_add(Weight::from_parts(0, 3506))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -204,10 +208,10 @@ impl<T: frame_system::Config> pallet_market::WeightInfo for WeightInfo<T> {
 	/// Proof: `Market::GridInForce` (`max_values`: Some(1), `max_size`: Some(1738), added: 2233, mode: `MaxEncodedLen`)
 	fn set_traffic_light() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `659`
+		//  Measured:  `592`
 		//  Estimated: `3506`
-		// Minimum execution time: 19_529_000 picoseconds.
-		Weight::from_parts(21_913_000, 0)
+		// Minimum execution time: 20_030_000 picoseconds.
+		Weight::from_parts(22_613_000, 0)
 			.saturating_add(Weight::from_parts(0, 3506))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -222,10 +226,10 @@ impl<T: frame_system::Config> pallet_market::WeightInfo for WeightInfo<T> {
 	/// Proof: `Market::GridInForce` (`max_values`: Some(1), `max_size`: Some(1738), added: 2233, mode: `MaxEncodedLen`)
 	fn set_yellow_surcharge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `659`
+		//  Measured:  `592`
 		//  Estimated: `3506`
-		// Minimum execution time: 19_589_000 picoseconds.
-		Weight::from_parts(21_963_000, 0)
+		// Minimum execution time: 20_100_000 picoseconds.
+		Weight::from_parts(22_043_000, 0)
 			.saturating_add(Weight::from_parts(0, 3506))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -252,10 +256,10 @@ impl<T: frame_system::Config> pallet_market::WeightInfo for WeightInfo<T> {
 	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn place_order() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5599`
+		//  Measured:  `4991`
 		//  Estimated: `7579`
-		// Minimum execution time: 100_549_000 picoseconds.
-		Weight::from_parts(115_812_000, 0)
+		// Minimum execution time: 99_057_000 picoseconds.
+		Weight::from_parts(104_515_000, 0)
 			.saturating_add(Weight::from_parts(0, 7579))
 			.saturating_add(T::DbWeight::get().reads(9))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -278,42 +282,42 @@ impl<T: frame_system::Config> pallet_market::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5098`
 		//  Estimated: `7579`
-		// Minimum execution time: 79_308_000 picoseconds.
-		Weight::from_parts(93_699_000, 0)
+		// Minimum execution time: 80_139_000 picoseconds.
+		Weight::from_parts(85_267_000, 0)
 			.saturating_add(Weight::from_parts(0, 7579))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage: `Market::Participants` (r:1 w:0)
 	/// Proof: `Market::Participants` (`max_values`: None, `max_size`: Some(114), added: 2589, mode: `MaxEncodedLen`)
-	/// Storage: `Market::StandingOrders` (r:1 w:1)
-	/// Proof: `Market::StandingOrders` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Market::StandingOrders` (r:0 w:1)
+	/// Proof: `Market::StandingOrders` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn set_standing_order() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `802`
+		//  Measured:  `533`
 		//  Estimated: `3604`
-		// Minimum execution time: 65_597_000 picoseconds.
-		Weight::from_parts(76_964_000, 0)
+		// Minimum execution time: 65_317_000 picoseconds.
+		Weight::from_parts(68_532_000, 0)
 			.saturating_add(Weight::from_parts(0, 3604))
-			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	/// Storage: `Market::StandingOrders` (r:1 w:1)
 	/// Proof: `Market::StandingOrders` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn remove_standing_order() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `643`
 		//  Estimated: `3604`
-		// Minimum execution time: 52_698_000 picoseconds.
-		Weight::from_parts(55_933_000, 0)
+		// Minimum execution time: 55_683_000 picoseconds.
+		Weight::from_parts(59_248_000, 0)
 			.saturating_add(Weight::from_parts(0, 3604))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -336,12 +340,12 @@ impl<T: frame_system::Config> pallet_market::WeightInfo for WeightInfo<T> {
 	fn clear_slot(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + n * (380 ±0)`
-		//  Estimated: `3604 + n * (2589 ±20)`
-		// Minimum execution time: 76_764_000 picoseconds.
-		Weight::from_parts(77_826_000, 0)
+		//  Estimated: `3604 + n * (2589 ±0)`
+		// Minimum execution time: 75_752_000 picoseconds.
+		Weight::from_parts(79_368_000, 0)
 			.saturating_add(Weight::from_parts(0, 3604))
-			// Standard Error: 487_865
-			.saturating_add(Weight::from_parts(64_589_546, 0).saturating_mul(n.into()))
+			// Standard Error: 512_411
+			.saturating_add(Weight::from_parts(61_260_637, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5))
