@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of lem: unit, property and pallet tests, the runtime on its real
-# configuration, the end-to-end tests against real lem-node processes on loopback, and a
-# bounded fuzz run of the clearing CLI's JSON input.
+# configuration, the end-to-end tests against real lem-node processes on loopback, and bounded
+# fuzz runs of the two decoders of untrusted bytes: the clearing CLI's JSON input and the
+# auditor's reading of a node's answers.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -13,4 +14,6 @@ cargo fmt --all --check
 # the end-to-end tests start the lem-node binary built here.
 cargo build --workspace --locked
 cargo test --workspace --locked
-FUZZ_SECONDS=${FUZZ_SECONDS:-30} cli/clear/fuzz/run.sh
+export FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+scripts/fuzz.sh cli/clear json_input
+scripts/fuzz.sh cli/audit node_answers

@@ -1,0 +1,487 @@
+//! The auditor's export of settlements, checked against finalized state.
+//!
+//! A node answers two things: the records of a period (`SettlementApi_settlements`, a runtime
+//! call) and a storage proof of the keys those records and their slots live under
+//! (`state_getReadProof`). Neither is trusted. The header of the block is hashed to check it is
+//! the block asked for, and every record, every slot's totals and the community's slot length
+//! are read out of the proof against that header's state root. A record the node made up,
+//! changed or left out therefore fails, by name, and nothing is written.
+//!
+//! The block is the node's finalized head unless the auditor names one (`--at`), for example
+//! one taken from a node of another utility.
+
+use codec::{Decode, Encode};
+use pallet_market::{Community, Slot};
+use pallet_settlement::{SettledSlot, SettlementRecord, MAX_QUERY_SLOTS};
+use serde_json::{json, Value};
+use sp_core::{
+	bytes,
+	crypto::{AccountId32, Ss58Codec},
+	H256,
+};
+use sp_crypto_hashing::{blake2_128, twox_128, twox_64};
+use sp_runtime::traits::{BlakeTwo256, Header as _};
+use sp_state_machine::{read_proof_check, StorageProof};
+use std::{
+	collections::{BTreeSet, HashMap},
+	fmt,
+	time::Duration,
+};
+
+pub type Header = sp_runtime::generic::Header<u32, BlakeTwo256>;
+pub type Row = (Slot, AccountId32, SettlementRecord);
+
+/// Keys asked for in one `state_getReadProof`, to keep each answer small.
+const KEYS_PER_PROOF: usize = 512;
+/// Most slots in one export: a year of 15-minute slots, or eleven days of the demo's 30 s ones.
+pub const MAX_EXPORT_SLOTS: u64 = 366 * 96;
+
+/// Why an export was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AuditError {
+	/// The node could not be asked, or answered with an error.
+	Rpc(String),
+	/// The node's answer is not what the method returns.
+	BadAnswer(&'static str),
+	/// `from` after `to`.
+	EmptyRange,
+	/// More than `MAX_EXPORT_SLOTS` slots in one export.
+	RangeTooLarge,
+	/// The header the node gave does not hash to the block asked for.
+	HeaderMismatch { block: H256 },
+	/// The proof does not check against the block's state root.
+	BadProof(String),
+	/// A record the node returned is not the one in finalized state (or not there at all).
+	RecordMismatch { slot: Slot, account: AccountId32 },
+	/// Finalized state has a record of the slot that the node did not return.
+	MissingRecord { slot: Slot },
+	/// A slot's records do not add up to its proven totals.
+	SlotTotalsMismatch { slot: Slot },
+	/// A slot's proven balance changes do not sum to zero.
+	Imbalance { slot: Slot },
+}
+
+impl fmt::Display for AuditError {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		match self {
+			Self::Rpc(e) => write!(f, "rpc: {e}"),
+			Self::BadAnswer(what) => write!(f, "bad answer: {what}"),
+			Self::EmptyRange => write!(f, "empty range: --from is after --to"),
+			Self::RangeTooLarge => {
+				write!(f, "range too large: at most {MAX_EXPORT_SLOTS} slots per export")
+			}
+			Self::HeaderMismatch { block } => {
+				write!(f, "header mismatch: the node's header does not hash to {block:?}")
+			}
+			Self::BadProof(e) => write!(f, "bad proof: {e}"),
+			Self::RecordMismatch { slot, account } => write!(
+				f,
+				"record mismatch: slot {slot}, account {}: not the record in finalized state",
+				account.to_ss58check()
+			),
+			Self::MissingRecord { slot } => {
+				write!(f, "missing record: slot {slot} has records the node did not return")
+			}
+			Self::SlotTotalsMismatch { slot } => {
+				write!(f, "slot totals mismatch: slot {slot}'s records do not add up to its totals")
+			}
+			Self::Imbalance { slot } => {
+				write!(f, "imbalance: slot {slot}'s balance changes do not sum to zero")
+			}
+		}
+	}
+}
+
+impl std::error::Error for AuditError {}
+
+/// A JSON-RPC endpoint of a node (HTTP).
+pub struct Rpc {
+	url: String,
+}
+
+impl Rpc {
+	pub fn new(url: impl Into<String>) -> Self {
+		Self { url: url.into() }
+	}
+
+	fn call(&self, method: &str, params: Value) -> Result<Value, AuditError> {
+		let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+		let answer: Value = ureq::post(&self.url)
+			.timeout(Duration::from_secs(60))
+			.send_json(body)
+			.map_err(|e| AuditError::Rpc(format!("{method}: {e}")))?
+			.into_json()
+			.map_err(|e| AuditError::Rpc(format!("{method}: {e}")))?;
+		if let Some(e) = answer.get("error") {
+			return Err(AuditError::Rpc(format!("{method}: {e}")));
+		}
+		Ok(answer["result"].clone())
+	}
+
+	fn hex(v: &Value, what: &'static str) -> Result<Vec<u8>, AuditError> {
+		v.as_str().and_then(|s| bytes::from_hex(s).ok()).ok_or(AuditError::BadAnswer(what))
+	}
+
+	pub fn finalized_head(&self) -> Result<H256, AuditError> {
+		let raw = Self::hex(&self.call("chain_getFinalizedHead", json!([]))?, "a block hash")?;
+		(raw.len() == 32)
+			.then(|| H256::from_slice(&raw))
+			.ok_or(AuditError::BadAnswer("a block hash"))
+	}
+
+	pub fn header(&self, at: H256) -> Result<Header, AuditError> {
+		serde_json::from_value(self.call("chain_getHeader", json!([format!("{at:?}")]))?)
+			.map_err(|_| AuditError::BadAnswer("a header"))
+	}
+
+	pub fn settlements(
+		&self,
+		from: Slot,
+		to: Slot,
+		who: Option<&AccountId32>,
+		at: H256,
+	) -> Result<Vec<Row>, AuditError> {
+		let args = bytes::to_hex(&(from, to, who).encode(), false);
+		let v =
+			self.call("state_call", json!(["SettlementApi_settlements", args, format!("{at:?}")]))?;
+		Vec::<Row>::decode(&mut &Self::hex(&v, "SCALE bytes")?[..])
+			.map_err(|_| AuditError::BadAnswer("settlement records"))
+	}
+
+	/// The proof nodes of `keys` at `at`.
+	pub fn read_proof(&self, keys: &[Vec<u8>], at: H256) -> Result<Vec<Vec<u8>>, AuditError> {
+		let keys: Vec<String> = keys.iter().map(|k| bytes::to_hex(k, false)).collect();
+		let v = self.call("state_getReadProof", json!([keys, format!("{at:?}")]))?;
+		v["proof"]
+			.as_array()
+			.ok_or(AuditError::BadAnswer("a read proof"))?
+			.iter()
+			.map(|node| Self::hex(node, "a proof node"))
+			.collect()
+	}
+}
+
+fn storage_prefix(pallet: &str, item: &str) -> Vec<u8> {
+	[twox_128(pallet.as_bytes()), twox_128(item.as_bytes())].concat()
+}
+
+fn twox_64_concat(data: &[u8]) -> Vec<u8> {
+	[&twox_64(data)[..], data].concat()
+}
+
+fn blake2_128_concat(data: &[u8]) -> Vec<u8> {
+	[&blake2_128(data)[..], data].concat()
+}
+
+/// Where the runtime keeps the community's parameters (`Market::CommunityParams`).
+pub fn community_key() -> Vec<u8> {
+	storage_prefix("Market", "CommunityParams")
+}
+
+/// Where the runtime keeps a settled slot's totals (`Settlement::SettledSlots`).
+pub fn settled_slot_key(slot: Slot) -> Vec<u8> {
+	[storage_prefix("Settlement", "SettledSlots"), twox_64_concat(&slot.encode())].concat()
+}
+
+/// Where the runtime keeps an account's record of a slot (`Settlement::Records`).
+pub fn record_key(slot: Slot, who: &AccountId32) -> Vec<u8> {
+	[
+		storage_prefix("Settlement", "Records"),
+		twox_64_concat(&slot.encode()),
+		blake2_128_concat(who.as_ref()),
+	]
+	.concat()
+}
+
+/// A period's settlements, each checked against the state of `block`.
+#[derive(Debug)]
+pub struct Export {
+	pub block: H256,
+	pub number: u32,
+	pub slot_seconds: u64,
+	pub rows: Vec<Row>,
+	/// Slots of the period that are settled.
+	pub settled_slots: usize,
+}
+
+/// What the proof says is stored under each key; `None` for a key proven absent.
+pub type Proven = HashMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// Reads `keys` out of `proof` against `state_root`.
+pub fn prove(
+	state_root: H256,
+	proof: Vec<Vec<u8>>,
+	keys: &[Vec<u8>],
+) -> Result<Proven, AuditError> {
+	read_proof_check::<BlakeTwo256, _>(state_root, StorageProof::new(proof), keys)
+		.map_err(|e| AuditError::BadProof(e.to_string()))
+}
+
+/// The keys whose proof checks the claimed `rows` of slots `from..=to`: the community's
+/// parameters, every slot's totals and every claimed record; for one account, its record key
+/// in every slot, so that a record left out is found too.
+pub fn keys_to_prove(
+	from: Slot,
+	to: Slot,
+	who: Option<&AccountId32>,
+	rows: &[Row],
+) -> Vec<Vec<u8>> {
+	let mut keys = vec![community_key()];
+	keys.extend((from..=to).map(settled_slot_key));
+	match who {
+		Some(who) => keys.extend((from..=to).map(|slot| record_key(slot, who))),
+		None => keys.extend(rows.iter().map(|(slot, who, _)| record_key(*slot, who))),
+	}
+	keys
+}
+
+fn decode_proven<T: Decode>(
+	proven: &Proven,
+	key: &[u8],
+	what: &'static str,
+) -> Result<Option<T>, AuditError> {
+	match proven.get(key) {
+		Some(Some(raw)) => {
+			T::decode(&mut &raw[..]).map(Some).map_err(|_| AuditError::BadAnswer(what))
+		}
+		Some(None) => Ok(None),
+		None => Err(AuditError::BadProof(format!("{what} not in the proof"))),
+	}
+}
+
+/// Checks the claimed `rows` of slots `from..=to` against what the proof holds. Returns the
+/// community's slot length and the number of settled slots.
+pub fn verify(
+	from: Slot,
+	to: Slot,
+	who: Option<&AccountId32>,
+	rows: &[Row],
+	proven: &Proven,
+) -> Result<(u64, usize), AuditError> {
+	let community: Community = decode_proven(proven, &community_key(), "the community")?
+		.ok_or(AuditError::BadAnswer("no community in state"))?;
+	let mut settled_slots = 0;
+	for slot in from..=to {
+		let totals: Option<SettledSlot> =
+			decode_proven(proven, &settled_slot_key(slot), "a settled slot")?;
+		let claimed: Vec<&Row> = rows.iter().filter(|(s, ..)| *s == slot).collect();
+		for (_, account, record) in &claimed {
+			let mismatch = || AuditError::RecordMismatch { slot, account: account.clone() };
+			let stored: Option<SettlementRecord> =
+				decode_proven(proven, &record_key(slot, account), "a record")
+					.map_err(|_| mismatch())?;
+			if stored.as_ref() != Some(record) {
+				return Err(mismatch());
+			}
+		}
+		let Some(totals) = totals else {
+			if !claimed.is_empty() {
+				return Err(AuditError::SlotTotalsMismatch { slot });
+			}
+			continue;
+		};
+		settled_slots += 1;
+		if totals.imbalance() != 0 {
+			return Err(AuditError::Imbalance { slot });
+		}
+		match who {
+			Some(who) => {
+				let stored: Option<SettlementRecord> =
+					decode_proven(proven, &record_key(slot, who), "a record")?;
+				if stored.is_some() && claimed.is_empty() {
+					return Err(AuditError::MissingRecord { slot });
+				}
+			}
+			None => {
+				let distinct: BTreeSet<&AccountId32> = claimed.iter().map(|(_, a, _)| a).collect();
+				if distinct.len() != claimed.len() {
+					return Err(AuditError::SlotTotalsMismatch { slot });
+				}
+				if (claimed.len() as u32) < totals.accounts {
+					return Err(AuditError::MissingRecord { slot });
+				}
+				let sum: i128 = claimed.iter().map(|(_, _, r)| r.balance_change()).sum();
+				if claimed.len() as u32 != totals.accounts || sum != totals.participants {
+					return Err(AuditError::SlotTotalsMismatch { slot });
+				}
+			}
+		}
+	}
+	Ok((community.slot_seconds, settled_slots))
+}
+
+/// Asks `rpc` for the settlements of slots `from..=to` (of `who`, or of every account) at
+/// block `at` (the finalized head if `None`), and checks them all against its state root.
+pub fn export(
+	rpc: &Rpc,
+	from: Slot,
+	to: Slot,
+	who: Option<&AccountId32>,
+	at: Option<H256>,
+) -> Result<Export, AuditError> {
+	if from > to {
+		return Err(AuditError::EmptyRange);
+	}
+	if to - from >= MAX_EXPORT_SLOTS {
+		return Err(AuditError::RangeTooLarge);
+	}
+	let block = match at {
+		Some(at) => at,
+		None => rpc.finalized_head()?,
+	};
+	let header = rpc.header(block)?;
+	if header.hash() != block {
+		return Err(AuditError::HeaderMismatch { block });
+	}
+	let mut rows = Vec::new();
+	let mut start = from;
+	while start <= to {
+		let end = to.min(start.saturating_add(MAX_QUERY_SLOTS - 1));
+		rows.extend(rpc.settlements(start, end, who, block)?);
+		if end == Slot::MAX {
+			break;
+		}
+		start = end + 1;
+	}
+	let keys = keys_to_prove(from, to, who, &rows);
+	let mut proven = Proven::new();
+	for chunk in keys.chunks(KEYS_PER_PROOF) {
+		proven.extend(prove(*header.state_root(), rpc.read_proof(chunk, block)?, chunk)?);
+	}
+	let (slot_seconds, settled_slots) = verify(from, to, who, &rows, &proven)?;
+	Ok(Export { block, number: *header.number(), slot_seconds, rows, settled_slots })
+}
+
+/// The CSV header line.
+pub const CSV_HEADER: &str = "slot,slot_start_unix,account,bought_wh,sold_wh,ex_post_bought_wh,\
+ex_post_sold_wh,market_amount,import_wh,export_wh,missing_readings,from_utility_wh,\
+to_utility_wh,retail,retail_per_kwh,feed_in_per_kwh,utility_amount,unpaid,balance_change";
+
+/// One record as a CSV line; a missing reading is written as `missing`, never as 0.
+pub fn csv_line(slot_seconds: u64, (slot, who, r): &Row) -> String {
+	let (import, export) = match r.metered {
+		Some(m) => (m.import_wh.to_string(), m.export_wh.to_string()),
+		None => ("missing".into(), "missing".into()),
+	};
+	format!(
+		"{slot},{},{},{},{},{},{},{},{import},{export},{},{},{},{:?},{},{},{},{},{}",
+		slot.saturating_mul(slot_seconds),
+		who.to_ss58check(),
+		r.bought_wh,
+		r.sold_wh,
+		r.ex_post_bought_wh,
+		r.ex_post_sold_wh,
+		r.market_amount,
+		r.missing_readings,
+		r.from_utility_wh,
+		r.to_utility_wh,
+		r.retail,
+		r.retail_per_kwh,
+		r.feed_in_per_kwh,
+		r.utility_amount,
+		r.unpaid,
+		r.balance_change(),
+	)
+}
+
+impl Export {
+	pub fn csv(&self) -> String {
+		let mut out = String::from(CSV_HEADER);
+		out.push('\n');
+		for row in &self.rows {
+			out.push_str(&csv_line(self.slot_seconds, row));
+			out.push('\n');
+		}
+		out
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use pallet_metering::Metered;
+
+	#[test]
+	fn a_range_is_refused_before_any_node_is_asked() {
+		let nobody = Rpc::new("http://127.0.0.1:9");
+		assert_eq!(export(&nobody, 5, 4, None, None).unwrap_err(), AuditError::EmptyRange);
+		let too_many = export(&nobody, 0, MAX_EXPORT_SLOTS, None, None).unwrap_err();
+		assert_eq!(too_many, AuditError::RangeTooLarge);
+		assert!(matches!(export(&nobody, 0, 1, None, None), Err(AuditError::Rpc(_))));
+	}
+
+	fn record(metered: Option<Metered>) -> SettlementRecord {
+		SettlementRecord {
+			bought_wh: 2_000,
+			sold_wh: 0,
+			ex_post_bought_wh: 0,
+			ex_post_sold_wh: 0,
+			market_amount: -300_000,
+			metered,
+			missing_readings: if metered.is_some() { 0 } else { 1 },
+			from_utility_wh: 1_000,
+			to_utility_wh: 0,
+			retail: pallet_settlement::RetailChoice::Grey,
+			retail_per_kwh: 300_000,
+			feed_in_per_kwh: 80_000,
+			utility_amount: -300_000,
+			unpaid: 100_000,
+		}
+	}
+
+	#[test]
+	fn a_csv_line_has_every_column_and_never_writes_a_missing_reading_as_zero() {
+		let who = AccountId32::new([1; 32]);
+		let columns = CSV_HEADER.split(',').count();
+		let line = csv_line(
+			30,
+			&(7, who.clone(), record(Some(Metered { import_wh: 3_000, export_wh: 0 }))),
+		);
+		assert_eq!(line.split(',').count(), columns);
+		assert!(
+			line.starts_with(&format!("7,210,{},2000,0,0,0,-300000,3000,0,0,", who.to_ss58check()))
+		);
+		assert!(line.ends_with(",Grey,300000,80000,-300000,100000,-500000"), "{line}");
+		let missing = csv_line(30, &(7, who, record(None)));
+		assert!(missing.contains(",-300000,missing,missing,1,"), "{missing}");
+	}
+
+	#[test]
+	fn a_record_the_values_do_not_hold_is_refused_by_name() {
+		let who = AccountId32::new([1; 32]);
+		let r = record(None);
+		let totals = SettledSlot {
+			accounts: 1,
+			missing_readings: 1,
+			ex_post: None,
+			participants: r.balance_change(),
+			utility: 200_000,
+			dso: 200_000,
+			community: 100_000,
+		};
+		let mut proven: Proven = HashMap::new();
+		proven.insert(community_key(), Some(Community::default().encode()));
+		proven.insert(settled_slot_key(7), Some(totals.encode()));
+		proven.insert(record_key(7, &who), Some(r.encode()));
+		let rows = vec![(7, who.clone(), r)];
+		assert_eq!(verify(7, 7, None, &rows, &proven), Ok((900, 1)));
+		assert_eq!(verify(7, 7, Some(&who), &rows, &proven), Ok((900, 1)));
+		assert_eq!(verify(7, 7, None, &[], &proven), Err(AuditError::MissingRecord { slot: 7 }));
+		assert_eq!(
+			verify(7, 7, Some(&who), &[], &proven),
+			Err(AuditError::MissingRecord { slot: 7 })
+		);
+		let twice = vec![rows[0].clone(), rows[0].clone()];
+		assert_eq!(
+			verify(7, 7, None, &twice, &proven),
+			Err(AuditError::SlotTotalsMismatch { slot: 7 })
+		);
+		let mut changed = rows.clone();
+		changed[0].2.unpaid = 0;
+		let mismatch = Err(AuditError::RecordMismatch { slot: 7, account: who.clone() });
+		assert_eq!(verify(7, 7, None, &changed, &proven), mismatch);
+		let unbalanced = SettledSlot { dso: 0, ..totals };
+		proven.insert(settled_slot_key(7), Some(unbalanced.encode()));
+		assert_eq!(verify(7, 7, None, &rows, &proven), Err(AuditError::Imbalance { slot: 7 }));
+	}
+}
