@@ -14,8 +14,8 @@ use lem_runtime::{
 use pallet_market::{
 	demo, ClearedSlots, CommunityParams, Error, GridInForce, HoldReason, MeteringPointId,
 	ParticipantStatus, Participants, Role, Side, Slot, TrafficLight, WeightInfo,
-	MAX_COMMUNITY_METERING_POINTS, MAX_METERING_POINTS, MAX_ORDERS_PER_ACCOUNT, MAX_ORDERS_PER_SLOT, MAX_ORDER_ENERGY_WH,
-	MAX_PRICE_PER_KWH, MAX_ZONES,
+	MAX_COMMUNITY_METERING_POINTS, MAX_METERING_POINTS, MAX_ORDERS_PER_ACCOUNT,
+	MAX_ORDERS_PER_SLOT, MAX_ORDER_ENERGY_WH, MAX_PRICE_PER_KWH, MAX_ZONES,
 };
 use sp_core::{sr25519, Pair};
 use sp_keyring::Sr25519Keyring;
@@ -406,7 +406,11 @@ fn per_account_and_per_slot_limits() {
 			let mut raw = [0xee; 32];
 			raw[..8].copy_from_slice(&next.to_le_bytes());
 			let who = AccountId::from(raw);
-			assert_ok!(Market::admit_participant(manager(), who, vec![(next, 11)].try_into().unwrap()));
+			assert_ok!(Market::admit_participant(
+				manager(),
+				who,
+				vec![(next, 11)].try_into().unwrap()
+			));
 			next += 1;
 		}
 		assert_noop!(

@@ -11,8 +11,8 @@ use frame_support::{
 	traits::fungible::{Inspect, InspectHold, Mutate},
 };
 use lem_runtime::{
-	genesis_config_presets::demo_account, CommunityAccount, Balances, Market, Metering,
-	Runtime, RuntimeHoldReason, RuntimeOrigin, Settlement,
+	genesis_config_presets::demo_account, Balances, CommunityAccount, Market, Metering, Runtime,
+	RuntimeHoldReason, RuntimeOrigin, Settlement,
 };
 use pallet_market::{ClearedSlots, HoldReason, Orders, Role, Side, MAX_PRICE_PER_KWH};
 use pallet_metering::{LastRegisters, Metered, Reading, SignedReading};
@@ -110,7 +110,7 @@ fn a_slot_settles_trades_ex_post_trades_and_deviations_and_conserves_money() {
 		read(mp(4), slot, 0, 1_200); // standing order: sells ex post
 		read(mp(5), slot, 700, 0); // green supply
 		read(mp(7), slot, 2_000, 0); // more than it can pay
-		// Households 6, 8, 9 and 10 send nothing.
+							   // Households 6, 8, 9 and 10 send nothing.
 
 		let utility = demo_account("Utility");
 		let dso = demo_account("Dso");
@@ -154,7 +154,10 @@ fn a_slot_settles_trades_ex_post_trades_and_deviations_and_conserves_money() {
 		assert_eq!((r1.bought_wh, r1.market_amount), (2_000, -fill(0).amount));
 		assert_eq!(r1.metered, Some(Metered { import_wh: 3_000, export_wh: 0 }));
 		assert_eq!((r1.from_utility_wh, r1.to_utility_wh), (1_000, 0));
-		assert_eq!((r1.retail, r1.retail_per_kwh, r1.utility_amount), (RetailChoice::Grey, 300_000, -300_000));
+		assert_eq!(
+			(r1.retail, r1.retail_per_kwh, r1.utility_amount),
+			(RetailChoice::Grey, 300_000, -300_000)
+		);
 		assert_eq!(r1.unpaid, 0);
 
 		// Household 3 sold 1.5 kWh and delivered 1 kWh: the rest is bought back at retail.
@@ -182,11 +185,17 @@ fn a_slot_settles_trades_ex_post_trades_and_deviations_and_conserves_money() {
 
 		// Household 5 chose green supply.
 		let r5 = record(slot, &h[4]);
-		assert_eq!((r5.retail, r5.from_utility_wh, r5.utility_amount), (RetailChoice::Green, 700, -224_000));
+		assert_eq!(
+			(r5.retail, r5.from_utility_wh, r5.utility_amount),
+			(RetailChoice::Green, 700, -224_000)
+		);
 
 		// Household 7 could pay 0.1 EUR of its 0.6 EUR; the rest is recorded as owed.
 		let r7 = record(slot, &h[6]);
-		assert_eq!((r7.utility_amount, r7.unpaid, r7.balance_change()), (-600_000, 500_000, -100_000));
+		assert_eq!(
+			(r7.utility_amount, r7.unpaid, r7.balance_change()),
+			(-600_000, 500_000, -100_000)
+		);
 
 		// Households 8 to 10 had neither orders nor readings.
 		for who in &h[7..] {
@@ -201,7 +210,10 @@ fn a_slot_settles_trades_ex_post_trades_and_deviations_and_conserves_money() {
 			assert_eq!(Balances::balance_on_hold(&order_hold, who), 0);
 		}
 		assert_eq!(Settlement::do_try_state(), Ok(()));
-		assert_eq!(Settlement::settlements(slot, slot, Some(h[0].clone())), vec![(slot, h[0].clone(), r1)]);
+		assert_eq!(
+			Settlement::settlements(slot, slot, Some(h[0].clone())),
+			vec![(slot, h[0].clone(), r1)]
+		);
 		assert_eq!(Settlement::settlements(S0, slot + 5, None).len(), 30);
 	});
 }

@@ -5,6 +5,8 @@
 //! Every wait has a deadline and fails the test with what it last saw, so a hung network shows
 //! up as a failure that names the missing progress rather than as a stuck run.
 
+pub mod gateway;
+
 use codec::{Decode, Encode};
 use lem_runtime::{
 	AccountId, RuntimeCall, RuntimeError, RuntimeEvent, SignedPayload, TxExtension,

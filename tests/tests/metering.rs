@@ -5,73 +5,18 @@
 //! refused by the pool with the error's code and never reaches a block.
 
 use codec::Encode;
-use ed25519_dalek::{Signer, SigningKey};
-use lem_runtime::{RuntimeCall, RuntimeEvent, UncheckedExtrinsic};
-use lem_tests::*;
+use lem_runtime::{RuntimeCall, RuntimeEvent};
+use lem_tests::{
+	gateway::{bare, reading, Gateway},
+	*,
+};
 use pallet_market::runtime_api::SlotClock;
-use pallet_metering::{Error, Metered, Reading, SignedReading};
+use pallet_metering::{Error, Metered};
 use serde_json::json;
-use sp_core::{bytes, ed25519, H256};
+use sp_core::{bytes, ed25519};
 use std::time::Duration;
 
 const MINUTE: Duration = Duration::from_secs(60);
-
-/// The box at a meter: its key and the meter's registers.
-struct Gateway {
-	key: SigningKey,
-	genesis: H256,
-}
-
-impl Gateway {
-	fn new(seed: u8, genesis: H256) -> Self {
-		Gateway { key: SigningKey::from_bytes(&[seed; 32]), genesis }
-	}
-
-	fn public(&self) -> ed25519::Public {
-		ed25519::Public::from_raw(self.key.verifying_key().to_bytes())
-	}
-
-	/// The 96 signed bytes, laid out as the metering pallet's README documents them.
-	fn sign(&self, reading: Reading) -> SignedReading {
-		let mut bytes = b"lem/reading/v1\0\0".to_vec();
-		bytes.extend_from_slice(self.genesis.as_bytes());
-		for v in [
-			reading.metering_point,
-			reading.slot,
-			reading.import_wh,
-			reading.export_wh,
-			reading.import_register_wh,
-			reading.export_register_wh,
-		] {
-			bytes.extend_from_slice(&v.to_le_bytes());
-		}
-		assert_eq!(bytes.len(), 96);
-		let signature = ed25519::Signature::from_raw(self.key.sign(&bytes).to_bytes());
-		SignedReading { reading, key: self.public(), signature }
-	}
-}
-
-fn reading(
-	mp: u64,
-	slot: u64,
-	import: u64,
-	export: u64,
-	import_reg: u64,
-	export_reg: u64,
-) -> Reading {
-	Reading {
-		metering_point: mp,
-		slot,
-		import_wh: import,
-		export_wh: export,
-		import_register_wh: import_reg,
-		export_register_wh: export_reg,
-	}
-}
-
-fn bare(call: pallet_metering::Call<lem_runtime::Runtime>) -> UncheckedExtrinsic {
-	UncheckedExtrinsic::new_bare(RuntimeCall::Metering(call))
-}
 
 #[test]
 fn a_gateway_submits_signed_readings_without_funds() {

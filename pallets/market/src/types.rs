@@ -445,7 +445,11 @@ impl ClearedSlot {
 					.collect(),
 			),
 			flows: BoundedVec::truncate_from(
-				outcome.flows.iter().map(|f| Flow { zone: f.zone, energy_wh: f.energy_wh }).collect(),
+				outcome
+					.flows
+					.iter()
+					.map(|f| Flow { zone: f.zone, energy_wh: f.energy_wh })
+					.collect(),
 			),
 			welfare: outcome.welfare,
 			payments: outcome.payments,

@@ -92,9 +92,10 @@ pub struct Settled<A> {
 impl<A> Settled<A> {
 	/// Σ of every amount; zero whenever the ex-ante amounts came from one clearing.
 	pub fn imbalance(&self) -> i128 {
-		self.accounts.iter().map(|(_, r)| r.market_amount + r.utility_amount).sum::<i128>() +
-			self.dso + self.community +
-			self.utility
+		self.accounts.iter().map(|(_, r)| r.market_amount + r.utility_amount).sum::<i128>()
+			+ self.dso
+			+ self.community
+			+ self.utility
 	}
 }
 
@@ -120,8 +121,8 @@ pub fn settle<A: Clone>(slot: &Slot<A>) -> Settled<A> {
 		let mut budget = account.standing.map_or(0, |s| s.budget_left);
 		for p in &account.points {
 			let Some(m) = p.metered else { continue };
-			let deviation = (m.import_wh as i128 - m.export_wh as i128) -
-				(p.bought_wh as i128 - p.sold_wh as i128);
+			let deviation = (m.import_wh as i128 - m.export_wh as i128)
+				- (p.bought_wh as i128 - p.sold_wh as i128);
 			deviations.insert(p.id, deviation);
 			let Some(s) = account.standing else { continue };
 			let (side, energy_wh, limit) = if deviation > 0 {
@@ -151,17 +152,20 @@ pub fn settle<A: Clone>(slot: &Slot<A>) -> Settled<A> {
 
 	let ex_post = (!ex_post_orders.is_empty())
 		.then(|| {
-			let instance =
-				Instance { zones: slot.zones.clone(), orders: ex_post_orders, pricing: slot.pricing };
+			let instance = Instance {
+				zones: slot.zones.clone(),
+				orders: ex_post_orders,
+				pricing: slot.pricing,
+			};
 			lem_clearing::clear(&instance)
 				.map_err(|e| log::error!(target: "runtime::settlement", "ex-post clearing: {e:?}"))
 				.ok()
 		})
 		.flatten();
 	let ex_post_fill = |id: MeteringPointId| {
-		ex_post.as_ref().and_then(|o| {
-			o.fills.binary_search_by_key(&id, |f| f.order).ok().map(|i| o.fills[i])
-		})
+		ex_post
+			.as_ref()
+			.and_then(|o| o.fills.binary_search_by_key(&id, |f| f.order).ok().map(|i| o.fills[i]))
 	};
 
 	let mut utility = 0i128;
@@ -169,7 +173,8 @@ pub fn settle<A: Clone>(slot: &Slot<A>) -> Settled<A> {
 		.accounts
 		.iter()
 		.map(|account| {
-			let mut r = AccountResult { market_amount: account.ex_ante_amount, ..Default::default() };
+			let mut r =
+				AccountResult { market_amount: account.ex_ante_amount, ..Default::default() };
 			for p in &account.points {
 				r.bought_wh += p.bought_wh;
 				r.sold_wh += p.sold_wh;

@@ -89,14 +89,8 @@ pub mod pallet {
 
 	/// Every account's record of every settled slot.
 	#[pallet::storage]
-	pub type Records<T: Config> = StorageDoubleMap<
-		_,
-		Twox64Concat,
-		Slot,
-		Blake2_128Concat,
-		T::AccountId,
-		SettlementRecord,
-	>;
+	pub type Records<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, Slot, Blake2_128Concat, T::AccountId, SettlementRecord>;
 
 	#[pallet::storage]
 	pub type SettledSlots<T> = StorageMap<_, Twox64Concat, Slot, SettledSlot>;
@@ -139,10 +133,21 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// The utility changed its tariffs, from `from_slot` on.
-		TariffsSet { from_slot: Slot, tariffs: Tariffs },
-		RetailChosen { who: T::AccountId, choice: RetailChoice },
+		TariffsSet {
+			from_slot: Slot,
+			tariffs: Tariffs,
+		},
+		RetailChosen {
+			who: T::AccountId,
+			choice: RetailChoice,
+		},
 		/// An account's slot was settled; its record is in `Records`.
-		AccountSettled { slot: Slot, who: T::AccountId, balance_change: i128, missing_readings: u32 },
+		AccountSettled {
+			slot: Slot,
+			who: T::AccountId,
+			balance_change: i128,
+			missing_readings: u32,
+		},
 		/// A slot was settled; the balance changes sum to zero.
 		SlotSettled {
 			slot: Slot,
@@ -223,17 +228,18 @@ pub mod pallet {
 		}
 	}
 
-	/// One account's money as settlement gathered it, beside its `compute::Account`.
-	struct Held {
+	/// What settlement keeps of an account beside its `compute::Account`.
+	struct Terms {
 		/// Held by its orders of the slot.
-		orders: u128,
+		orders_held: u128,
+		retail: RetailChoice,
 	}
 
 	impl<T: Config> Pallet<T> {
 		fn check_tariffs(t: &Tariffs) -> Result<(), Error<T>> {
 			ensure!(
-				t.retail_green_per_kwh.max(t.retail_grey_per_kwh).max(t.feed_in_per_kwh) <=
-					MAX_PRICE_PER_KWH,
+				t.retail_green_per_kwh.max(t.retail_grey_per_kwh).max(t.feed_in_per_kwh)
+					<= MAX_PRICE_PER_KWH,
 				Error::<T>::TariffOutOfRange
 			);
 			let ask_hold = CommunityParams::<T>::get().ask_hold_per_kwh;
@@ -276,8 +282,7 @@ pub mod pallet {
 			let day = slot.saturating_mul(community.slot_seconds) / 86_400;
 
 			let mut accounts = Vec::new();
-			let mut held = Vec::new();
-			let mut choices = Vec::new();
+			let mut terms = Vec::new();
 			for (who, participant) in Participants::<T>::iter() {
 				let mut points: Vec<compute::Point> = participant
 					.metering_points
@@ -327,27 +332,24 @@ pub mod pallet {
 						let spent = BudgetSpent::<T>::get(&who)
 							.filter(|(d, _)| *d == day)
 							.map_or(0, |(_, spent)| spent);
-						let on_hold = Currency::<T>::balance_on_hold(
-							&MarketHold::StandingOrder.into(),
-							&who,
-						);
+						let on_hold =
+							Currency::<T>::balance_on_hold(&MarketHold::StandingOrder.into(), &who);
 						compute::Standing {
 							buy_limit_per_kwh: s.buy_limit_per_kwh,
 							sell_limit_per_kwh: s.sell_limit_per_kwh,
 							budget_left: s.daily_budget.saturating_sub(spent).min(on_hold),
 						}
 					});
-				let choice = RetailChoices::<T>::get(&who);
+				let retail = RetailChoices::<T>::get(&who);
 				accounts.push(compute::Account {
 					who,
 					points,
 					ex_ante_amount,
-					retail_per_kwh: tariffs.retail(choice),
+					retail_per_kwh: tariffs.retail(retail),
 					feed_in_per_kwh: tariffs.feed_in_per_kwh,
 					standing,
 				});
-				held.push(Held { orders: orders_held });
-				choices.push(choice);
+				terms.push(Terms { orders_held, retail });
 			}
 
 			let grid = cleared.as_ref().map_or_else(GridInForce::<T>::get, |c| c.grid.clone());
@@ -361,9 +363,11 @@ pub mod pallet {
 			let settled = compute::settle(&input);
 			debug_assert_eq!(settled.imbalance(), 0);
 
-			let summary = Self::pay_out(slot, day, &settled, &held, &choices, &tariffs);
-			let ex_post =
-				settled.ex_post.as_ref().map(|o| ClearedSlot::from_outcome(grid, community.pricing, o));
+			let summary = Self::pay_out(slot, day, &settled, &terms, &tariffs);
+			let ex_post = settled
+				.ex_post
+				.as_ref()
+				.map(|o| ClearedSlot::from_outcome(grid, community.pricing, o));
 			let summary = SettledSlot { ex_post, ..summary };
 			Self::deposit_event(Event::SlotSettled {
 				slot,
@@ -382,8 +386,7 @@ pub mod pallet {
 			slot: Slot,
 			day: u64,
 			settled: &compute::Settled<T::AccountId>,
-			held: &[Held],
-			choices: &[RetailChoice],
+			terms: &[Terms],
 			tariffs: &Tariffs,
 		) -> SettledSlot {
 			let community_account = T::CommunityAccount::get();
@@ -400,13 +403,13 @@ pub mod pallet {
 			};
 			let mut unpaid = alloc::vec![0i128; settled.accounts.len()];
 
-			for (i, ((who, r), held)) in settled.accounts.iter().zip(held).enumerate() {
+			for (i, ((who, r), terms)) in settled.accounts.iter().zip(terms).enumerate() {
 				// The holds guaranteed these payments; freeing them lets the transfers below
 				// take exactly that money.
 				let _ = Currency::<T>::release(
 					&MarketHold::Order.into(),
 					who,
-					held.orders,
+					terms.orders_held,
 					Precision::BestEffort,
 				);
 				if r.ex_post_paid > 0 {
@@ -473,7 +476,7 @@ pub mod pallet {
 				summary.community -= paid as i128;
 			}
 
-			for (((who, r), unpaid), choice) in settled.accounts.iter().zip(unpaid).zip(choices) {
+			for (((who, r), unpaid), terms) in settled.accounts.iter().zip(unpaid).zip(terms) {
 				let record = SettlementRecord {
 					bought_wh: r.bought_wh,
 					sold_wh: r.sold_wh,
@@ -484,8 +487,8 @@ pub mod pallet {
 					missing_readings: r.missing_readings,
 					from_utility_wh: r.from_utility_wh,
 					to_utility_wh: r.to_utility_wh,
-					retail: *choice,
-					retail_per_kwh: tariffs.retail(*choice),
+					retail: terms.retail,
+					retail_per_kwh: tariffs.retail(terms.retail),
 					feed_in_per_kwh: tariffs.feed_in_per_kwh,
 					utility_amount: r.utility_amount,
 					unpaid,
@@ -509,8 +512,9 @@ pub mod pallet {
 			if amount == 0 || from == to {
 				return 0;
 			}
-			let can = Currency::<T>::reducible_balance(from, Preservation::Preserve, Fortitude::Polite)
-				.min(amount);
+			let can =
+				Currency::<T>::reducible_balance(from, Preservation::Preserve, Fortitude::Polite)
+					.min(amount);
 			match Currency::<T>::transfer(from, to, can, Preservation::Preserve) {
 				Ok(_) => amount - can,
 				Err(_) => amount,

@@ -38,11 +38,18 @@ struct RandomAccount {
 
 fn account() -> impl Strategy<Value = RandomAccount> {
 	(
-		prop::collection::vec((0..ZONES.len(), prop::option::weighted(0.8, (0..6_000u64, 0..6_000u64))), 1..3),
+		prop::collection::vec(
+			(0..ZONES.len(), prop::option::weighted(0.8, (0..6_000u64, 0..6_000u64))),
+			1..3,
+		),
 		prop::option::of((0..400_000u64, 0..400_000u64, 0..2_000_000u128)),
 		0..500_000u64,
 	)
-		.prop_map(|(points, standing, retail_per_kwh)| RandomAccount { points, standing, retail_per_kwh })
+		.prop_map(|(points, standing, retail_per_kwh)| RandomAccount {
+			points,
+			standing,
+			retail_per_kwh,
+		})
 }
 
 /// An ex-ante order: account index, point index, bid or ask, energy, limit.
@@ -135,8 +142,7 @@ fn check(input: &Slot<usize>, settled: &Settled<usize>) -> Result<(), TestCaseEr
 		prop_assert_eq!(r.missing_readings, missing);
 		// Every Wh metered is bought or sold on the market or with the utility.
 		let metered_points = account.points.iter().filter(|p| p.metered.is_some());
-		let traded: i128 =
-			metered_points.map(|p| p.bought_wh as i128 - p.sold_wh as i128).sum();
+		let traded: i128 = metered_points.map(|p| p.bought_wh as i128 - p.sold_wh as i128).sum();
 		let metered_net = r.metered.import_wh as i128 - r.metered.export_wh as i128;
 		let ex_post = r.ex_post_bought_wh as i128 - r.ex_post_sold_wh as i128;
 		let utility = r.from_utility_wh as i128 - r.to_utility_wh as i128;
