@@ -132,7 +132,7 @@ fn a_slot_settles_trades_ex_post_trades_and_deviations_and_conserves_money() {
 		let settled = SettledSlots::<Runtime>::get(slot).unwrap();
 		assert_eq!(settled.accounts, 10);
 		assert_eq!(settled.missing_readings, 4);
-		assert_eq!(settled.imbalance(), 0);
+		assert_eq!(settled.imbalance(), Some(0));
 		assert_eq!(change.iter().sum::<i128>(), 0, "money is conserved to the unit");
 		assert_eq!(Balances::total_issuance(), issuance);
 		for (i, who) in h.iter().enumerate() {
@@ -152,6 +152,10 @@ fn a_slot_settles_trades_ex_post_trades_and_deviations_and_conserves_money() {
 		// Household 1 bought 2 kWh locally and the missing kWh from the utility, grey.
 		let r1 = record(slot, &h[0]);
 		assert_eq!((r1.bought_wh, r1.market_amount), (2_000, -fill(0).amount));
+		assert_eq!(
+			(r1.price_per_kwh, r1.ex_post_price_per_kwh),
+			(Some(fill(0).price_per_kwh), None)
+		);
 		assert_eq!(r1.metered, Some(Metered { import_wh: 3_000, export_wh: 0 }));
 		assert_eq!((r1.from_utility_wh, r1.to_utility_wh), (1_000, 0));
 		assert_eq!(
@@ -175,6 +179,7 @@ fn a_slot_settles_trades_ex_post_trades_and_deviations_and_conserves_money() {
 		let (r2, r4) = (record(slot, &h[1]), record(slot, &h[3]));
 		assert_eq!(ex_post_fill(mp(2)).energy_wh, 800);
 		assert_eq!((r2.ex_post_bought_wh, r2.market_amount), (800, -ex_post_fill(mp(2)).amount));
+		assert_eq!(r2.ex_post_price_per_kwh, Some(ex_post_fill(mp(2)).price_per_kwh));
 		assert_eq!((r2.from_utility_wh, r2.utility_amount), (0, 0));
 		assert_eq!((r4.ex_post_sold_wh, r4.market_amount), (800, ex_post_fill(mp(4)).amount));
 		assert_eq!((r4.to_utility_wh, r4.utility_amount), (400, 32_000));

@@ -10,7 +10,7 @@
 //! The block is the node's finalized head unless the auditor names one (`--at`), for example
 //! one taken from a node of another utility.
 
-use codec::{Decode, Encode};
+use codec::{Decode, DecodeAll, Encode};
 use pallet_market::{Community, Slot};
 use pallet_settlement::{SettledSlot, SettlementRecord, MAX_QUERY_SLOTS};
 use serde_json::{json, Value};
@@ -242,7 +242,7 @@ fn decode_proven<T: Decode>(
 ) -> Result<Option<T>, AuditError> {
 	match proven.get(key) {
 		Some(Some(raw)) => {
-			T::decode(&mut &raw[..]).map(Some).map_err(|_| AuditError::BadAnswer(what))
+			T::decode_all(&mut &raw[..]).map(Some).map_err(|_| AuditError::BadAnswer(what))
 		}
 		Some(None) => Ok(None),
 		None => Err(AuditError::BadProof(format!("{what} not in the proof"))),
@@ -260,6 +260,12 @@ pub fn verify(
 ) -> Result<(u64, usize), AuditError> {
 	let community: Community = decode_proven(proven, &community_key(), "the community")?
 		.ok_or(AuditError::BadAnswer("no community in state"))?;
+	// A record of another slot or account than asked for would go unchecked.
+	if let Some((slot, account, _)) =
+		rows.iter().find(|(s, a, _)| !(from..=to).contains(s) || who.is_some_and(|w| w != a))
+	{
+		return Err(AuditError::RecordMismatch { slot: *slot, account: account.clone() });
+	}
 	let mut settled_slots = 0;
 	for slot in from..=to {
 		let totals: Option<SettledSlot> =
@@ -281,7 +287,7 @@ pub fn verify(
 			continue;
 		};
 		settled_slots += 1;
-		if totals.imbalance() != 0 {
+		if totals.imbalance() != Some(0) {
 			return Err(AuditError::Imbalance { slot });
 		}
 		match who {
@@ -300,8 +306,10 @@ pub fn verify(
 				if (claimed.len() as u32) < totals.accounts {
 					return Err(AuditError::MissingRecord { slot });
 				}
-				let sum: i128 = claimed.iter().map(|(_, _, r)| r.balance_change()).sum();
-				if claimed.len() as u32 != totals.accounts || sum != totals.participants {
+				let sum = claimed
+					.iter()
+					.try_fold(0i128, |sum, (_, _, r)| sum.checked_add(r.balance_change()));
+				if claimed.len() as u32 != totals.accounts || sum != Some(totals.participants) {
 					return Err(AuditError::SlotTotalsMismatch { slot });
 				}
 			}
@@ -353,9 +361,10 @@ pub fn export(
 }
 
 /// The CSV header line.
-pub const CSV_HEADER: &str = "slot,slot_start_unix,account,bought_wh,sold_wh,ex_post_bought_wh,\
-ex_post_sold_wh,market_amount,import_wh,export_wh,missing_readings,from_utility_wh,\
-to_utility_wh,retail,retail_per_kwh,feed_in_per_kwh,utility_amount,unpaid,balance_change";
+pub const CSV_HEADER: &str = "slot,slot_start_unix,account,bought_wh,sold_wh,price_per_kwh,\
+ex_post_bought_wh,ex_post_sold_wh,ex_post_price_per_kwh,market_amount,import_wh,export_wh,\
+missing_readings,from_utility_wh,to_utility_wh,retail,retail_per_kwh,feed_in_per_kwh,\
+utility_amount,unpaid,balance_change";
 
 /// One record as a CSV line; a missing reading is written as `missing`, never as 0.
 pub fn csv_line(slot_seconds: u64, (slot, who, r): &Row) -> String {
@@ -363,14 +372,18 @@ pub fn csv_line(slot_seconds: u64, (slot, who, r): &Row) -> String {
 		Some(m) => (m.import_wh.to_string(), m.export_wh.to_string()),
 		None => ("missing".into(), "missing".into()),
 	};
+	// No trade, no price: an empty field.
+	let price = |p: Option<i64>| p.map(|p| p.to_string()).unwrap_or_default();
 	format!(
-		"{slot},{},{},{},{},{},{},{},{import},{export},{},{},{},{:?},{},{},{},{},{}",
+		"{slot},{},{},{},{},{},{},{},{},{},{import},{export},{},{},{},{:?},{},{},{},{},{}",
 		slot.saturating_mul(slot_seconds),
 		who.to_ss58check(),
 		r.bought_wh,
 		r.sold_wh,
+		price(r.price_per_kwh),
 		r.ex_post_bought_wh,
 		r.ex_post_sold_wh,
+		price(r.ex_post_price_per_kwh),
 		r.market_amount,
 		r.missing_readings,
 		r.from_utility_wh,
@@ -414,8 +427,10 @@ mod tests {
 		SettlementRecord {
 			bought_wh: 2_000,
 			sold_wh: 0,
+			price_per_kwh: Some(150_000),
 			ex_post_bought_wh: 0,
 			ex_post_sold_wh: 0,
+			ex_post_price_per_kwh: None,
 			market_amount: -300_000,
 			metered,
 			missing_readings: if metered.is_some() { 0 } else { 1 },
@@ -438,9 +453,8 @@ mod tests {
 			&(7, who.clone(), record(Some(Metered { import_wh: 3_000, export_wh: 0 }))),
 		);
 		assert_eq!(line.split(',').count(), columns);
-		assert!(
-			line.starts_with(&format!("7,210,{},2000,0,0,0,-300000,3000,0,0,", who.to_ss58check()))
-		);
+		let start = format!("7,210,{},2000,0,150000,0,0,,-300000,3000,0,0,", who.to_ss58check());
+		assert!(line.starts_with(&start), "{line}");
 		assert!(line.ends_with(",Grey,300000,80000,-300000,100000,-500000"), "{line}");
 		let missing = csv_line(30, &(7, who, record(None)));
 		assert!(missing.contains(",-300000,missing,missing,1,"), "{missing}");
@@ -480,6 +494,9 @@ mod tests {
 		changed[0].2.unpaid = 0;
 		let mismatch = Err(AuditError::RecordMismatch { slot: 7, account: who.clone() });
 		assert_eq!(verify(7, 7, None, &changed, &proven), mismatch);
+		assert_eq!(verify(8, 8, None, &rows, &proven), mismatch, "a record of another slot");
+		let other = AccountId32::new([2; 32]);
+		assert_eq!(verify(7, 7, Some(&other), &rows, &proven), mismatch, "of another account");
 		let unbalanced = SettledSlot { dso: 0, ..totals };
 		proven.insert(settled_slot_key(7), Some(unbalanced.encode()));
 		assert_eq!(verify(7, 7, None, &rows, &proven), Err(AuditError::Imbalance { slot: 7 }));

@@ -131,6 +131,6 @@ mod benchmarks {
 
 		let settled = SettledSlots::<T>::get(slot).expect("settled");
 		assert_eq!(settled.accounts, n);
-		assert_eq!(settled.imbalance(), 0);
+		assert_eq!(settled.imbalance(), Some(0));
 	}
 }

@@ -72,6 +72,27 @@ pub struct AccountResult {
 	pub utility_amount: i128,
 	/// What its ex-post bids pay, to be taken from its standing order's budget.
 	pub ex_post_paid: u128,
+	pub ex_post_price: AveragePrice,
+}
+
+/// The energy-weighted average price of an account's trades, per kWh.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AveragePrice {
+	value: i128,
+	energy_wh: u128,
+}
+
+impl AveragePrice {
+	pub fn add(&mut self, price_per_kwh: i64, energy_wh: u64) {
+		self.value += price_per_kwh as i128 * energy_wh as i128;
+		self.energy_wh += energy_wh as u128;
+	}
+
+	/// Rounded toward zero; `None` if nothing was traded.
+	pub fn per_kwh(&self) -> Option<i64> {
+		// An average of i64 prices is an i64.
+		(self.energy_wh > 0).then(|| (self.value / self.energy_wh as i128) as i64)
+	}
 }
 
 /// A settled slot, before any money moved.
@@ -186,6 +207,7 @@ pub fn settle<A: Clone>(slot: &Slot<A>) -> Settled<A> {
 				r.metered.export_wh += m.export_wh;
 				let mut deviation = deviations[&p.id];
 				if let Some(f) = ex_post_fill(p.id) {
+					r.ex_post_price.add(f.price_per_kwh, f.energy_wh);
 					match f.side {
 						Side::Bid => {
 							r.ex_post_bought_wh += f.energy_wh;

@@ -232,6 +232,8 @@ pub mod pallet {
 	struct Terms {
 		/// Held by its orders of the slot.
 		orders_held: u128,
+		/// Of its ex-ante trades.
+		price: compute::AveragePrice,
 		retail: RetailChoice,
 	}
 
@@ -300,6 +302,7 @@ pub mod pallet {
 				// The slot's orders are done with once settled.
 				let mut ex_ante_amount = 0i128;
 				let mut orders_held = 0u128;
+				let mut price = compute::AveragePrice::default();
 				for id in AccountOrders::<T>::take(&who, slot) {
 					let Some(order) = Orders::<T>::take(id) else { continue };
 					orders_held += order.held;
@@ -308,6 +311,7 @@ pub mod pallet {
 					}) else {
 						continue;
 					};
+					price.add(fill.price_per_kwh, fill.energy_wh);
 					let point = points.iter_mut().find(|p| p.id == order.metering_point);
 					match order.side {
 						Side::Bid => {
@@ -349,7 +353,7 @@ pub mod pallet {
 					feed_in_per_kwh: tariffs.feed_in_per_kwh,
 					standing,
 				});
-				terms.push(Terms { orders_held, retail });
+				terms.push(Terms { orders_held, price, retail });
 			}
 
 			let grid = cleared.as_ref().map_or_else(GridInForce::<T>::get, |c| c.grid.clone());
@@ -480,8 +484,10 @@ pub mod pallet {
 				let record = SettlementRecord {
 					bought_wh: r.bought_wh,
 					sold_wh: r.sold_wh,
+					price_per_kwh: terms.price.per_kwh(),
 					ex_post_bought_wh: r.ex_post_bought_wh,
 					ex_post_sold_wh: r.ex_post_sold_wh,
+					ex_post_price_per_kwh: r.ex_post_price.per_kwh(),
 					market_amount: r.market_amount,
 					metered: (r.missing_readings == 0).then_some(r.metered),
 					missing_readings: r.missing_readings,
@@ -550,7 +556,7 @@ pub mod pallet {
 		/// Every settled slot conserves money, and its records add up to it.
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			for (slot, s) in SettledSlots::<T>::iter() {
-				ensure!(s.imbalance() == 0, "a settled slot created or destroyed money");
+				ensure!(s.imbalance() == Some(0), "a settled slot created or destroyed money");
 				let (mut accounts, mut total) = (0u32, 0i128);
 				for (_, r) in Records::<T>::iter_prefix(slot) {
 					accounts += 1;

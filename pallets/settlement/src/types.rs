@@ -93,13 +93,16 @@ impl TariffSchedule {
 /// positive when the account receives them.
 #[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
 pub struct SettlementRecord {
-	/// Energy its orders bought and sold on the local market ahead of the slot.
+	/// Energy its orders bought and sold on the local market ahead of the slot, and the
+	/// energy-weighted average of their prices per kWh (`None` if nothing was traded).
 	pub bought_wh: u64,
 	pub sold_wh: u64,
+	pub price_per_kwh: Option<i64>,
 	/// Energy its standing order bought and sold on the local market after the slot, on
-	/// metered energy.
+	/// metered energy, and the average of their prices.
 	pub ex_post_bought_wh: u64,
 	pub ex_post_sold_wh: u64,
+	pub ex_post_price_per_kwh: Option<i64>,
 	/// What the local market paid it, less what it paid the local market (both ways of
 	/// trading).
 	pub market_amount: i128,
@@ -123,9 +126,10 @@ pub struct SettlementRecord {
 }
 
 impl SettlementRecord {
-	/// How much the account's balance changed by this settlement.
+	/// How much the account's balance changed by this settlement. (Saturating only so that
+	/// a reader of arbitrary bytes cannot overflow; the chain's amounts are far smaller.)
 	pub fn balance_change(&self) -> i128 {
-		self.market_amount + self.utility_amount + self.unpaid
+		self.market_amount.saturating_add(self.utility_amount).saturating_add(self.unpaid)
 	}
 }
 
@@ -149,8 +153,12 @@ pub struct SettledSlot {
 }
 
 impl SettledSlot {
-	/// Σ of every balance change; zero for every slot the chain settled.
-	pub fn imbalance(&self) -> i128 {
-		self.participants + self.utility + self.dso + self.community
+	/// Σ of every balance change, `None` if it overflows; `Some(0)` for every slot the chain
+	/// settled.
+	pub fn imbalance(&self) -> Option<i128> {
+		self.participants
+			.checked_add(self.utility)?
+			.checked_add(self.dso)?
+			.checked_add(self.community)
 	}
 }
