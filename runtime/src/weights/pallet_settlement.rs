@@ -51,8 +51,8 @@ impl<T: frame_system::Config> pallet_settlement::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `510`
 		//  Estimated: `3506`
-		// Minimum execution time: 29_093_000 picoseconds.
-		Weight::from_parts(48_612_000, 0)
+		// Minimum execution time: 29_393_000 picoseconds.
+		Weight::from_parts(50_425_000, 0)
 			.saturating_add(Weight::from_parts(0, 3506))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -65,8 +65,8 @@ impl<T: frame_system::Config> pallet_settlement::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `326`
 		//  Estimated: `3579`
-		// Minimum execution time: 14_622_000 picoseconds.
-		Weight::from_parts(20_180_000, 0)
+		// Minimum execution time: 14_782_000 picoseconds.
+		Weight::from_parts(18_307_000, 0)
 			.saturating_add(Weight::from_parts(0, 3579))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -100,17 +100,17 @@ impl<T: frame_system::Config> pallet_settlement::WeightInfo for WeightInfo<T> {
 	/// Storage: `Settlement::SettledSlots` (r:0 w:1)
 	/// Proof: `Settlement::SettledSlots` (`max_values`: None, `max_size`: Some(23994), added: 26469, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Records` (r:0 w:512)
-	/// Proof: `Settlement::Records` (`max_values`: None, `max_size`: Some(198), added: 2673, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Records` (`max_values`: None, `max_size`: Some(216), added: 2691, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 512]`.
 	fn settle_slot(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2557 + n * (670 ±0)`
 		//  Estimated: `27386 + n * (2668 ±0)`
-		// Minimum execution time: 199_547_000 picoseconds.
-		Weight::from_parts(211_645_000, 0)
+		// Minimum execution time: 159_847_000 picoseconds.
+		Weight::from_parts(162_181_000, 0)
 			.saturating_add(Weight::from_parts(0, 27386))
-			// Standard Error: 1_855_137
-			.saturating_add(Weight::from_parts(227_096_490, 0).saturating_mul(n.into()))
+			// Standard Error: 1_925_753
+			.saturating_add(Weight::from_parts(212_681_747, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().reads((10_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(7))
