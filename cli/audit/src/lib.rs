@@ -23,7 +23,7 @@ use sp_crypto_hashing::{blake2_128, twox_128, twox_64};
 use sp_runtime::traits::{BlakeTwo256, Header as _};
 use sp_state_machine::{read_proof_check, StorageProof};
 use std::{
-	collections::{BTreeSet, HashMap},
+	collections::{BTreeMap, BTreeSet, HashMap},
 	fmt,
 	time::Duration,
 };
@@ -266,11 +266,15 @@ pub fn verify(
 	{
 		return Err(AuditError::RecordMismatch { slot: *slot, account: account.clone() });
 	}
+	let mut by_slot: BTreeMap<Slot, Vec<&Row>> = BTreeMap::new();
+	for row in rows {
+		by_slot.entry(row.0).or_default().push(row);
+	}
 	let mut settled_slots = 0;
 	for slot in from..=to {
 		let totals: Option<SettledSlot> =
 			decode_proven(proven, &settled_slot_key(slot), "a settled slot")?;
-		let claimed: Vec<&Row> = rows.iter().filter(|(s, ..)| *s == slot).collect();
+		let claimed = by_slot.remove(&slot).unwrap_or_default();
 		for (_, account, record) in &claimed {
 			let mismatch = || AuditError::RecordMismatch { slot, account: account.clone() };
 			let stored: Option<SettlementRecord> =
