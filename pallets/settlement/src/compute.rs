@@ -145,7 +145,10 @@ pub fn settle<A: Clone>(slot: &Slot<A>) -> Settled<A> {
 			let deviation = (m.import_wh as i128 - m.export_wh as i128)
 				- (p.bought_wh as i128 - p.sold_wh as i128);
 			deviations.insert(p.id, deviation);
-			let Some(s) = account.standing else { continue };
+			// A point in a zone the DSO added after the slot cleared is not on the slot's grid:
+			// it settles with the utility, and the other points still trade ex post.
+			let on_grid = slot.zones.iter().any(|z| z.id == p.zone);
+			let Some(s) = account.standing.filter(|_| on_grid) else { continue };
 			let (side, energy_wh, limit) = if deviation > 0 {
 				// Within the budget left: e·limit/1000 rounded up never exceeds it.
 				let affordable = match s.buy_limit_per_kwh {

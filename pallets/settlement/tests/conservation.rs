@@ -175,3 +175,45 @@ proptest! {
 		check(&input, &settled)?;
 	}
 }
+
+/// A metering point in a zone the DSO added after the slot cleared is not on the slot's grid.
+/// It settles with the utility; the other points of the slot still trade ex post.
+#[test]
+fn a_point_off_the_slots_grid_settles_with_the_utility_and_the_others_trade_ex_post() {
+	let standing = Standing {
+		buy_limit_per_kwh: 300_000,
+		sell_limit_per_kwh: 50_000,
+		budget_left: 10_000_000,
+	};
+	let account = |who, id, zone, import_wh, export_wh| Account {
+		who,
+		points: vec![Point {
+			id,
+			zone,
+			metered: Some(Metered { import_wh, export_wh }),
+			bought_wh: 0,
+			sold_wh: 0,
+		}],
+		ex_ante_amount: 0,
+		retail_per_kwh: 320_000,
+		feed_in_per_kwh: 80_000,
+		standing: Some(standing),
+	};
+	let input = Slot {
+		accounts: vec![
+			account(0, 1, 11, 1_000, 0),
+			account(1, 2, 12, 0, 1_000),
+			// Zone 99 is not on the grid below.
+			account(2, 3, 99, 0, 1_000),
+		],
+		zones: grid([0; 6], [None; 6]),
+		pricing: Pricing::PayAsClear,
+		ex_ante_dso: 0,
+		ex_ante_remainder: 0,
+	};
+	let settled = settle(&input);
+	check(&input, &settled).unwrap();
+	let [(_, buyer), (_, seller), (_, off_grid)] = &settled.accounts[..] else { panic!() };
+	assert_eq!((buyer.ex_post_bought_wh, seller.ex_post_sold_wh), (1_000, 1_000));
+	assert_eq!((off_grid.ex_post_sold_wh, off_grid.to_utility_wh), (0, 1_000));
+}
