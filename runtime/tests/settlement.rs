@@ -301,3 +301,48 @@ fn the_utility_sets_tariffs_for_slots_not_yet_delivered() {
 		assert_ok!(Settlement::set_tariffs(signed(&utility), t(1, 1, 1)));
 	});
 }
+
+/// The settlement benchmark gives each metering point one order. A slot can hold more orders
+/// than the community has points, and its settlement is charged for every order it takes.
+#[test]
+fn a_settlement_is_charged_for_its_orders_when_they_outnumber_the_metering_points() {
+	use frame_support::dispatch::DispatchClass;
+	use pallet_settlement::WeightInfo;
+	type Weights = lem_runtime::weights::pallet_settlement::WeightInfo<Runtime>;
+
+	chain().execute_with(|| {
+		let slot = S0 + 2;
+		let points = pallet_market::MeteringPoints::<Runtime>::count();
+		let mut orders = 0;
+		for i in 1..=3 {
+			for _ in 0..pallet_market::MAX_ORDERS_PER_ACCOUNT {
+				assert_ok!(Market::place_order(
+					signed(&household(i)),
+					mp(i),
+					slot,
+					Side::Bid,
+					100,
+					1_000
+				));
+				orders += 1;
+			}
+		}
+		assert!(orders > points);
+
+		let mandatory = || {
+			frame_system::Pallet::<Runtime>::block_weight().get(DispatchClass::Mandatory).ref_time()
+		};
+		let mut secs = T0 + 1;
+		loop {
+			let before = mandatory();
+			block_at(secs);
+			if SettledSlots::<Runtime>::get(slot).is_some() {
+				let charged = mandatory() - before;
+				assert!(charged >= Weights::settle_slot(orders).ref_time());
+				break;
+			}
+			assert!(secs < T0 + 3600, "slot {slot} never settled");
+			secs += 1;
+		}
+	});
+}
