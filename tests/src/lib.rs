@@ -48,7 +48,8 @@ pub fn node_binary() -> PathBuf {
 	bin
 }
 
-fn free_port() -> u16 {
+/// A TCP port on loopback that nothing listens on now.
+pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0").expect("bind loopback").local_addr().unwrap().port()
 }
 

@@ -222,6 +222,10 @@ fn a_slot_goes_from_orders_through_readings_to_an_audited_settlement() {
 	let csv = std::fs::read_to_string(&csv_path).unwrap();
 	let lines: Vec<&str> = csv.lines().collect();
 	assert_eq!(lines[0], lem_audit::CSV_HEADER);
+	// Every line names the finalized block it was verified against.
+	let verified_at = lines[1].rsplit(',').next().unwrap().parse::<H256>().unwrap();
+	let number = *Rpc::new(&rpc).header(verified_at).unwrap().number();
+	assert!(number >= settled_in && node.block_hash(number) == Some(verified_at));
 	let ours: Vec<&str> =
 		lines.iter().copied().filter(|l| l.starts_with(&format!("{slot},"))).collect();
 	assert_eq!(ours.len(), 10);
@@ -250,6 +254,27 @@ fn a_slot_goes_from_orders_through_readings_to_an_audited_settlement() {
 	]);
 	assert!(!ok && stderr.contains("lem-audit: "), "{stderr}");
 
+	// A witness that has not finalized the block refuses the export: here a node of its own,
+	// unconnected chain from the same genesis, as a second utility would be if the audited
+	// node had made its chain up.
+	let dir = tempfile::tempdir().unwrap();
+	let stranger = Node::start(NodeConfig {
+		name: "dev-stranger".into(),
+		chain: "dev".into(),
+		base_path: dir.path().join("stranger"),
+		node_key: NODE_KEYS[1].into(),
+		dev_account: Some("alice"),
+		validator: true,
+		bootnodes: vec![],
+		p2p_port: free_port(),
+		rpc_port: free_port(),
+	});
+	let witness = format!("http://127.0.0.1:{}", stranger.config.rpc_port);
+	let (ok, _, stderr) =
+		lem_audit(&["--rpc", &rpc, "--from", &from, "--to", &to, "--witness", &witness]);
+	assert!(!ok && stderr.contains(&format!("not finalized: {witness}")), "{stderr}");
+	drop(stranger);
+
 	// A node that changes a record, or leaves one out, fails the check against the proof.
 	let client = Rpc::new(&rpc);
 	let at = client.finalized_head().unwrap();
@@ -270,4 +295,39 @@ fn a_slot_goes_from_orders_through_readings_to_an_audited_settlement() {
 	);
 	let dropped = honest[1..].to_vec();
 	assert_eq!(check(&dropped), Err(AuditError::MissingRecord { slot }));
+}
+
+/// On the `local` chain every utility runs a node. The auditor asks one of them for the
+/// settlements and has the other three confirm the block they were checked against is
+/// finalized, so one utility cannot pass off a chain of its own.
+#[test]
+fn every_utilitys_node_confirms_the_block_an_export_is_checked_against() {
+	let net = LocalNetwork::start();
+	let node = &net.nodes[0];
+	// Every participant gets a record of every slot, traded or not.
+	let next = wait_for("two settled slots", 4 * MINUTE, || {
+		let next: Option<Slot> = node.runtime_call("SettlementApi_next_to_settle", (), None);
+		let settled: Option<SettledSlot> =
+			next.and_then(|n| node.runtime_call("SettlementApi_settled_slot", n - 2, None));
+		settled.and(next)
+	});
+	let settled_in = node.best_number();
+	for i in 0..net.nodes.len() {
+		net.wait_finalized(i, settled_in, 2 * MINUTE);
+	}
+	let url = |n: &Node| format!("http://127.0.0.1:{}", n.config.rpc_port);
+	// A block every node has finalized, not the asked node's newest finalized head.
+	let at = format!("{:?}", node.block_hash(settled_in).unwrap());
+	let (from, to) = ((next - 2).to_string(), (next - 1).to_string());
+	let mut args = vec!["--rpc".to_string(), url(node), "--from".into(), from, "--to".into(), to];
+	args.extend(["--at".to_string(), at]);
+	for witness in &net.nodes[1..] {
+		args.extend(["--witness".to_string(), url(witness)]);
+	}
+	let args: Vec<&str> = args.iter().map(String::as_str).collect();
+	let (ok, stdout, stderr) = lem_audit(&args);
+	assert!(ok, "lem-audit: {stderr}");
+	assert!(stderr.contains("verified 20 records of 2 settled slots"), "{stderr}");
+	assert!(stderr.contains("and 3 witness(es)"), "{stderr}");
+	assert_eq!(stdout.lines().count(), 21);
 }

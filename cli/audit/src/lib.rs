@@ -7,8 +7,11 @@
 //! are read out of the proof against that header's state root. A record the node made up,
 //! changed or left out therefore fails, by name, and nothing is written.
 //!
-//! The block is the node's finalized head unless the auditor names one (`--at`), for example
-//! one taken from a node of another utility.
+//! The block is the node's finalized head unless the auditor names one (`--at`). Either way
+//! the node must have finalized it. That the block is finalized is the one thing the proofs
+//! cannot show, so the auditor names witnesses: nodes of other utilities, each of which must
+//! have finalized the same block at the same height. A made-up chain then needs every one of
+//! those utilities to lie with the node.
 
 use codec::{Decode, DecodeAll, Encode};
 use pallet_market::{Community, Slot};
@@ -33,6 +36,10 @@ pub type Row = (Slot, AccountId32, SettlementRecord);
 
 /// Keys asked for in one `state_getReadProof`, to keep each answer small.
 const KEYS_PER_PROOF: usize = 512;
+/// Slots asked for in one `SettlementApi_settlements` call of every account: a full community
+/// (512 records of about 200 bytes a slot) then answers about 6.6 MB of hex, inside a node's
+/// default 10 MiB response limit. One account's records fit `MAX_QUERY_SLOTS` a call.
+const SLOTS_PER_CALL: u64 = 32;
 /// Most slots in one export: a year of 15-minute slots, or eleven days of the demo's 30 s ones.
 pub const MAX_EXPORT_SLOTS: u64 = 366 * 96;
 
@@ -49,12 +56,16 @@ pub enum AuditError {
 	RangeTooLarge,
 	/// The header the node gave does not hash to the block asked for.
 	HeaderMismatch { block: H256 },
+	/// A node (the one asked, or a witness) has not finalized the block at its height.
+	NotFinalized { node: String, number: u32, block: H256 },
 	/// The proof does not check against the block's state root.
 	BadProof(String),
 	/// A record the node returned is not the one in finalized state (or not there at all).
 	RecordMismatch { slot: Slot, account: AccountId32 },
 	/// Finalized state has a record of the slot that the node did not return.
 	MissingRecord { slot: Slot },
+	/// The node returned two records of one account in one slot.
+	DuplicateRecord { slot: Slot, account: AccountId32 },
 	/// A slot's records do not add up to its proven totals.
 	SlotTotalsMismatch { slot: Slot },
 	/// A slot's proven balance changes do not sum to zero.
@@ -73,6 +84,9 @@ impl fmt::Display for AuditError {
 			Self::HeaderMismatch { block } => {
 				write!(f, "header mismatch: the node's header does not hash to {block:?}")
 			}
+			Self::NotFinalized { node, number, block } => {
+				write!(f, "not finalized: {node} has not finalized block #{number} {block:?}")
+			}
 			Self::BadProof(e) => write!(f, "bad proof: {e}"),
 			Self::RecordMismatch { slot, account } => write!(
 				f,
@@ -82,6 +96,11 @@ impl fmt::Display for AuditError {
 			Self::MissingRecord { slot } => {
 				write!(f, "missing record: slot {slot} has records the node did not return")
 			}
+			Self::DuplicateRecord { slot, account } => write!(
+				f,
+				"duplicate record: slot {slot}, account {} returned twice",
+				account.to_ss58check()
+			),
 			Self::SlotTotalsMismatch { slot } => {
 				write!(f, "slot totals mismatch: slot {slot}'s records do not add up to its totals")
 			}
@@ -96,7 +115,7 @@ impl std::error::Error for AuditError {}
 
 /// A JSON-RPC endpoint of a node (HTTP).
 pub struct Rpc {
-	url: String,
+	pub url: String,
 }
 
 impl Rpc {
@@ -132,6 +151,29 @@ impl Rpc {
 	pub fn header(&self, at: H256) -> Result<Header, AuditError> {
 		serde_json::from_value(self.call("chain_getHeader", json!([format!("{at:?}")]))?)
 			.map_err(|_| AuditError::BadAnswer("a header"))
+	}
+
+	/// The hash of the node's best-chain block at `number`, if it has one.
+	pub fn block_hash(&self, number: u32) -> Result<Option<H256>, AuditError> {
+		let v = self.call("chain_getBlockHash", json!([number]))?;
+		if v.is_null() {
+			return Ok(None);
+		}
+		let raw = Self::hex(&v, "a block hash")?;
+		(raw.len() == 32)
+			.then(|| Some(H256::from_slice(&raw)))
+			.ok_or(AuditError::BadAnswer("a block hash"))
+	}
+
+	/// Whether this node has finalized `block` at height `number`: its finalized head is at
+	/// least that high and its chain has `block` there. Below the finalized head the chain is
+	/// the finalized one.
+	pub fn confirm_finalized(&self, number: u32, block: H256) -> Result<(), AuditError> {
+		let head = self.header(self.finalized_head()?)?;
+		if *head.number() >= number && self.block_hash(number)? == Some(block) {
+			return Ok(());
+		}
+		Err(AuditError::NotFinalized { node: self.url.clone(), number, block })
 	}
 
 	pub fn settlements(
@@ -202,6 +244,8 @@ pub struct Export {
 	pub rows: Vec<Row>,
 	/// Slots of the period that are settled.
 	pub settled_slots: usize,
+	/// Witnesses that confirmed the block is finalized.
+	pub witnesses: usize,
 }
 
 /// What the proof says is stored under each key; `None` for a key proven absent.
@@ -275,6 +319,10 @@ pub fn verify(
 		let totals: Option<SettledSlot> =
 			decode_proven(proven, &settled_slot_key(slot), "a settled slot")?;
 		let claimed = by_slot.remove(&slot).unwrap_or_default();
+		let mut accounts = BTreeSet::new();
+		if let Some((_, account, _)) = claimed.iter().find(|(_, a, _)| !accounts.insert(a)) {
+			return Err(AuditError::DuplicateRecord { slot, account: account.clone() });
+		}
 		for (_, account, record) in &claimed {
 			let mismatch = || AuditError::RecordMismatch { slot, account: account.clone() };
 			let stored: Option<SettlementRecord> =
@@ -303,10 +351,6 @@ pub fn verify(
 				}
 			}
 			None => {
-				let distinct: BTreeSet<&AccountId32> = claimed.iter().map(|(_, a, _)| a).collect();
-				if distinct.len() != claimed.len() {
-					return Err(AuditError::SlotTotalsMismatch { slot });
-				}
 				if (claimed.len() as u32) < totals.accounts {
 					return Err(AuditError::MissingRecord { slot });
 				}
@@ -323,9 +367,11 @@ pub fn verify(
 }
 
 /// Asks `rpc` for the settlements of slots `from..=to` (of `who`, or of every account) at
-/// block `at` (the finalized head if `None`), and checks them all against its state root.
+/// block `at` (the finalized head if `None`), has `rpc` and every witness confirm that block
+/// is finalized, and checks every record against its state root.
 pub fn export(
 	rpc: &Rpc,
+	witnesses: &[Rpc],
 	from: Slot,
 	to: Slot,
 	who: Option<&AccountId32>,
@@ -345,10 +391,14 @@ pub fn export(
 	if header.hash() != block {
 		return Err(AuditError::HeaderMismatch { block });
 	}
+	for node in core::iter::once(rpc).chain(witnesses) {
+		node.confirm_finalized(*header.number(), block)?;
+	}
+	let slots_per_call = if who.is_some() { MAX_QUERY_SLOTS } else { SLOTS_PER_CALL };
 	let mut rows = Vec::new();
 	let mut start = from;
 	while start <= to {
-		let end = to.min(start.saturating_add(MAX_QUERY_SLOTS - 1));
+		let end = to.min(start.saturating_add(slots_per_call - 1));
 		rows.extend(rpc.settlements(start, end, who, block)?);
 		if end == Slot::MAX {
 			break;
@@ -361,17 +411,25 @@ pub fn export(
 		proven.extend(prove(*header.state_root(), rpc.read_proof(chunk, block)?, chunk)?);
 	}
 	let (slot_seconds, settled_slots) = verify(from, to, who, &rows, &proven)?;
-	Ok(Export { block, number: *header.number(), slot_seconds, rows, settled_slots })
+	Ok(Export {
+		block,
+		number: *header.number(),
+		slot_seconds,
+		rows,
+		settled_slots,
+		witnesses: witnesses.len(),
+	})
 }
 
 /// The CSV header line.
 pub const CSV_HEADER: &str = "slot,slot_start_unix,account,bought_wh,sold_wh,price_per_kwh,\
 ex_post_bought_wh,ex_post_sold_wh,ex_post_price_per_kwh,market_amount,import_wh,export_wh,\
 missing_readings,from_utility_wh,to_utility_wh,retail,retail_per_kwh,feed_in_per_kwh,\
-utility_amount,unpaid,balance_change";
+utility_amount,unpaid,balance_change,verified_block_number,verified_block_hash";
 
-/// One record as a CSV line; a missing reading is written as `missing`, never as 0.
-pub fn csv_line(slot_seconds: u64, (slot, who, r): &Row) -> String {
+/// One record as a CSV line, with the finalized block it was verified against; a missing
+/// reading is written as `missing`, never as 0.
+pub fn csv_line(slot_seconds: u64, (number, block): (u32, H256), (slot, who, r): &Row) -> String {
 	let (import, export) = match r.metered {
 		Some(m) => (m.import_wh.to_string(), m.export_wh.to_string()),
 		None => ("missing".into(), "missing".into()),
@@ -379,7 +437,7 @@ pub fn csv_line(slot_seconds: u64, (slot, who, r): &Row) -> String {
 	// No trade, no price: an empty field.
 	let price = |p: Option<i64>| p.map(|p| p.to_string()).unwrap_or_default();
 	format!(
-		"{slot},{},{},{},{},{},{},{},{},{},{import},{export},{},{},{},{:?},{},{},{},{},{}",
+		"{slot},{},{},{},{},{},{},{},{},{},{import},{export},{},{},{},{:?},{},{},{},{},{},{number},{block:?}",
 		slot.saturating_mul(slot_seconds),
 		who.to_ss58check(),
 		r.bought_wh,
@@ -406,7 +464,7 @@ impl Export {
 		let mut out = String::from(CSV_HEADER);
 		out.push('\n');
 		for row in &self.rows {
-			out.push_str(&csv_line(self.slot_seconds, row));
+			out.push_str(&csv_line(self.slot_seconds, (self.number, self.block), row));
 			out.push('\n');
 		}
 		out
@@ -421,10 +479,10 @@ mod tests {
 	#[test]
 	fn a_range_is_refused_before_any_node_is_asked() {
 		let nobody = Rpc::new("http://127.0.0.1:9");
-		assert_eq!(export(&nobody, 5, 4, None, None).unwrap_err(), AuditError::EmptyRange);
-		let too_many = export(&nobody, 0, MAX_EXPORT_SLOTS, None, None).unwrap_err();
+		assert_eq!(export(&nobody, &[], 5, 4, None, None).unwrap_err(), AuditError::EmptyRange);
+		let too_many = export(&nobody, &[], 0, MAX_EXPORT_SLOTS, None, None).unwrap_err();
 		assert_eq!(too_many, AuditError::RangeTooLarge);
-		assert!(matches!(export(&nobody, 0, 1, None, None), Err(AuditError::Rpc(_))));
+		assert!(matches!(export(&nobody, &[], 0, 1, None, None), Err(AuditError::Rpc(_))));
 	}
 
 	fn record(metered: Option<Metered>) -> SettlementRecord {
@@ -452,15 +510,18 @@ mod tests {
 	fn a_csv_line_has_every_column_and_never_writes_a_missing_reading_as_zero() {
 		let who = AccountId32::new([1; 32]);
 		let columns = CSV_HEADER.split(',').count();
+		let at = (42, H256::repeat_byte(1));
 		let line = csv_line(
 			30,
+			at,
 			&(7, who.clone(), record(Some(Metered { import_wh: 3_000, export_wh: 0 }))),
 		);
 		assert_eq!(line.split(',').count(), columns);
 		let start = format!("7,210,{},2000,0,150000,0,0,,-300000,3000,0,0,", who.to_ss58check());
 		assert!(line.starts_with(&start), "{line}");
-		assert!(line.ends_with(",Grey,300000,80000,-300000,100000,-500000"), "{line}");
-		let missing = csv_line(30, &(7, who, record(None)));
+		let end = format!(",Grey,300000,80000,-300000,100000,-500000,42,{:?}", at.1);
+		assert!(line.ends_with(&end), "{line}");
+		let missing = csv_line(30, at, &(7, who, record(None)));
 		assert!(missing.contains(",-300000,missing,missing,1,"), "{missing}");
 	}
 
@@ -490,10 +551,9 @@ mod tests {
 			Err(AuditError::MissingRecord { slot: 7 })
 		);
 		let twice = vec![rows[0].clone(), rows[0].clone()];
-		assert_eq!(
-			verify(7, 7, None, &twice, &proven),
-			Err(AuditError::SlotTotalsMismatch { slot: 7 })
-		);
+		let duplicate = Err(AuditError::DuplicateRecord { slot: 7, account: who.clone() });
+		assert_eq!(verify(7, 7, None, &twice, &proven), duplicate);
+		assert_eq!(verify(7, 7, Some(&who), &twice, &proven), duplicate);
 		let mut changed = rows.clone();
 		changed[0].2.unpaid = 0;
 		let mismatch = Err(AuditError::RecordMismatch { slot: 7, account: who.clone() });

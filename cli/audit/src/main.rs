@@ -1,6 +1,7 @@
 //! `lem-audit`: writes a period's settlements as CSV, each record checked with storage proofs
-//! against the finalized block's state root. Exits non-zero, naming what failed, if the node's
-//! answer does not match finalized state; nothing is written then.
+//! against the finalized block's state root, that block confirmed finalized by the node and by
+//! every witness. Exits non-zero, naming what failed, if the node's answer does not match
+//! finalized state; nothing is written then.
 
 use clap::Parser;
 use lem_audit::{export, Rpc};
@@ -25,10 +26,14 @@ struct Args {
 	/// Only this account's records (SS58).
 	#[arg(long)]
 	account: Option<String>,
-	/// Check against this block (hex hash) instead of the node's finalized head, e.g. one
-	/// taken from another utility's node.
+	/// Check against this block (hex hash) instead of the node's finalized head. The node must
+	/// have finalized it.
 	#[arg(long)]
 	at: Option<String>,
+	/// JSON-RPC (HTTP) endpoint of another utility's node that must have finalized the same
+	/// block; repeat for more witnesses.
+	#[arg(long = "witness")]
+	witnesses: Vec<String>,
 	/// Write the CSV here instead of to standard output.
 	#[arg(long)]
 	out: Option<PathBuf>,
@@ -45,7 +50,8 @@ fn run(args: Args) -> Result<(), String> {
 		.as_deref()
 		.map(|h| H256::from_str(h).map_err(|e| format!("--at: {e}")))
 		.transpose()?;
-	let export = export(&Rpc::new(&args.rpc), args.from, args.to, account.as_ref(), at)
+	let witnesses: Vec<Rpc> = args.witnesses.iter().map(Rpc::new).collect();
+	let export = export(&Rpc::new(&args.rpc), &witnesses, args.from, args.to, account.as_ref(), at)
 		.map_err(|e| e.to_string())?;
 	let csv = export.csv();
 	match &args.out {
@@ -53,11 +59,13 @@ fn run(args: Args) -> Result<(), String> {
 		None => print!("{csv}"),
 	}
 	eprintln!(
-		"verified {} records of {} settled slots against block #{} {:?}",
+		"verified {} records of {} settled slots against block #{} {:?}, finalized by the node \
+		 and {} witness(es)",
 		export.rows.len(),
 		export.settled_slots,
 		export.number,
-		export.block
+		export.block,
+		export.witnesses
 	);
 	Ok(())
 }

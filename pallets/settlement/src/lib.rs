@@ -257,7 +257,7 @@ pub mod pallet {
 		pub fn settle_due_slot() -> Weight {
 			let community = CommunityParams::<T>::get();
 			let now = pallet_market::Pallet::<T>::now_seconds();
-			let mut weight = T::DbWeight::get().reads(4);
+			let weight = T::DbWeight::get().reads(4);
 			// Slots before the chain's first block had no orders and no readings.
 			let Some(next) = SettlementCursor::<T>::get() else {
 				SettlementCursor::<T>::put(community.slot_at(now));
