@@ -346,3 +346,42 @@ fn a_settlement_is_charged_for_its_orders_when_they_outnumber_the_metering_point
 		}
 	});
 }
+
+/// The community account pays sellers, then the DSO, and stays above the existential deposit.
+/// What it cannot pay the DSO is recorded, not lost.
+#[test]
+fn what_the_community_account_cannot_pay_the_dso_is_recorded() {
+	chain().execute_with(|| {
+		let slot = S0 + 2;
+		let community = CommunityAccount::get();
+		<Balances as Mutate<_>>::set_balance(&community, 0);
+		// Households 1 and 3 trade across the grid, so the DSO earns fees.
+		assert_ok!(Market::place_order(
+			signed(&household(1)),
+			mp(1),
+			slot,
+			Side::Bid,
+			2_000,
+			250_000
+		));
+		assert_ok!(Market::place_order(
+			signed(&household(3)),
+			mp(3),
+			slot,
+			Side::Ask,
+			1_500,
+			100_000
+		));
+		block_at(T0 + 50);
+		let cleared = ClearedSlots::<Runtime>::get(slot).expect("cleared");
+		assert!(cleared.dso_revenue > 0);
+
+		settle_until(slot, T0 + 150);
+		let settled = SettledSlots::<Runtime>::get(slot).unwrap();
+		assert!(settled.dso_unpaid > 0);
+		assert_eq!(settled.dso + settled.dso_unpaid as i128, cleared.dso_revenue);
+		assert_eq!(settled.imbalance(), Some(0));
+		let ed = <Balances as Inspect<_>>::minimum_balance();
+		assert_eq!(Balances::free_balance(&community), ed);
+	});
+}

@@ -537,6 +537,7 @@ mod tests {
 			utility: 200_000,
 			dso: 200_000,
 			community: 100_000,
+			dso_unpaid: 0,
 		};
 		let mut proven: Proven = HashMap::new();
 		proven.insert(community_key(), Some(Community::default().encode()));

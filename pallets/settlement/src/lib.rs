@@ -156,6 +156,7 @@ pub mod pallet {
 			utility: i128,
 			dso: i128,
 			community: i128,
+			dso_unpaid: u128,
 		},
 	}
 
@@ -383,6 +384,7 @@ pub mod pallet {
 				utility: summary.utility,
 				dso: summary.dso,
 				community: summary.community,
+				dso_unpaid: summary.dso_unpaid,
 			});
 			SettledSlots::<T>::insert(slot, summary);
 			orders_taken
@@ -408,6 +410,7 @@ pub mod pallet {
 				utility: 0,
 				dso: 0,
 				community: 0,
+				dso_unpaid: 0,
 			};
 			let mut unpaid = alloc::vec![0i128; settled.accounts.len()];
 
@@ -479,7 +482,8 @@ pub mod pallet {
 			// Without a DSO appointed its revenue stays with the community.
 			if let Some(dso) = dso.filter(|_| settled.dso > 0) {
 				let owed = settled.dso as u128;
-				let paid = owed - Self::pay(&community_account, &dso, owed);
+				summary.dso_unpaid = Self::pay(&community_account, &dso, owed);
+				let paid = owed - summary.dso_unpaid;
 				summary.dso += paid as i128;
 				summary.community -= paid as i128;
 			}

@@ -150,6 +150,9 @@ pub struct SettledSlot {
 	pub utility: i128,
 	pub dso: i128,
 	pub community: i128,
+	/// What the DSO was owed (fees and congestion rent of both clearings) and the community
+	/// account could not pay. Its balance change above is what it was paid.
+	pub dso_unpaid: u128,
 }
 
 impl SettledSlot {
