@@ -230,7 +230,7 @@ impl_runtime_apis! {
 			metering_point: pallet_market::MeteringPointId,
 			slot: pallet_market::Slot,
 		) -> Option<pallet_metering::Metered> {
-			pallet_metering::Readings::<Runtime>::get(metering_point, slot)
+			pallet_metering::Readings::<Runtime>::get(metering_point, slot).map(|r| r.metered)
 		}
 		fn last_registers(metering_point: pallet_market::MeteringPointId) -> Option<pallet_metering::Registers> {
 			pallet_metering::LastRegisters::<Runtime>::get(metering_point)
@@ -245,7 +245,7 @@ impl_runtime_apis! {
 			pallet_settlement::TariffsInForce::<Runtime>::get()
 		}
 		fn retail_choice(who: AccountId) -> pallet_settlement::RetailChoice {
-			pallet_settlement::RetailChoices::<Runtime>::get(who)
+			pallet_settlement::RetailChoices::<Runtime>::get(who).current
 		}
 		fn next_to_settle() -> Option<pallet_market::Slot> {
 			pallet_settlement::SettlementCursor::<Runtime>::get()

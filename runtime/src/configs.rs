@@ -5,7 +5,10 @@ use frame_support::{
 	derive_impl,
 	dispatch::DispatchClass,
 	parameter_types,
-	traits::{ConstBool, ConstU128, ConstU16, ConstU32, ConstU64, ConstU8, VariantCountOf},
+	traits::{
+		fungible::{Balanced, Credit},
+		ConstBool, ConstU128, ConstU16, ConstU32, ConstU64, ConstU8, OnUnbalanced, VariantCountOf,
+	},
 	weights::{
 		constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 		IdentityFee, Weight,
@@ -93,9 +96,20 @@ parameter_types! {
 	pub FeeMultiplier: Multiplier = Multiplier::one();
 }
 
+/// Transaction fees go to the community account instead of being burned: the settlement
+/// asset is the community's money (euros), and burning it would destroy it.
+pub struct FeesToCommunity;
+impl OnUnbalanced<Credit<AccountId, Balances>> for FeesToCommunity {
+	fn on_nonzero_unbalanced(fees: Credit<AccountId, Balances>) {
+		// The community account exists from genesis, so this cannot fail for being below the
+		// existential deposit.
+		let _ = <Balances as Balanced<AccountId>>::resolve(&CommunityAccount::get(), fees);
+	}
+}
+
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
+	type OnChargeTransaction = FungibleAdapter<Balances, FeesToCommunity>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = WeightToFee;
 	type LengthToFee = IdentityFee<Balance>;
@@ -117,7 +131,7 @@ pub type CouncilCollective = pallet_collective::Instance1;
 /// GRANDPA itself tolerates one faulty authority in four; the council tolerates one absent.
 pub type CouncilOrigin =
 	pallet_collective::EnsureProportionMoreThan<AccountId, CouncilCollective, 1, 2>;
-/// Changing who sits on the council needs two thirds of it.
+/// Changing who sits on the council, and a runtime upgrade, need two thirds of it.
 pub type CouncilSupermajority =
 	pallet_collective::EnsureProportionAtLeast<AccountId, CouncilCollective, 2, 3>;
 
@@ -149,8 +163,8 @@ pub const SESSION_LENGTH_DEV: BlockNumber = MINUTES / 2;
 
 impl pallet_authority_set::Config for Runtime {
 	type CouncilOrigin = CouncilOrigin;
+	type UpgradeOrigin = CouncilSupermajority;
 	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
-	type MinAuthorities = ConstU32<1>;
 	type WeightInfo = crate::weights::pallet_authority_set::WeightInfo<Runtime>;
 }
 

@@ -102,6 +102,10 @@ pub const DEMO_ACCOUNTS: [(&str, [u8; 32]); 14] = [
 /// What each demo account starts with: 10 000 EUR.
 const DEMO_FUNDS: Balance = 10_000 * UNIT;
 
+/// What the demo manager requires each household to hold as its deposit: 20 EUR, about a
+/// week of a household's supply at the demo tariffs.
+pub const DEMO_DEPOSIT: Balance = 20 * UNIT;
+
 /// The demo account called `name` in [`DEMO_ACCOUNTS`].
 pub fn demo_account(name: &str) -> AccountId {
 	let (_, key) = DEMO_ACCOUNTS.iter().find(|(n, _)| *n == name).expect("a demo account");
@@ -129,7 +133,9 @@ fn demo_market() -> pallet_market::GenesisConfig<Runtime> {
 		participants: pallet_market::demo::HOUSEHOLD_METERING_POINTS
 			.iter()
 			.enumerate()
-			.map(|(i, point)| (demo_account(&alloc::format!("Household{}", i + 1)), vec![*point]))
+			.map(|(i, point)| {
+				(demo_account(&alloc::format!("Household{}", i + 1)), vec![*point], DEMO_DEPOSIT)
+			})
 			.collect(),
 	}
 }

@@ -7,13 +7,13 @@ mod common;
 use common::{block_at, chain, T0};
 use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
 use lem_runtime::{
-	genesis_config_presets::{demo_account, demo_community, DEMO_ACCOUNTS},
+	genesis_config_presets::{demo_account, demo_community, DEMO_ACCOUNTS, DEMO_DEPOSIT},
 	AccountId, Balance, Balances, Market, Runtime, RuntimeEvent, RuntimeHoldReason, RuntimeOrigin,
 	System, UNIT,
 };
 use pallet_market::{
 	demo, ClearedSlots, CommunityParams, Error, GridInForce, HoldReason, MeteringPointId,
-	ParticipantStatus, Participants, Role, Side, Slot, TrafficLight, WeightInfo,
+	NewMeteringPoint, ParticipantStatus, Participants, Role, Side, Slot, TrafficLight, WeightInfo,
 	MAX_COMMUNITY_METERING_POINTS, MAX_METERING_POINTS, MAX_ORDERS_PER_ACCOUNT,
 	MAX_ORDERS_PER_SLOT, MAX_ORDER_ENERGY_WH, MAX_PRICE_PER_KWH, MAX_ZONES,
 };
@@ -37,7 +37,12 @@ fn household(i: usize) -> AccountId {
 
 /// Household `i`'s metering point.
 fn point(i: usize) -> MeteringPointId {
-	demo::HOUSEHOLD_METERING_POINTS[i - 1].0
+	demo::HOUSEHOLD_METERING_POINTS[i - 1].id
+}
+
+/// A metering point to admit, with a household's connection.
+fn new_point(id: MeteringPointId, zone: u32) -> NewMeteringPoint {
+	NewMeteringPoint { id, zone, rated_power_w: 30_000 }
 }
 
 fn manager() -> RuntimeOrigin {
@@ -63,6 +68,11 @@ fn gate_closure(slot: Slot) -> u64 {
 
 fn on_hold(who: &AccountId, reason: HoldReason) -> Balance {
 	Balances::balance_on_hold(&RuntimeHoldReason::Market(reason), who)
+}
+
+/// What every order holds besides its price, until its slot settles.
+fn order_deposit() -> Balance {
+	CommunityParams::<Runtime>::get().order_deposit as Balance
 }
 
 fn place(i: usize, slot: Slot, side: Side, energy_wh: u64, limit: u64) -> u64 {
@@ -114,8 +124,10 @@ fn genesis_carries_the_demo_community() {
 		for i in 1..=10 {
 			let p = Market::participant(&household(i)).unwrap();
 			assert_eq!(p.status, ParticipantStatus::Active);
-			assert_eq!(p.metering_points, vec![demo::HOUSEHOLD_METERING_POINTS[i - 1]]);
-			assert_eq!(Balances::free_balance(household(i)), 10_000 * UNIT);
+			let point = demo::HOUSEHOLD_METERING_POINTS[i - 1];
+			assert_eq!(p.metering_points, vec![(point.id, point.zone)]);
+			assert_eq!(Balances::free_balance(household(i)), 10_000 * UNIT - DEMO_DEPOSIT);
+			assert_eq!(on_hold(&household(i), HoldReason::Deposit), DEMO_DEPOSIT);
 		}
 	});
 }
@@ -144,52 +156,68 @@ fn only_the_council_appoints_roles() {
 fn the_manager_admits_suspends_and_appoints() {
 	chain().execute_with(|| {
 		let eve = Sr25519Keyring::Eve.to_account_id();
-		let points = |v: Vec<(MeteringPointId, u32)>| v.try_into().unwrap();
+		let points = |v: Vec<(MeteringPointId, u32)>| {
+			v.into_iter()
+				.map(|(id, zone)| new_point(id, zone))
+				.collect::<Vec<_>>()
+				.try_into()
+				.unwrap()
+		};
 		assert_noop!(
-			Market::admit_participant(signed(&household(1)), eve.clone(), points(vec![(7, 11)])),
+			Market::admit_participant(
+				signed(&household(1)),
+				eve.clone(),
+				points(vec![(7, 11)]),
+				UNIT
+			),
 			Error::<Runtime>::NotManager
 		);
 		assert_noop!(
-			Market::admit_participant(manager(), eve.clone(), points(vec![])),
+			Market::admit_participant(manager(), eve.clone(), points(vec![]), UNIT),
 			Error::<Runtime>::NoMeteringPoint
 		);
 		assert_noop!(
-			Market::admit_participant(manager(), eve.clone(), points(vec![(7, 99)])),
+			Market::admit_participant(manager(), eve.clone(), points(vec![(7, 99)]), UNIT),
 			Error::<Runtime>::UnknownZone
 		);
 		assert_noop!(
-			Market::admit_participant(manager(), eve.clone(), points(vec![(1001, 11)])),
+			Market::admit_participant(manager(), eve.clone(), points(vec![(1001, 11)]), UNIT),
 			Error::<Runtime>::MeteringPointTaken
 		);
 		assert_noop!(
-			Market::admit_participant(manager(), eve.clone(), points(vec![(7, 11), (7, 12)])),
+			Market::admit_participant(manager(), eve.clone(), points(vec![(7, 11), (7, 12)]), UNIT),
 			Error::<Runtime>::MeteringPointTaken
 		);
 		assert_noop!(
-			Market::admit_participant(manager(), demo_account("Technician"), points(vec![(7, 11)])),
+			Market::admit_participant(
+				manager(),
+				demo_account("Technician"),
+				points(vec![(7, 11)]),
+				UNIT
+			),
 			Error::<Runtime>::RoleConflict
 		);
 		assert_noop!(
-			Market::admit_participant(manager(), household(1), points(vec![(7, 11)])),
+			Market::admit_participant(manager(), household(1), points(vec![(7, 11)]), UNIT),
 			Error::<Runtime>::AlreadyParticipant
 		);
-		assert_ok!(Market::admit_participant(manager(), eve.clone(), points(vec![(7, 11)])));
+		assert_ok!(Market::admit_participant(manager(), eve.clone(), points(vec![(7, 11)]), UNIT));
 		assert_eq!(Market::participant(&eve).unwrap().metering_points, vec![(7, 11)]);
 
 		// Metering points up to the bound.
 		assert_noop!(
-			Market::add_metering_point(manager(), stranger(), 8, 11),
+			Market::add_metering_point(manager(), stranger(), new_point(8, 11)),
 			Error::<Runtime>::NotParticipant
 		);
 		assert_noop!(
-			Market::add_metering_point(signed(&eve), eve.clone(), 8, 11),
+			Market::add_metering_point(signed(&eve), eve.clone(), new_point(8, 11)),
 			Error::<Runtime>::NotManager
 		);
 		for p in 8..7 + MAX_METERING_POINTS as u64 {
-			assert_ok!(Market::add_metering_point(manager(), eve.clone(), p, 21));
+			assert_ok!(Market::add_metering_point(manager(), eve.clone(), new_point(p, 21)));
 		}
 		assert_noop!(
-			Market::add_metering_point(manager(), eve.clone(), 100, 21),
+			Market::add_metering_point(manager(), eve.clone(), new_point(100, 21)),
 			Error::<Runtime>::TooManyMeteringPoints
 		);
 
@@ -344,12 +372,16 @@ fn orders_hold_funds_and_refusals_change_nothing() {
 			Error::<Runtime>::InsufficientFunds
 		);
 
-		// A bid holds energy × limit, rounded up; an ask what buying the energy back costs.
+		// A bid holds energy × limit, rounded up; an ask what buying the energy back costs; both
+		// the order deposit.
 		let bid = place(1, s, Side::Bid, 1_001, 250_001);
-		assert_eq!(on_hold(&h1, HoldReason::Order), (1_001u128 * 250_001).div_ceil(1000));
+		assert_eq!(
+			on_hold(&h1, HoldReason::Order),
+			(1_001u128 * 250_001).div_ceil(1000) + order_deposit()
+		);
 		let ask = place(2, s + 119, Side::Ask, 2_000, 90_000);
 		let ask_hold = 2 * demo_community().ask_hold_per_kwh as u128;
-		assert_eq!(on_hold(&household(2), HoldReason::Order), ask_hold);
+		assert_eq!(on_hold(&household(2), HoldReason::Order), ask_hold + order_deposit());
 		assert_eq!(Market::order_book(s).len(), 1);
 		assert_eq!(Market::orders_of(&household(2), s, s + 119)[0].0, ask);
 
@@ -409,16 +441,22 @@ fn per_account_and_per_slot_limits() {
 			assert_ok!(Market::admit_participant(
 				manager(),
 				who,
-				vec![(next, 11)].try_into().unwrap()
+				vec![new_point(next, 11)].try_into().unwrap(),
+				0
 			));
 			next += 1;
 		}
 		assert_noop!(
-			Market::admit_participant(manager(), stranger(), vec![(next, 11)].try_into().unwrap()),
+			Market::admit_participant(
+				manager(),
+				stranger(),
+				vec![new_point(next, 11)].try_into().unwrap(),
+				0
+			),
 			Error::<Runtime>::CommunityFull
 		);
 		assert_noop!(
-			Market::add_metering_point(manager(), household(1), next, 11),
+			Market::add_metering_point(manager(), household(1), new_point(next, 11)),
 			Error::<Runtime>::CommunityFull
 		);
 	});
@@ -522,17 +560,18 @@ fn a_slot_clears_by_itself_at_gate_closure_like_the_engine() {
 		assert!(cleared.dso_revenue > 0);
 
 		// Holds shrink to what settlement needs: a bid its payment, an ask the buy-back of
-		// its sold energy.
+		// its sold energy, each the order deposit.
 		let fill = |id| *cleared.fills.iter().find(|f| f.order == id).unwrap();
-		let ask_hold = |id| (fill(id).energy_wh as u128 * 500_000).div_ceil(1000);
+		let ask_hold = |id| (fill(id).energy_wh as u128 * 500_000).div_ceil(1000) + order_deposit();
+		let bid_hold = |id| fill(id).amount as u128 + order_deposit();
 		assert_eq!(on_hold(&household(1), HoldReason::Order), ask_hold(a1));
 		assert_eq!(on_hold(&household(3), HoldReason::Order), ask_hold(a3));
-		assert_eq!(on_hold(&household(6), HoldReason::Order), fill(b6).amount as u128);
-		assert_eq!(on_hold(&household(9), HoldReason::Order), fill(b9).amount as u128);
-		assert_eq!(on_hold(&household(2), HoldReason::Order), fill(b2).amount as u128);
+		assert_eq!(on_hold(&household(6), HoldReason::Order), bid_hold(b6));
+		assert_eq!(on_hold(&household(9), HoldReason::Order), bid_hold(b9));
+		assert_eq!(on_hold(&household(2), HoldReason::Order), bid_hold(b2));
 		let order = |id| pallet_market::Orders::<Runtime>::get(id).unwrap();
 		assert_eq!(order(a1).held, ask_hold(a1));
-		assert_eq!(order(b6).held, fill(b6).amount as u128);
+		assert_eq!(order(b6).held, bid_hold(b6));
 		for (i, &h) in [1, 3, 6, 9, 2].iter().enumerate() {
 			assert!(on_hold(&household(h), HoldReason::Order) <= held_before[i]);
 		}
@@ -566,8 +605,8 @@ fn a_red_edge_closes_a_zone_and_the_cleared_slot_records_it() {
 		assert_eq!(cleared.grid.zone(21).unwrap().light, TrafficLight::Red);
 		assert_eq!(cleared.fills.iter().find(|f| f.order == bid).unwrap().energy_wh, 0);
 		assert_eq!(cleared.flows.iter().find(|f| f.zone == 21).unwrap().energy_wh, 0);
-		// Nothing was bought, so nothing stays held.
-		assert_eq!(on_hold(&household(6), HoldReason::Order), 0);
+		// Nothing was bought: only the order deposit stays held, until settlement.
+		assert_eq!(on_hold(&household(6), HoldReason::Order), order_deposit());
 	});
 }
 
@@ -600,8 +639,9 @@ fn orders_of_suspended_participants_are_voided_and_released() {
 		assert!(market_events()
 			.iter()
 			.any(|e| matches!(e, pallet_market::Event::OrderVoided { order } if *order == ask)));
+		// A voided order holds nothing; an unfilled one its deposit until settlement.
 		assert_eq!(on_hold(&household(1), HoldReason::Order), 0);
-		assert_eq!(on_hold(&household(2), HoldReason::Order), 0);
+		assert_eq!(on_hold(&household(2), HoldReason::Order), order_deposit());
 		assert_eq!(pallet_market::Orders::<Runtime>::get(ask).unwrap().held, 0);
 	});
 }

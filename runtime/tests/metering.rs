@@ -7,9 +7,7 @@ mod common;
 
 use common::{block_at, chain, T0};
 use frame_support::{assert_noop, assert_ok, traits::UnfilteredDispatchable};
-use lem_runtime::{
-	genesis_config_presets::demo_account, Metering, Runtime, RuntimeEvent, RuntimeOrigin, System,
-};
+use lem_runtime::{genesis_config_presets::demo_account, Metering, Runtime, RuntimeOrigin, System};
 use pallet_metering::{
 	Call, Error, GatewayKeys, LastRegisters, Reading, Readings, SignedReading, MAX_REGISTER_WH,
 	MAX_SLOT_ENERGY_WH,
@@ -155,7 +153,7 @@ fn a_signed_reading_in_its_window_is_accepted_once() {
 		with_keys();
 		let s = last_slot();
 		assert_ok!(submit(sign(&gateway(1), reading(MP1, s, 1_200, 0, 51_200, 900))));
-		let metered = Readings::<Runtime>::get(MP1, s).unwrap();
+		let metered = Readings::<Runtime>::get(MP1, s).unwrap().metered;
 		assert_eq!((metered.import_wh, metered.export_wh), (1_200, 0));
 		assert_eq!(LastRegisters::<Runtime>::get(MP1).unwrap().import_wh, 51_200);
 		// Missing is missing: no entry for the other metering point, not zero.
@@ -233,11 +231,12 @@ fn every_bad_reading_is_refused_before_the_pool_with_its_reason() {
 			sign(&gateway(1), reading(MP1, s, 1_000, 0, 999, 0)),
 			Error::RegistersDisagree,
 		);
-		// The current slot is not over; the window of a slot ended 60 s ago has closed.
+		// The current slot is not over. A slot whose window closed 60 s ago still takes its
+		// reading: it settles as a correction of the slot's estimate.
 		assert_refused(sign(&gateway(1), reading(MP1, s + 1, 1, 0, 1, 0)), Error::SlotNotOver);
 		let closed = s - GRACE / SLOT_SECONDS;
-		assert_refused(sign(&gateway(1), reading(MP1, closed, 1, 0, 1, 0)), Error::WindowClosed);
-		assert_ok!(submit(sign(&gateway(1), reading(MP1, closed + 1, 1, 0, 1, 0))));
+		assert_ok!(submit(sign(&gateway(1), reading(MP1, closed, 1, 0, 1, 0))));
+		assert_ok!(submit(sign(&gateway(1), reading(MP1, closed + 1, 1, 0, 2, 0))));
 
 		// A revoked key: refused even for the meter it spoke for.
 		assert_ok!(Metering::revoke_key(technician(), MP2));
@@ -246,43 +245,134 @@ fn every_bad_reading_is_refused_before_the_pool_with_its_reason() {
 }
 
 #[test]
-fn a_batch_accepts_good_readings_and_refuses_bad_ones_each_with_its_reason() {
+fn a_batch_enters_the_pool_only_if_every_reading_in_it_is_good() {
 	chain().execute_with(|| {
 		with_keys();
 		let s = last_slot();
-		let batch = vec![
+		let good = vec![
 			sign(&gateway(1), reading(MP1, s - 1, 100, 0, 100, 0)),
 			sign(&gateway(1), reading(MP1, s, 200, 0, 300, 0)),
-			// Household 1's key for household 2's meter.
-			sign(&gateway(1), reading(MP2, s, 50, 0, 50, 0)),
 			sign(&gateway(2), reading(MP2, s, 60, 10, 60, 10)),
 		];
-		let call = Call::<Runtime>::submit_readings { batch: batch.try_into().unwrap() };
+		let batch = |readings: Vec<SignedReading>| Call::<Runtime>::submit_readings {
+			batch: readings.try_into().unwrap(),
+		};
+		// One reading that would be refused sinks the batch, so it cannot ride along for free.
+		let mut foreign = good.clone();
+		foreign.insert(0, sign(&gateway(1), reading(MP2, s - 1, 50, 0, 50, 0)));
+		assert_eq!(validate(&batch(foreign)), Err(code(Error::ForeignKey)));
+		let mut forged = good.clone();
+		forged[2].signature = gateway(2).sign(b"something else");
+		assert_eq!(validate(&batch(forged)), Err(code(Error::BadSignature)));
+		// Within a batch a reading is checked against the earlier ones of its metering point.
+		let mut twice = good.clone();
+		twice.push(good[1].clone());
+		assert_eq!(validate(&batch(twice)), Err(code(Error::Replayed)));
+		let mut disagreeing = good.clone();
+		disagreeing[1] = sign(&gateway(1), reading(MP1, s, 200, 0, 250, 0));
+		assert_eq!(validate(&batch(disagreeing)), Err(code(Error::RegistersDisagree)));
+		// Cheap checks come first: a batch of a forged signature and a reading of a slot not yet
+		// over is refused for the slot, before any signature is verified.
+		let mut cheap = vec![forged_reading(s)];
+		cheap.push(sign(&gateway(2), reading(MP2, s + 1, 1, 0, 61, 10)));
+		assert_eq!(validate(&batch(cheap)), Err(code(Error::SlotNotOver)));
+		// An empty batch is refused, in the pool and at dispatch.
+		assert_eq!(validate(&batch(vec![])), Err(code(Error::EmptyBatch)));
+		assert_noop!(
+			Metering::submit_readings(RuntimeOrigin::none(), Default::default()),
+			Error::<Runtime>::EmptyBatch
+		);
+
+		let call = batch(good);
 		assert_eq!(validate(&call), Ok(()));
-		System::reset_events();
 		assert_ok!(call.dispatch_bypass_filter(RuntimeOrigin::none()));
 		assert!(Readings::<Runtime>::get(MP1, s - 1).is_some());
-		assert_eq!(Readings::<Runtime>::get(MP1, s).unwrap().import_wh, 200);
-		assert_eq!(Readings::<Runtime>::get(MP2, s).unwrap().import_wh, 60);
-		let refused: Vec<_> = System::events()
-			.into_iter()
-			.filter_map(|r| match r.event {
-				RuntimeEvent::Metering(pallet_metering::Event::ReadingRefused {
-					metering_point,
-					error,
-					..
-				}) => Some((metering_point, error)),
-				_ => None,
-			})
-			.collect();
-		assert_eq!(refused, vec![(MP2, Error::<Runtime>::ForeignKey.into())]);
+		assert_eq!(Readings::<Runtime>::get(MP1, s).unwrap().metered.import_wh, 200);
+		assert_eq!(Readings::<Runtime>::get(MP2, s).unwrap().metered.import_wh, 60);
+	});
+}
 
-		// A batch of junk only never reaches a block.
-		let junk = vec![
-			sign(&gateway(1), reading(MP1, s, 200, 0, 300, 0)),
-			sign(&gateway(9), reading(MP2, s - 1, 1, 0, 1, 0)),
-		];
-		let call = Call::<Runtime>::submit_readings { batch: junk.try_into().unwrap() };
-		assert_eq!(validate(&call), Err(code(Error::Replayed)));
+/// A reading of household 1's meter with a signature that does not verify.
+fn forged_reading(slot: u64) -> SignedReading {
+	let mut r = sign(&gateway(1), reading(MP1, slot, 1, 0, 1, 0));
+	r.signature = gateway(1).sign(b"not the reading");
+	r
+}
+
+/// A gateway's clock may run a little ahead of the chain's: a reading refused a few seconds
+/// before its slot's end is accepted when sent again after it.
+#[test]
+fn a_reading_sent_too_early_is_accepted_once_its_slot_is_over() {
+	chain().execute_with(|| {
+		with_keys();
+		let s = last_slot() + 1;
+		block_at(T0 + SLOT_SECONDS - 3);
+		assert_refused(sign(&gateway(1), reading(MP1, s, 100, 0, 100, 0)), Error::SlotNotOver);
+		block_at(T0 + SLOT_SECONDS);
+		assert_ok!(submit(sign(&gateway(1), reading(MP1, s, 100, 0, 100, 0))));
+	});
+}
+
+/// Phantom energy: no reading may claim more than the metering point's connection carries, in
+/// one slot or across a gap.
+#[test]
+fn a_reading_above_the_connection_limit_is_refused() {
+	chain().execute_with(|| {
+		with_keys();
+		let s = last_slot();
+		// The demo households' connections carry 7.5 kWh per demo slot.
+		let limit = pallet_market::CommunityParams::<Runtime>::get()
+			.connection_limit_wh(pallet_market::demo::HOUSEHOLD_RATED_POWER_W);
+		assert_eq!(limit, 7_500);
+		assert_refused(
+			sign(&gateway(1), reading(MP1, s - 3, 0, 1_000_000_000, 0, 1_000_000_000)),
+			Error::AboveConnectionLimit,
+		);
+		assert_refused(
+			sign(&gateway(1), reading(MP1, s - 3, limit + 1, 0, limit + 1, 0)),
+			Error::AboveConnectionLimit,
+		);
+		assert_ok!(submit(sign(&gateway(1), reading(MP1, s - 3, limit, 0, limit, 0))));
+		// Two slots later the registers may have advanced by at most two slots' worth.
+		let most = limit + 2 * limit;
+		assert_refused(
+			sign(&gateway(1), reading(MP1, s - 1, 0, 0, most + 1, 0)),
+			Error::AboveConnectionLimit,
+		);
+		assert_ok!(submit(sign(&gateway(1), reading(MP1, s - 1, 0, 0, most, 0))));
+	});
+}
+
+#[test]
+fn a_technician_manages_only_the_metering_points_assigned_to_it() {
+	chain().execute_with(|| {
+		// A second technician, appointed by the manager but assigned no metering point.
+		let other = sp_keyring::Sr25519Keyring::Ferdie.to_account_id();
+		let manager = RuntimeOrigin::signed(demo_account("Manager"));
+		assert_ok!(lem_runtime::Market::appoint_technician(manager.clone(), other.clone()));
+		let other_origin = RuntimeOrigin::signed(other.clone());
+		let key = gateway(1).public();
+		assert_noop!(
+			Metering::register_key(other_origin.clone(), MP1, key),
+			Error::<Runtime>::NotAssigned
+		);
+		assert_ok!(Metering::register_key(technician(), MP1, key));
+		// It cannot take over a meter by rotating or revoking its key either.
+		assert_noop!(
+			Metering::rotate_key(other_origin.clone(), MP1, gateway(7).public()),
+			Error::<Runtime>::NotAssigned
+		);
+		assert_noop!(
+			Metering::revoke_key(other_origin.clone(), MP1),
+			Error::<Runtime>::NotAssigned
+		);
+		// Once the manager moves the meter to it, the first technician has lost it.
+		assert_ok!(lem_runtime::Market::assign_technician(manager.clone(), MP1, Some(other)));
+		assert_ok!(Metering::rotate_key(other_origin, MP1, gateway(7).public()));
+		assert_noop!(Metering::revoke_key(technician(), MP1), Error::<Runtime>::NotAssigned);
+		assert_noop!(
+			lem_runtime::Market::assign_technician(manager, MP1, Some(demo_account("Household1"))),
+			pallet_market::Error::<Runtime>::NotTechnician
+		);
 	});
 }

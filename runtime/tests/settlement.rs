@@ -131,7 +131,7 @@ fn a_slot_settles_trades_ex_post_trades_and_deviations_and_conserves_money() {
 
 		let settled = SettledSlots::<Runtime>::get(slot).unwrap();
 		assert_eq!(settled.accounts, 10);
-		assert_eq!(settled.missing_readings, 4);
+		assert_eq!(settled.estimated_readings, 4);
 		assert_eq!(settled.imbalance(), Some(0));
 		assert_eq!(change.iter().sum::<i128>(), 0, "money is conserved to the unit");
 		assert_eq!(Balances::total_issuance(), issuance);
@@ -156,7 +156,7 @@ fn a_slot_settles_trades_ex_post_trades_and_deviations_and_conserves_money() {
 			(r1.price_per_kwh, r1.ex_post_price_per_kwh),
 			(Some(fill(0).price_per_kwh), None)
 		);
-		assert_eq!(r1.metered, Some(Metered { import_wh: 3_000, export_wh: 0 }));
+		assert_eq!(r1.metered, Metered { import_wh: 3_000, export_wh: 0 });
 		assert_eq!((r1.from_utility_wh, r1.to_utility_wh), (1_000, 0));
 		assert_eq!(
 			(r1.retail, r1.retail_per_kwh, r1.utility_amount),
@@ -169,11 +169,19 @@ fn a_slot_settles_trades_ex_post_trades_and_deviations_and_conserves_money() {
 		assert_eq!((r3.sold_wh, r3.market_amount), (1_500, fill(1).amount));
 		assert_eq!((r3.from_utility_wh, r3.utility_amount), (500, -150_000));
 
-		// Household 6's gateway sent nothing: its trade stands, its energy is not settled.
+		// Household 6's gateway sent nothing: its trade stands, and it is settled on the
+		// estimate that it delivered nothing, so it buys back what it sold at retail.
 		let r6 = record(slot, &h[5]);
-		assert_eq!((r6.sold_wh, r6.market_amount), (fill(2).energy_wh, fill(2).amount));
-		assert_eq!((r6.metered, r6.missing_readings), (None, 1));
-		assert_eq!((r6.from_utility_wh, r6.to_utility_wh, r6.utility_amount), (0, 0, 0));
+		let sold = fill(2).energy_wh;
+		assert_eq!((r6.sold_wh, r6.market_amount), (sold, fill(2).amount));
+		assert_eq!(
+			(r6.metered, r6.estimated, r6.estimated_readings),
+			(Metered::default(), Metered::default(), 1)
+		);
+		assert_eq!(
+			(r6.from_utility_wh, r6.to_utility_wh, r6.utility_amount),
+			(sold, 0, -((sold as i128 * 300_000 + 999) / 1000))
+		);
 
 		// Households 2 and 4 traded their metered energy ex post; 4's surplus went to feed-in.
 		let (r2, r4) = (record(slot, &h[1]), record(slot, &h[3]));
@@ -195,17 +203,21 @@ fn a_slot_settles_trades_ex_post_trades_and_deviations_and_conserves_money() {
 			(RetailChoice::Green, 700, -224_000)
 		);
 
-		// Household 7 could pay 0.1 EUR of its 0.6 EUR; the rest is recorded as owed.
+		// Household 7 could pay 0.1 EUR of its 0.6 EUR; its deposit paid the rest.
 		let r7 = record(slot, &h[6]);
 		assert_eq!(
-			(r7.utility_amount, r7.unpaid, r7.balance_change()),
-			(-600_000, 500_000, -100_000)
+			(r7.utility_amount, r7.unpaid, r7.from_deposit, r7.debt, r7.balance_change()),
+			(-600_000, 0, 500_000, 0, -600_000)
 		);
 
-		// Households 8 to 10 had neither orders nor readings.
+		// Households 8 to 10 had neither orders nor readings: an estimate of nothing bought
+		// and nothing delivered.
 		for who in &h[7..] {
 			let r = record(slot, who);
-			assert_eq!((r.metered, r.missing_readings, r.balance_change()), (None, 1, 0));
+			assert_eq!(
+				(r.metered, r.estimated_readings, r.balance_change()),
+				(Metered::default(), 1, 0)
+			);
 		}
 
 		// The orders are gone and nothing stays held for them.
@@ -281,16 +293,20 @@ fn the_utility_sets_tariffs_for_slots_not_yet_delivered() {
 		);
 		assert_eq!(pallet_market::Roles::<Runtime>::get(Role::Utility), Some(utility.clone()));
 
-		// A change at T0 applies from the next slot; the current one keeps the old tariffs.
+		// A change at T0 applies from the next slot; the current one keeps the old tariffs. A
+		// second change in the same slot replaces the first.
+		assert_ok!(Settlement::set_tariffs(signed(&utility), t(1, 1, 1)));
 		assert_ok!(Settlement::set_tariffs(signed(&utility), t(400_000, 350_000, 60_000)));
 		let schedule = TariffsInForce::<Runtime>::get();
 		assert_eq!((schedule.from, schedule.before.retail_grey_per_kwh), (S0 + 1, 300_000));
+		assert_eq!(schedule.current.retail_grey_per_kwh, 350_000);
+
+		block_at(T0 + 30);
+		// A change for a later slot waits until the slot before the first one is settled.
 		assert_noop!(
 			Settlement::set_tariffs(signed(&utility), t(1, 1, 1)),
 			Error::<Runtime>::TariffChangePending
 		);
-
-		block_at(T0 + 30);
 		read(mp(1), S0, 1_000, 0);
 		block_at(T0 + 60);
 		read(mp(1), S0 + 1, 1_000, 0);
@@ -383,5 +399,280 @@ fn what_the_community_account_cannot_pay_the_dso_is_recorded() {
 		assert_eq!(settled.imbalance(), Some(0));
 		let ed = <Balances as Inspect<_>>::minimum_balance();
 		assert_eq!(Balances::free_balance(&community), ed);
+	});
+}
+
+/// The gateway of metering point `mp` signs and submits a reading of `slot` with the given
+/// registers (for readings whose registers do not follow from the last one: after a gap).
+fn read_registers(mp: u64, slot: u64, import_wh: u64, export_wh: u64, registers: (u64, u64)) {
+	let pair = ed25519::Pair::from_seed(&[mp as u8; 32]);
+	let reading = Reading {
+		metering_point: mp,
+		slot,
+		import_wh,
+		export_wh,
+		import_register_wh: registers.0,
+		export_register_wh: registers.1,
+	};
+	let genesis = frame_system::Pallet::<Runtime>::block_hash(0);
+	let signature = pair.sign(&reading.signed_bytes(genesis.as_ref()));
+	assert_ok!(Metering::submit_reading(
+		RuntimeOrigin::none(),
+		SignedReading { reading, key: pair.public(), signature }
+	));
+}
+
+/// Balance changes of `accounts` while `f` runs.
+fn changes(accounts: &[lem_runtime::AccountId], f: impl FnOnce()) -> Vec<i128> {
+	let before = balances(accounts);
+	f();
+	balances(accounts).iter().zip(&before).map(|(a, b)| *a as i128 - *b as i128).collect()
+}
+
+/// The attack: a seller sells ahead, unplugs its gateway and keeps the payment, while its
+/// buyer's meter shows no deviation. The missing reading is settled on the estimate that it
+/// delivered nothing, so it pays the utility for the energy it sold; its next reading's
+/// registers show what it really delivered, and a correction settles the difference.
+#[test]
+fn a_seller_without_a_reading_pays_for_what_it_sold_until_its_registers_show_otherwise() {
+	chain().execute_with(|| {
+		let (seller, buyer) = (household(3), household(1));
+		let (utility, community) = (demo_account("Utility"), CommunityAccount::get());
+		let slot = S0 + 2;
+		assert_ok!(Market::place_order(signed(&buyer), mp(1), slot, Side::Bid, 5_000, 250_000));
+		assert_ok!(Market::place_order(signed(&seller), mp(3), slot, Side::Ask, 5_000, 100_000));
+		// Both gateways report the slot before, so their registers are known.
+		block_at(T0 + 30);
+		read(mp(3), S0, 0, 0);
+		read(mp(1), S0, 0, 0);
+		block_at(T0 + 50);
+		let fill = ClearedSlots::<Runtime>::get(slot).expect("cleared").fills[1];
+		assert_eq!(fill.energy_wh, 5_000);
+		block_at((slot + 1) * SLOT_SECONDS);
+		read(mp(3), S0 + 1, 0, 0);
+		read(mp(1), S0 + 1, 0, 0);
+		// The buyer's meter took the 5 kWh it bought; the seller's gateway is unplugged.
+		read(mp(1), slot, 5_000, 0);
+
+		let all = [seller.clone(), buyer.clone(), utility.clone(), demo_account("Dso"), community];
+		let change = changes(&all, || {
+			settle_until(slot, (slot + 1) * SLOT_SECONDS + GRACE);
+		});
+		assert_eq!(change.iter().sum::<i128>(), 0);
+		let r = record(slot, &seller);
+		assert_eq!((r.estimated_readings, r.estimated), (1, Metered::default()));
+		// It bought back all 5 kWh at retail (0.30 EUR/kWh), paid from its ask's hold.
+		assert_eq!((r.from_utility_wh, r.utility_amount), (5_000, -1_500_000));
+		assert_eq!(change[0], fill.amount - 1_500_000);
+		assert_eq!(change[2], 1_500_000, "the utility is paid for the energy it supplied");
+
+		// Back online: the gateway's reading of the next slot carries registers showing that
+		// it did deliver 4 kWh in the slot it missed. The correction credits them at feed-in.
+		read_registers(mp(3), slot + 1, 0, 100, (0, 4_100));
+		let secs = settle_until(slot + 1, (slot + 2) * SLOT_SECONDS + GRACE);
+		let r = record(slot + 1, &seller);
+		assert_eq!((r.corrected_wh, r.correction_amount), (-4_000, 4_000 * 80));
+		assert_eq!((r.to_utility_wh, r.estimated_readings), (100, 0));
+		assert_eq!(Settlement::do_try_state(), Ok(()));
+		let _ = secs;
+	});
+}
+
+/// A reading that arrives after its slot was settled (the gateway was offline) is not lost: its
+/// registers correct the slot's estimate at the next settlement.
+#[test]
+fn a_late_reading_counts_through_a_correction() {
+	chain().execute_with(|| {
+		let who = household(2);
+		block_at(T0 + 30);
+		read(mp(2), S0, 100, 0);
+		// Slot S0 + 1 passes without its reading and is settled on an estimate of nothing.
+		let secs = settle_until(S0 + 1, T0 + 60 + GRACE);
+		let r = record(S0 + 1, &who);
+		assert_eq!((r.estimated_readings, r.from_utility_wh), (1, 0));
+		// Then the gateway catches up: the slot's reading, late, with 2 kWh imported.
+		read(mp(2), S0 + 1, 2_000, 0);
+		settle_until(S0 + 2, secs);
+		let r = record(S0 + 2, &who);
+		assert_eq!((r.corrected_wh, r.correction_amount), (2_000, -600_000));
+		assert_eq!(r.balance_change(), -600_000);
+		// Nothing is corrected twice.
+		settle_until(S0 + 3, secs + SLOT_SECONDS);
+		assert_eq!(record(S0 + 3, &who).corrected_wh, 0);
+		assert_eq!(Settlement::do_try_state(), Ok(()));
+	});
+}
+
+/// The attack: a participant moves its money away just before settlement and its retail
+/// supply is never paid. Its deposit pays first; what the deposit cannot cover is a debt that
+/// blocks its orders and is collected first from what it receives or has released later.
+#[test]
+fn what_a_participant_owes_the_utility_is_secured_by_its_deposit_and_collected_later() {
+	use frame_support::traits::tokens::Preservation;
+	chain().execute_with(|| {
+		let who = household(7);
+		let utility = demo_account("Utility");
+		let manager = signed(&demo_account("Manager"));
+		assert_ok!(Market::set_deposit(manager, who.clone(), 100_000));
+		// Money parked on an order a long way ahead, and the rest moved away.
+		let far = S0 + 100;
+		assert_ok!(Market::place_order(signed(&who), mp(7), far, Side::Bid, 1_000, 300_000));
+		let parked = Balances::balance_on_hold(&RuntimeHoldReason::Market(HoldReason::Order), &who);
+		assert!(parked > 0);
+		assert_ok!(Balances::transfer_all(signed(&who), household(8).into(), true));
+		assert_eq!(
+			<Balances as Inspect<_>>::reducible_balance(
+				&who,
+				Preservation::Preserve,
+				frame_support::traits::tokens::Fortitude::Polite
+			),
+			0
+		);
+
+		// It takes 2 kWh from the utility in slot S0.
+		block_at(T0 + 30);
+		read(mp(7), S0, 2_000, 0);
+		let utility_before = Balances::total_balance(&utility);
+		settle_until(S0, T0 + 30 + GRACE);
+		let r = record(S0, &who);
+		assert_eq!((r.utility_amount, r.from_deposit), (-600_000, 100_000));
+		assert_eq!((r.unpaid, r.debt), (500_000, 500_000));
+		assert_eq!(Balances::total_balance(&utility) - utility_before, 100_000);
+		assert_eq!(pallet_market::Debts::<Runtime>::get(&who), 500_000);
+
+		// In debt beyond its deposit, it places no orders.
+		assert_noop!(
+			Market::place_order(signed(&who), mp(7), S0 + 5, Side::Ask, 1_000, 0),
+			pallet_market::Error::<Runtime>::Indebted
+		);
+		// Cancelling the parked order releases money, which pays the debt first.
+		let order = pallet_market::AccountOrders::<Runtime>::get(&who, far)[0];
+		assert_ok!(Market::cancel_order(signed(&who), order));
+		let debt = pallet_market::Debts::<Runtime>::get(&who);
+		assert_eq!(debt, 500_000 - parked.min(500_000));
+		assert_eq!(
+			Balances::total_balance(&utility) - utility_before,
+			100_000 + parked.min(500_000)
+		);
+
+		// A later receipt pays the rest: feed-in of 5 kWh (0.40 EUR) in slot S0 + 1...
+		read(mp(7), S0 + 1, 0, 5_000);
+		let secs = settle_until(S0 + 1, T0 + 60 + GRACE);
+		let r = record(S0 + 1, &who);
+		assert_eq!(r.debt_collected, debt.min(400_000));
+		assert_eq!(r.debt, debt - debt.min(400_000));
+		// ...and once it pays in, it owes nothing, its deposit is whole and it may trade.
+		<Balances as Mutate<_>>::mint_into(&who, 1_000_000).unwrap();
+		assert_ok!(Market::pay_debt(signed(&who)));
+		assert_eq!(pallet_market::Debts::<Runtime>::get(&who), 0);
+		assert_eq!(
+			Balances::balance_on_hold(&RuntimeHoldReason::Market(HoldReason::Deposit), &who),
+			100_000
+		);
+		block_at(secs);
+		assert_ok!(Market::place_order(signed(&who), mp(7), S0 + 10, Side::Ask, 1_000, 0));
+		assert_eq!(Settlement::do_try_state(), Ok(()));
+	});
+}
+
+/// The attack: once a slot's readings and the other limits are public, a participant reprices
+/// its standing order or switches its retail tariff in the block before settlement. Changes
+/// apply only from the next slot, so the delivered slot settles on the terms it was delivered
+/// under.
+#[test]
+fn standing_orders_and_retail_choices_change_only_for_slots_not_yet_delivered() {
+	chain().execute_with(|| {
+		let (buyer, seller) = (household(2), household(4));
+		assert_ok!(Market::set_standing_order(signed(&buyer), 200_000, 50_000, 1_000_000));
+		assert_ok!(Market::set_standing_order(signed(&seller), 100_000, 90_000, 1_000_000));
+		let slot = S0 + 1;
+		// S0 settles first, so that the standing orders set before `slot` are no longer a
+		// pending change.
+		let secs = settle_until(S0, (slot + 1) * SLOT_SECONDS);
+		read(mp(2), slot, 800, 0);
+		read(mp(4), slot, 0, 800);
+		// Everything is public now. The buyer drops its buy limit below the seller's ask and
+		// switches to green, in the last slot before `slot` settles.
+		assert!(secs < (slot + 1) * SLOT_SECONDS + GRACE);
+		assert_ok!(Market::set_standing_order(signed(&buyer), 0, 50_000, 1_000_000));
+		assert_ok!(Settlement::choose_retail(signed(&buyer), RetailChoice::Green));
+		let from = secs / SLOT_SECONDS + 1;
+		// A second change, for a still later slot, waits for this one.
+		block_at(from * SLOT_SECONDS);
+		assert_noop!(
+			Settlement::choose_retail(signed(&buyer), RetailChoice::Grey),
+			Error::<Runtime>::RetailChangePending
+		);
+		assert_noop!(
+			Market::set_standing_order(signed(&buyer), 1, 50_000, 1_000_000),
+			pallet_market::Error::<Runtime>::ChangePending
+		);
+		let secs = settle_until(slot, from * SLOT_SECONDS);
+		let r = record(slot, &buyer);
+		assert_eq!((r.ex_post_bought_wh, r.retail), (800, RetailChoice::Grey));
+		// The slots from `from` on get the new terms: no ex-post purchase at a limit of 0,
+		// green supply.
+		block_at((from + 1) * SLOT_SECONDS);
+		for later in slot + 1..=from {
+			read(mp(2), later, 800, 0);
+			read(mp(4), later, 0, 800);
+		}
+		settle_until(from, secs.max((from + 1) * SLOT_SECONDS));
+		assert_eq!(record(from - 1, &buyer).retail, RetailChoice::Grey);
+		let r = record(from, &buyer);
+		assert_eq!(
+			(r.ex_post_bought_wh, r.retail, r.from_utility_wh),
+			(0, RetailChoice::Green, 800)
+		);
+		// And the pending change is done with: another may follow.
+		assert_ok!(Settlement::choose_retail(signed(&buyer), RetailChoice::Grey));
+	});
+}
+
+/// Transaction fees are the community's money: they go to the community account, not burned.
+#[test]
+fn transaction_fees_go_to_the_community_account() {
+	use frame_support::dispatch::GetDispatchInfo;
+	use pallet_transaction_payment::OnChargeTransaction;
+	type Charge = <Runtime as pallet_transaction_payment::Config>::OnChargeTransaction;
+	chain().execute_with(|| {
+		let who = household(1);
+		let community = CommunityAccount::get();
+		let call = lem_runtime::RuntimeCall::System(frame_system::Call::remark { remark: vec![] });
+		let info = call.get_dispatch_info();
+		let (issuance, before) = (Balances::total_issuance(), Balances::total_balance(&community));
+		let fee = 1_234;
+		let withdrawn =
+			<Charge as OnChargeTransaction<Runtime>>::withdraw_fee(&who, &call, &info, fee, 0)
+				.unwrap();
+		<Charge as OnChargeTransaction<Runtime>>::correct_and_deposit_fee(
+			&who,
+			&info,
+			&Default::default(),
+			fee,
+			0,
+			withdrawn,
+		)
+		.unwrap();
+		assert_eq!(Balances::total_balance(&community) - before, fee);
+		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
+
+/// A bid at a limit of 0 still holds the order deposit, so filling a slot's book costs capital;
+/// the deposit comes back at settlement.
+#[test]
+fn every_order_holds_a_deposit_returned_at_settlement() {
+	chain().execute_with(|| {
+		let who = household(9);
+		let deposit = lem_runtime::genesis_config_presets::demo_community().order_deposit as u128;
+		assert!(deposit > 0);
+		let hold = RuntimeHoldReason::Market(HoldReason::Order);
+		assert_ok!(Market::place_order(signed(&who), mp(9), S0 + 2, Side::Bid, 1_000, 0));
+		assert_eq!(Balances::balance_on_hold(&hold, &who), deposit);
+		block_at(T0 + 50);
+		assert_eq!(Balances::balance_on_hold(&hold, &who), deposit, "kept through clearing");
+		settle_until(S0 + 2, T0 + 150);
+		assert_eq!(Balances::balance_on_hold(&hold, &who), 0);
 	});
 }

@@ -98,7 +98,7 @@ fn orders_placed_over_rpc_clear_at_gate_closure_like_the_cli() {
 	let xts = orders
 		.iter()
 		.map(|&(h, side, energy, limit)| {
-			let point = demo::HOUSEHOLD_METERING_POINTS[h - 1].0;
+			let point = demo::HOUSEHOLD_METERING_POINTS[h - 1].id;
 			sign(
 				&dev_pair(&format!("Household{h}")),
 				place(point, slot, side, energy, limit),

@@ -45,6 +45,20 @@ fn a_gateway_submits_signed_readings_without_funds() {
 	assert!(opens <= clock.now_seconds && clock.now_seconds < closes);
 
 	let good = meter1.sign(reading(1001, slot, 1_250, 0, 88_250, 12_000));
+	// Junk never enters the pool, and is refused with the code of its error: a tampered
+	// reading, and (below) a batch with one bad reading and a replay.
+	let refuse = |call, error| {
+		let xt = bare(call);
+		let refusal = node
+			.try_rpc("author_submitExtrinsic", json!([bytes::to_hex(&xt.encode(), false)]))
+			.expect_err("the pool refuses junk");
+		let code = pallet_metering::error_code::<lem_runtime::Runtime>(error);
+		assert!(refusal.contains(&format!("Custom error: {code}")), "{refusal}");
+	};
+	let mut tampered = good.clone();
+	tampered.reading.export_wh = 5;
+	tampered.reading.export_register_wh += 5;
+	refuse(pallet_metering::Call::submit_reading { reading: tampered }, Error::BadSignature);
 	let outcome =
 		node.submit_extrinsic(bare(pallet_metering::Call::submit_reading { reading: good })).ok();
 	assert!(outcome.events.iter().any(|e| matches!(
@@ -57,48 +71,25 @@ fn a_gateway_submits_signed_readings_without_funds() {
 	let stored: Option<Metered> = node.runtime_call("MeteringApi_reading", (1001u64, slot), None);
 	assert_eq!(stored, Some(Metered { import_wh: 1_250, export_wh: 0 }));
 
-	// A batch: meter 2's reading is accepted, the one signed with meter 1's key is refused.
-	let batch = vec![
-		meter1.sign(reading(1002, slot, 10, 0, 10, 0)),
-		meter2.sign(reading(1002, slot, 0, 2_300, 5_000, 40_300)),
-	];
-	let outcome = node
-		.submit_extrinsic(bare(pallet_metering::Call::submit_readings {
-			batch: batch.try_into().unwrap(),
-		}))
-		.ok();
-	let refused: Vec<_> = outcome
-		.events
-		.iter()
-		.filter_map(|e| match e {
-			RuntimeEvent::Metering(pallet_metering::Event::ReadingRefused { error, .. }) => {
-				Some(lem_runtime::RuntimeError::from_dispatch_error(*error))
-			}
-			_ => None,
-		})
-		.collect();
-	assert!(matches!(
-		refused.as_slice(),
-		[Some(lem_runtime::RuntimeError::Metering(Error::ForeignKey))]
-	));
+	// A batch with a reading signed by meter 1's key for meter 2 is refused whole, so the
+	// bad reading cannot ride along in a block; meter 2's own reading then goes in alone.
+	let own = meter2.sign(reading(1002, slot, 0, 2_300, 5_000, 40_300));
+	let batch = vec![meter1.sign(reading(1002, slot, 10, 0, 10, 0)), own.clone()];
+	refuse(
+		pallet_metering::Call::submit_readings { batch: batch.try_into().unwrap() },
+		Error::ForeignKey,
+	);
+	node.submit_extrinsic(bare(pallet_metering::Call::submit_readings {
+		batch: vec![own].try_into().unwrap(),
+	}))
+	.ok();
 	let stored: Option<Metered> = node.runtime_call("MeteringApi_reading", (1002u64, slot), None);
 	assert_eq!(stored, Some(Metered { import_wh: 0, export_wh: 2_300 }));
 
-	// Junk never enters the pool: a tampered reading and a replay, each refused with the code
-	// of its error.
-	let mut tampered = meter1.sign(reading(1001, slot + 1, 0, 0, 88_250, 12_000));
-	tampered.reading.export_wh = 5;
-	// A second reading for the same meter and slot (not the same bytes: those the pool
-	// already knows by hash).
+	// A second reading for the same meter and slot (not the same bytes: those the pool already
+	// knows by hash).
 	let replay = meter1.sign(reading(1001, slot, 1_300, 0, 88_300, 12_000));
-	for (junk, error) in [(tampered, Error::BadSignature), (replay, Error::Replayed)] {
-		let xt = bare(pallet_metering::Call::submit_reading { reading: junk });
-		let refusal = node
-			.try_rpc("author_submitExtrinsic", json!([bytes::to_hex(&xt.encode(), false)]))
-			.expect_err("the pool refuses junk");
-		let code = pallet_metering::error_code::<lem_runtime::Runtime>(error);
-		assert!(refusal.contains(&format!("Custom error: {code}")), "{refusal}");
-	}
+	refuse(pallet_metering::Call::submit_reading { reading: replay }, Error::Replayed);
 	let best = node.best_number();
 	wait_for("two more blocks", MINUTE, || (node.best_number() >= best + 2).then_some(()));
 	let registers: Option<pallet_metering::Registers> =

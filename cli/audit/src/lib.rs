@@ -424,20 +424,17 @@ pub fn export(
 /// The CSV header line.
 pub const CSV_HEADER: &str = "slot,slot_start_unix,account,bought_wh,sold_wh,price_per_kwh,\
 ex_post_bought_wh,ex_post_sold_wh,ex_post_price_per_kwh,market_amount,import_wh,export_wh,\
-missing_readings,from_utility_wh,to_utility_wh,retail,retail_per_kwh,feed_in_per_kwh,\
-utility_amount,unpaid,balance_change,verified_block_number,verified_block_hash";
+estimated_import_wh,estimated_export_wh,estimated_readings,from_utility_wh,to_utility_wh,retail,\
+retail_per_kwh,feed_in_per_kwh,utility_amount,corrected_wh,correction_amount,unpaid,\
+from_deposit,debt_collected,debt,balance_change,verified_block_number,verified_block_hash";
 
-/// One record as a CSV line, with the finalized block it was verified against; a missing
-/// reading is written as `missing`, never as 0.
+/// One record as a CSV line, with the finalized block it was verified against. The energy of
+/// metering points without a reading is in the estimated columns, never in the metered ones.
 pub fn csv_line(slot_seconds: u64, (number, block): (u32, H256), (slot, who, r): &Row) -> String {
-	let (import, export) = match r.metered {
-		Some(m) => (m.import_wh.to_string(), m.export_wh.to_string()),
-		None => ("missing".into(), "missing".into()),
-	};
 	// No trade, no price: an empty field.
 	let price = |p: Option<i64>| p.map(|p| p.to_string()).unwrap_or_default();
 	format!(
-		"{slot},{},{},{},{},{},{},{},{},{},{import},{export},{},{},{},{:?},{},{},{},{},{},{number},{block:?}",
+		"{slot},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:?},{},{},{},{},{},{},{},{},{},{},{number},{block:?}",
 		slot.saturating_mul(slot_seconds),
 		who.to_ss58check(),
 		r.bought_wh,
@@ -447,14 +444,23 @@ pub fn csv_line(slot_seconds: u64, (number, block): (u32, H256), (slot, who, r):
 		r.ex_post_sold_wh,
 		price(r.ex_post_price_per_kwh),
 		r.market_amount,
-		r.missing_readings,
+		r.metered.import_wh,
+		r.metered.export_wh,
+		r.estimated.import_wh,
+		r.estimated.export_wh,
+		r.estimated_readings,
 		r.from_utility_wh,
 		r.to_utility_wh,
 		r.retail,
 		r.retail_per_kwh,
 		r.feed_in_per_kwh,
 		r.utility_amount,
+		r.corrected_wh,
+		r.correction_amount,
 		r.unpaid,
+		r.from_deposit,
+		r.debt_collected,
+		r.debt,
 		r.balance_change(),
 	)
 }
@@ -485,6 +491,8 @@ mod tests {
 		assert!(matches!(export(&nobody, &[], 0, 1, None, None), Err(AuditError::Rpc(_))));
 	}
 
+	/// A household that bought 2 kWh and took 1 kWh more from the utility, metered or (`None`)
+	/// estimated.
 	fn record(metered: Option<Metered>) -> SettlementRecord {
 		SettlementRecord {
 			bought_wh: 2_000,
@@ -494,20 +502,29 @@ mod tests {
 			ex_post_sold_wh: 0,
 			ex_post_price_per_kwh: None,
 			market_amount: -300_000,
-			metered,
-			missing_readings: if metered.is_some() { 0 } else { 1 },
+			metered: metered.unwrap_or_default(),
+			estimated: match metered {
+				Some(_) => Metered::default(),
+				None => Metered { import_wh: 2_000, export_wh: 0 },
+			},
+			estimated_readings: if metered.is_some() { 0 } else { 1 },
 			from_utility_wh: 1_000,
 			to_utility_wh: 0,
 			retail: pallet_settlement::RetailChoice::Grey,
 			retail_per_kwh: 300_000,
 			feed_in_per_kwh: 80_000,
 			utility_amount: -300_000,
+			corrected_wh: 0,
+			correction_amount: 0,
 			unpaid: 100_000,
+			from_deposit: 0,
+			debt_collected: 0,
+			debt: 100_000,
 		}
 	}
 
 	#[test]
-	fn a_csv_line_has_every_column_and_never_writes_a_missing_reading_as_zero() {
+	fn a_csv_line_has_every_column_and_keeps_estimates_apart_from_readings() {
 		let who = AccountId32::new([1; 32]);
 		let columns = CSV_HEADER.split(',').count();
 		let at = (42, H256::repeat_byte(1));
@@ -517,12 +534,13 @@ mod tests {
 			&(7, who.clone(), record(Some(Metered { import_wh: 3_000, export_wh: 0 }))),
 		);
 		assert_eq!(line.split(',').count(), columns);
-		let start = format!("7,210,{},2000,0,150000,0,0,,-300000,3000,0,0,", who.to_ss58check());
+		let start =
+			format!("7,210,{},2000,0,150000,0,0,,-300000,3000,0,0,0,0,", who.to_ss58check());
 		assert!(line.starts_with(&start), "{line}");
-		let end = format!(",Grey,300000,80000,-300000,100000,-500000,42,{:?}", at.1);
+		let end = format!(",Grey,300000,80000,-300000,0,0,100000,0,0,100000,-500000,42,{:?}", at.1);
 		assert!(line.ends_with(&end), "{line}");
-		let missing = csv_line(30, at, &(7, who, record(None)));
-		assert!(missing.contains(",-300000,missing,missing,1,"), "{missing}");
+		let estimated = csv_line(30, at, &(7, who, record(None)));
+		assert!(estimated.contains(",-300000,0,0,2000,0,1,"), "{estimated}");
 	}
 
 	#[test]
@@ -531,7 +549,7 @@ mod tests {
 		let r = record(None);
 		let totals = SettledSlot {
 			accounts: 1,
-			missing_readings: 1,
+			estimated_readings: 1,
 			ex_post: None,
 			participants: r.balance_change(),
 			utility: 200_000,

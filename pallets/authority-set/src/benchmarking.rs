@@ -41,6 +41,7 @@ mod benchmarks {
 	#[benchmark]
 	fn remove_authority() -> Result<(), BenchmarkError> {
 		let set = fill_up_to::<T>(T::MaxAuthorities::get());
+		MinAuthorities::<T>::put(1);
 		let who = set.last().cloned().expect("MaxAuthorities is at least one");
 		let origin =
 			T::CouncilOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
@@ -55,7 +56,7 @@ mod benchmarks {
 	#[benchmark]
 	fn authorize_upgrade() -> Result<(), BenchmarkError> {
 		let origin =
-			T::CouncilOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+			T::UpgradeOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let code_hash = T::Hash::default();
 
 		#[extrinsic_call]

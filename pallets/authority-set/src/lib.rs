@@ -41,19 +41,16 @@ pub mod pallet {
 		frame_system::Config<RuntimeEvent: From<Event<Self>>>
 		+ pallet_session::Config<ValidatorId = <Self as frame_system::Config>::AccountId>
 	{
-		/// The utilities' council: the only origin that may change the authority set or
-		/// authorise a runtime upgrade.
+		/// The utilities' council: the only origin that may change the authority set.
 		type CouncilOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// The only origin that may authorise a runtime upgrade: new code can move anyone's
+		/// money, so the runtime asks for at least two thirds of the council.
+		type UpgradeOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// Upper bound of the authority set; Aura and GRANDPA carry the same bound.
 		#[pallet::constant]
 		type MaxAuthorities: Get<u32>;
-
-		/// The council cannot remove authorities below this number. With GRANDPA, `3f + 1`
-		/// authorities tolerate `f` faulty ones, so a chain that must survive one failure keeps
-		/// at least four.
-		#[pallet::constant]
-		type MinAuthorities: Get<u32>;
 
 		type WeightInfo: WeightInfo;
 	}
@@ -66,6 +63,12 @@ pub mod pallet {
 	/// Whether the set changed since it was last handed to the session pallet.
 	#[pallet::storage]
 	pub type PendingChange<T: Config> = StorageValue<_, bool, ValueQuery>;
+
+	/// The council cannot remove authorities below this number: as many as the chain started
+	/// with. With GRANDPA, `3f + 1` authorities tolerate `f` faulty ones, so a chain started
+	/// with four so that one may fail keeps four.
+	#[pallet::storage]
+	pub type MinAuthorities<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// Blocks per session.
 	#[pallet::storage]
@@ -101,6 +104,7 @@ pub mod pallet {
 				.clone()
 				.try_into()
 				.expect("authority-set: more genesis authorities than MaxAuthorities");
+			MinAuthorities::<T>::put(authorities.len().max(1) as u32);
 			Authorities::<T>::put(authorities);
 			SessionLength::<T>::put(self.session_length);
 		}
@@ -123,7 +127,7 @@ pub mod pallet {
 		NotAuthority,
 		/// The set is at `MaxAuthorities`.
 		TooManyAuthorities,
-		/// Removing the account would leave fewer than `MinAuthorities`.
+		/// Removing the account would leave fewer authorities than the chain started with.
 		TooFewAuthorities,
 		/// The account has not registered its node's session keys with `Session::set_keys`.
 		NoSessionKeys,
@@ -153,7 +157,10 @@ pub mod pallet {
 			T::CouncilOrigin::ensure_origin(origin)?;
 			Authorities::<T>::try_mutate(|set| {
 				let at = set.iter().position(|a| a == &who).ok_or(Error::<T>::NotAuthority)?;
-				ensure!(set.len() as u32 > T::MinAuthorities::get(), Error::<T>::TooFewAuthorities);
+				ensure!(
+					set.len() as u32 > MinAuthorities::<T>::get(),
+					Error::<T>::TooFewAuthorities
+				);
 				set.remove(at);
 				Ok::<_, Error<T>>(())
 			})?;
@@ -162,13 +169,14 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Authorise a runtime upgrade to the code with this hash. Council only; anyone may
-		/// then submit the code with `System::apply_authorized_upgrade`, which checks the hash
-		/// and the spec version. There is no sudo key: this is the only way to upgrade.
+		/// Authorise a runtime upgrade to the code with this hash. Two thirds of the council
+		/// only; anyone may then submit the code with `System::apply_authorized_upgrade`, which
+		/// checks the hash and the spec version. There is no sudo key: this is the only way to
+		/// upgrade.
 		#[pallet::call_index(2)]
 		#[pallet::weight(<T as Config>::WeightInfo::authorize_upgrade())]
 		pub fn authorize_upgrade(origin: OriginFor<T>, code_hash: T::Hash) -> DispatchResult {
-			T::CouncilOrigin::ensure_origin(origin)?;
+			T::UpgradeOrigin::ensure_origin(origin)?;
 			frame_system::Pallet::<T>::do_authorize_upgrade(code_hash, true);
 			Ok(())
 		}

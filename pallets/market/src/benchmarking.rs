@@ -6,11 +6,20 @@ use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
 use frame_support::{
 	pallet_prelude::*,
-	traits::{fungible::Mutate, EnsureOrigin},
+	traits::{
+		fungible::{InspectHold, Mutate, MutateHold},
+		tokens::Precision,
+		EnsureOrigin,
+	},
 };
 use frame_system::RawOrigin;
 
 const FUNDS: u128 = 1_000_000_000_000_000;
+const DEPOSIT: u128 = 50_000_000;
+
+fn point(id: MeteringPointId, zone: ZoneId) -> NewMeteringPoint {
+	NewMeteringPoint { id, zone, rated_power_w: 30_000 }
+}
 
 /// Puts the default community, the demo grid and a manager and DSO in place, without the
 /// participants the chain spec may bring (the community's metering points are bounded). The
@@ -34,8 +43,8 @@ where
 {
 	let who: T::AccountId = account("participant", i, 0);
 	T::Currency::set_balance(&who, FUNDS);
-	let points = BoundedVec::truncate_from(alloc::vec![(i as MeteringPointId, zone)]);
-	Pallet::<T>::do_admit(&who, &points).expect("fresh participant");
+	let points = BoundedVec::truncate_from(alloc::vec![point(i as MeteringPointId, zone)]);
+	Pallet::<T>::do_admit(&who, &points, DEPOSIT).expect("fresh participant");
 	who
 }
 
@@ -70,12 +79,13 @@ mod benchmarks {
 	fn admit_participant(m: Linear<1, MAX_METERING_POINTS>) {
 		let (manager, _) = community::<T>();
 		let who: T::AccountId = account("participant", 0, 0);
+		T::Currency::set_balance(&who, FUNDS);
 		let points = BoundedVec::truncate_from(
-			(0..m as MeteringPointId).map(|p| (p, demo::STREETS[0])).collect(),
+			(0..m as MeteringPointId).map(|p| point(p, demo::STREETS[0])).collect(),
 		);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(manager), who.clone(), points);
+		_(RawOrigin::Signed(manager), who.clone(), points, DEPOSIT);
 
 		assert_eq!(Participants::<T>::get(&who).unwrap().metering_points.len(), m as usize);
 	}
@@ -88,14 +98,13 @@ mod benchmarks {
 			Pallet::<T>::add_metering_point(
 				RawOrigin::Signed(manager.clone()).into(),
 				who.clone(),
-				p,
-				demo::STREETS[1],
+				point(p, demo::STREETS[1]),
 			)
 			.unwrap();
 		}
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(manager), who.clone(), 99, demo::STREETS[2]);
+		_(RawOrigin::Signed(manager), who.clone(), point(99, demo::STREETS[2]));
 
 		assert_eq!(MeteringPoints::<T>::get(99).unwrap().owner, who);
 	}
@@ -265,6 +274,51 @@ mod benchmarks {
 		_(RawOrigin::Signed(who.clone()));
 
 		assert!(!StandingOrders::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn assign_technician() {
+		let (manager, _) = community::<T>();
+		participant::<T>(0, demo::STREETS[0]);
+		let technician: T::AccountId = account("technician", 0, 0);
+		Technicians::<T>::insert(&technician, ());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(manager), 0, Some(technician.clone()));
+
+		assert_eq!(MeteringPoints::<T>::get(0).unwrap().technician, Some(technician));
+	}
+
+	/// A lower deposit released, then the debt collection that follows finding nothing owed.
+	#[benchmark]
+	fn set_deposit() {
+		let (manager, _) = community::<T>();
+		let who = participant::<T>(0, demo::STREETS[0]);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(manager), who.clone(), DEPOSIT * 2);
+
+		let held = T::Currency::balance_on_hold(&HoldReason::Deposit.into(), &who);
+		assert_eq!(held, DEPOSIT * 2);
+	}
+
+	/// A debt paid to the utility in full, then the deposit topped up.
+	#[benchmark]
+	fn pay_debt() {
+		community::<T>();
+		let utility: T::AccountId = account("utility", 0, 0);
+		T::Currency::set_balance(&utility, FUNDS);
+		Roles::<T>::insert(Role::Utility, &utility);
+		let who = participant::<T>(0, demo::STREETS[0]);
+		T::Currency::release(&HoldReason::Deposit.into(), &who, DEPOSIT, Precision::Exact).unwrap();
+		Debts::<T>::insert(&who, 1_000_000);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+
+		assert_eq!(Debts::<T>::get(&who), 0);
+		let held = T::Currency::balance_on_hold(&HoldReason::Deposit.into(), &who);
+		assert_eq!(held, DEPOSIT);
 	}
 
 	/// Clearing a slot of `n` orders on the demo grid, each from its own participant (so every

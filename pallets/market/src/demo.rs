@@ -5,20 +5,29 @@
 use crate::types::*;
 use frame_support::BoundedVec;
 
-/// Metering points of the ten demo households, in order, with their zones: households 1, 3, 6
-/// and 8 have PV, household 5 a battery; the others only consume.
-pub const HOUSEHOLD_METERING_POINTS: [(MeteringPointId, ZoneId); 10] = [
-	(1001, 11),
-	(1002, 11),
-	(1003, 12),
-	(1004, 12),
-	(1005, 12),
-	(1006, 21),
-	(1007, 21),
-	(1008, 22),
-	(1009, 22),
-	(1010, 22),
+/// Metering points of the ten demo households, in order, with their zones and rated power:
+/// households 1, 3, 6 and 8 have PV, household 5 a battery; the others only consume.
+pub const HOUSEHOLD_METERING_POINTS: [NewMeteringPoint; 10] = [
+	household(1001, 11),
+	household(1002, 11),
+	household(1003, 12),
+	household(1004, 12),
+	household(1005, 12),
+	household(1006, 21),
+	household(1007, 21),
+	household(1008, 22),
+	household(1009, 22),
+	household(1010, 22),
 ];
+
+/// Rated power of a demo household's connection. The demo compresses a 15-minute slot into
+/// 30 seconds, so its connections are rated 30 times a household's 30 kW: a demo slot may then
+/// carry what a real slot does, at most 7.5 kWh each way.
+pub const HOUSEHOLD_RATED_POWER_W: u32 = 30 * 30_000;
+
+const fn household(id: MeteringPointId, zone: ZoneId) -> NewMeteringPoint {
+	NewMeteringPoint { id, zone, rated_power_w: HOUSEHOLD_RATED_POWER_W }
+}
 
 /// The streets (leaf zones) of the demo grid.
 pub const STREETS: [ZoneId; 4] = [11, 12, 21, 22];

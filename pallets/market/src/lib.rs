@@ -55,8 +55,8 @@ pub mod pallet {
 	use frame_support::{
 		pallet_prelude::*,
 		traits::{
-			fungible::{self, InspectHold, MutateHold},
-			tokens::Precision,
+			fungible::{self, Inspect, InspectHold, Mutate, MutateHold},
+			tokens::{Fortitude, Precision, Preservation, Restriction},
 			UnixTime,
 		},
 	};
@@ -98,6 +98,8 @@ pub mod pallet {
 		Order,
 		/// The daily budget of its standing order.
 		StandingOrder,
+		/// The deposit the manager requires of it, securing what it owes the utility.
+		Deposit,
 	}
 
 	/// The community's market parameters.
@@ -153,9 +155,19 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// Each participant's standing order, by slot: a change applies from the next slot.
 	#[pallet::storage]
-	pub type StandingOrders<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, StandingOrder<BalanceOf<T>>>;
+	pub type StandingOrders<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Scheduled<Option<StandingOrder<BalanceOf<T>>>>,
+	>;
+
+	/// What each participant owes the utility beyond what settlement and its deposit could
+	/// take. Collected first from whatever it receives or has released later.
+	#[pallet::storage]
+	pub type Debts<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u128, ValueQuery>;
 
 	/// The next slot to clear; every earlier slot is cleared or had no orders. Set in the first
 	/// block.
@@ -176,8 +188,9 @@ pub mod pallet {
 		pub technicians: Vec<T::AccountId>,
 		/// Root first, every parent before its children.
 		pub grid: Grid,
-		/// Each participant's account and metering points with their zones.
-		pub participants: Vec<(T::AccountId, Vec<(MeteringPointId, ZoneId)>)>,
+		/// Each participant's account, metering points and deposit (held from its balance). The
+		/// genesis technicians are assigned every metering point, in turn.
+		pub participants: Vec<(T::AccountId, Vec<NewMeteringPoint>, u128)>,
 	}
 
 	#[pallet::genesis_build]
@@ -221,10 +234,16 @@ pub mod pallet {
 				grid.zones.try_push(z.clone()).expect("bounded like the input");
 			}
 			GridInForce::<T>::put(grid);
-			for (who, points) in &self.participants {
+			let mut technicians = self.technicians.iter().cycle();
+			for (who, points, deposit) in &self.participants {
 				let points: BoundedVec<_, _> =
 					points.clone().try_into().expect("too many metering points");
-				Pallet::<T>::do_admit(who, &points).expect("valid participant");
+				Pallet::<T>::do_admit(who, &points, *deposit).expect("valid participant");
+				for p in points.iter() {
+					MeteringPoints::<T>::mutate(p.id, |m| {
+						m.as_mut().expect("just admitted").technician = technicians.next().cloned()
+					});
+				}
 			}
 		}
 	}
@@ -243,6 +262,7 @@ pub mod pallet {
 			who: T::AccountId,
 			metering_point: MeteringPointId,
 			zone: ZoneId,
+			rated_power_w: u32,
 		},
 		ParticipantSuspended {
 			who: T::AccountId,
@@ -255,6 +275,23 @@ pub mod pallet {
 		},
 		TechnicianDismissed {
 			who: T::AccountId,
+		},
+		/// The manager assigned a metering point's gateway key to a technician (or to none).
+		TechnicianAssigned {
+			metering_point: MeteringPointId,
+			technician: Option<T::AccountId>,
+		},
+		/// The manager set a participant's deposit; `held` is what is held for it now.
+		DepositSet {
+			who: T::AccountId,
+			deposit: BalanceOf<T>,
+			held: BalanceOf<T>,
+		},
+		/// Part of a participant's debt was paid to the utility.
+		DebtCollected {
+			who: T::AccountId,
+			amount: BalanceOf<T>,
+			debt: BalanceOf<T>,
 		},
 		ZoneAdded {
 			zone: ZoneId,
@@ -288,14 +325,17 @@ pub mod pallet {
 			order: OrderId,
 			released: BalanceOf<T>,
 		},
+		/// A participant's standing order, from `from_slot` on.
 		StandingOrderSet {
 			who: T::AccountId,
+			from_slot: Slot,
 			buy_limit_per_kwh: u64,
 			sell_limit_per_kwh: u64,
 			daily_budget: BalanceOf<T>,
 		},
 		StandingOrderRemoved {
 			who: T::AccountId,
+			from_slot: Slot,
 		},
 		/// A slot was cleared; its result is in `ClearedSlots`.
 		SlotCleared {
@@ -342,7 +382,8 @@ pub mod pallet {
 		AlreadyParticipant,
 		AlreadyTechnician,
 		NotTechnician,
-		/// Technicians install gateways; they may not trade, so one account cannot be both.
+		/// One account holds at most one of the roles manager, DSO, utility, technician and
+		/// participant: technicians may not trade, and no one checks their own work.
 		RoleConflict,
 		/// A participant needs at least one metering point.
 		NoMeteringPoint,
@@ -382,6 +423,17 @@ pub mod pallet {
 		UnknownOrder,
 		NotOrderOwner,
 		NoStandingOrder,
+		/// A change to a later slot while the previous change still applies to a slot not yet
+		/// settled; try again once that slot is settled.
+		ChangePending,
+		/// A rated power of 0 or above `MAX_RATED_POWER_W`.
+		RatedPowerOutOfRange,
+		/// The account owes the utility more than its deposit covers: it places no orders until
+		/// it pays (`pay_debt`).
+		Indebted,
+		/// Less than the required deposit is held: it places no orders until it is topped up
+		/// (`pay_debt`).
+		DepositShort,
 	}
 
 	impl<T: Config> frame_support::traits::PostInherents for Pallet<T> {
@@ -404,21 +456,27 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::appoint())]
 		pub fn appoint(origin: OriginFor<T>, role: Role, who: T::AccountId) -> DispatchResult {
 			T::CouncilOrigin::ensure_origin(origin)?;
+			ensure!(
+				Roles::<T>::get(role).as_ref() == Some(&who) || !Self::has_role(&who),
+				Error::<T>::RoleConflict
+			);
 			Roles::<T>::insert(role, &who);
 			Self::deposit_event(Event::RoleAppointed { role, who });
 			Ok(())
 		}
 
-		/// The manager admits an account with its metering points, each in a zone.
+		/// The manager admits an account with its metering points, each in a zone with its
+		/// rated power, and holds the deposit it requires from the account's balance.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::admit_participant(metering_points.len() as u32))]
 		pub fn admit_participant(
 			origin: OriginFor<T>,
 			who: T::AccountId,
-			metering_points: BoundedVec<(MeteringPointId, ZoneId), ConstU32<MAX_METERING_POINTS>>,
+			metering_points: BoundedVec<NewMeteringPoint, ConstU32<MAX_METERING_POINTS>>,
+			deposit: BalanceOf<T>,
 		) -> DispatchResult {
 			Self::ensure_role(origin, Role::Manager)?;
-			Self::do_admit(&who, &metering_points)
+			Self::do_admit(&who, &metering_points, deposit)
 		}
 
 		/// The manager adds a metering point to a participant.
@@ -427,12 +485,12 @@ pub mod pallet {
 		pub fn add_metering_point(
 			origin: OriginFor<T>,
 			who: T::AccountId,
-			metering_point: MeteringPointId,
-			zone: ZoneId,
+			point: NewMeteringPoint,
 		) -> DispatchResult {
 			Self::ensure_role(origin, Role::Manager)?;
 			let mut participant = Participants::<T>::get(&who).ok_or(Error::<T>::NotParticipant)?;
-			Self::check_metering_point(metering_point, zone)?;
+			Self::check_metering_point(&point)?;
+			let NewMeteringPoint { id: metering_point, zone, rated_power_w } = point;
 			ensure!(
 				MeteringPoints::<T>::count() < MAX_COMMUNITY_METERING_POINTS,
 				Error::<T>::CommunityFull
@@ -442,8 +500,16 @@ pub mod pallet {
 				.try_push(metering_point)
 				.map_err(|_| Error::<T>::TooManyMeteringPoints)?;
 			Participants::<T>::insert(&who, participant);
-			MeteringPoints::<T>::insert(metering_point, MeteringPoint { owner: who.clone(), zone });
-			Self::deposit_event(Event::MeteringPointAdded { who, metering_point, zone });
+			MeteringPoints::<T>::insert(
+				metering_point,
+				MeteringPoint { owner: who.clone(), zone, rated_power_w, technician: None },
+			);
+			Self::deposit_event(Event::MeteringPointAdded {
+				who,
+				metering_point,
+				zone,
+				rated_power_w,
+			});
 			Ok(())
 		}
 
@@ -474,7 +540,7 @@ pub mod pallet {
 		pub fn appoint_technician(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
 			Self::ensure_role(origin, Role::Manager)?;
 			ensure!(!Technicians::<T>::contains_key(&who), Error::<T>::AlreadyTechnician);
-			ensure!(!Participants::<T>::contains_key(&who), Error::<T>::RoleConflict);
+			ensure!(!Self::has_role(&who), Error::<T>::RoleConflict);
 			Technicians::<T>::insert(&who, ());
 			Self::deposit_event(Event::TechnicianAppointed { who });
 			Ok(())
@@ -573,7 +639,8 @@ pub mod pallet {
 			limit_per_kwh: u64,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::active_participant(&who)?;
+			let participant = Self::active_participant(&who)?;
+			Self::ensure_secured(&who, &participant)?;
 			let point =
 				MeteringPoints::<T>::get(metering_point).ok_or(Error::<T>::UnknownMeteringPoint)?;
 			ensure!(point.owner == who, Error::<T>::NotYourMeteringPoint);
@@ -593,7 +660,8 @@ pub mod pallet {
 				mine.len() < community.max_orders_per_account as usize,
 				Error::<T>::TooManyOrders
 			);
-			let held = hold_for(side, energy_wh, limit_per_kwh, &community);
+			let held = hold_for(side, energy_wh, limit_per_kwh, &community)
+				+ community.order_deposit as u128;
 			T::Currency::hold(&HoldReason::Order.into(), &who, held)
 				.map_err(|_| Error::<T>::InsufficientFunds)?;
 
@@ -648,10 +716,12 @@ pub mod pallet {
 			let released =
 				T::Currency::release(&HoldReason::Order.into(), &who, o.held, Precision::Exact)?;
 			Self::deposit_event(Event::OrderCancelled { order, released });
+			Self::collect_debt(&who);
 			Ok(())
 		}
 
-		/// A participant sets its standing order for ex-post trading; the daily budget is held.
+		/// A participant sets its standing order for ex-post trading, from the next slot on;
+		/// the daily budget is held.
 		#[pallet::call_index(13)]
 		#[pallet::weight(T::WeightInfo::set_standing_order())]
 		pub fn set_standing_order(
@@ -666,22 +736,11 @@ pub mod pallet {
 				buy_limit_per_kwh <= MAX_PRICE_PER_KWH && sell_limit_per_kwh <= MAX_PRICE_PER_KWH,
 				Error::<T>::LimitOutOfRange
 			);
-			// What is held now: settlement spends from the hold and tops it up only as far as the
-			// free balance allows, so it can be below the budget.
-			let reason = HoldReason::StandingOrder.into();
-			let before = T::Currency::balance_on_hold(&reason, &who);
-			if daily_budget > before {
-				T::Currency::hold(&reason, &who, daily_budget - before)
-					.map_err(|_| Error::<T>::InsufficientFunds)?;
-			} else {
-				T::Currency::release(&reason, &who, before - daily_budget, Precision::Exact)?;
-			}
-			StandingOrders::<T>::insert(
-				&who,
-				StandingOrder { buy_limit_per_kwh, sell_limit_per_kwh, daily_budget },
-			);
+			let order = StandingOrder { buy_limit_per_kwh, sell_limit_per_kwh, daily_budget };
+			let from_slot = Self::change_standing_order(&who, Some(order))?;
 			Self::deposit_event(Event::StandingOrderSet {
 				who,
+				from_slot,
 				buy_limit_per_kwh,
 				sell_limit_per_kwh,
 				daily_budget,
@@ -689,16 +748,76 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// A participant removes its standing order; the budget is released.
+		/// A participant removes its standing order from the next slot on; the budget is
+		/// released once no unsettled slot needs it.
 		#[pallet::call_index(14)]
 		#[pallet::weight(T::WeightInfo::remove_standing_order())]
 		pub fn remove_standing_order(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			StandingOrders::<T>::take(&who).ok_or(Error::<T>::NoStandingOrder)?;
-			let reason = HoldReason::StandingOrder.into();
+			ensure!(
+				StandingOrders::<T>::get(&who).is_some_and(|s| s.current.is_some()),
+				Error::<T>::NoStandingOrder
+			);
+			let from_slot = Self::change_standing_order(&who, None)?;
+			Self::deposit_event(Event::StandingOrderRemoved { who, from_slot });
+			Ok(())
+		}
+
+		/// The manager assigns a metering point's gateway key to a technician, or to none.
+		#[pallet::call_index(15)]
+		#[pallet::weight(T::WeightInfo::assign_technician())]
+		pub fn assign_technician(
+			origin: OriginFor<T>,
+			metering_point: MeteringPointId,
+			technician: Option<T::AccountId>,
+		) -> DispatchResult {
+			Self::ensure_role(origin, Role::Manager)?;
+			if let Some(t) = &technician {
+				ensure!(Technicians::<T>::contains_key(t), Error::<T>::NotTechnician);
+			}
+			MeteringPoints::<T>::try_mutate(metering_point, |m| {
+				let m = m.as_mut().ok_or(Error::<T>::UnknownMeteringPoint)?;
+				m.technician = technician.clone();
+				Ok::<_, Error<T>>(())
+			})?;
+			Self::deposit_event(Event::TechnicianAssigned { metering_point, technician });
+			Ok(())
+		}
+
+		/// The manager sets the deposit a participant must hold. A rise is held at once as far
+		/// as the free balance allows; until it is held in full the participant places no
+		/// orders.
+		#[pallet::call_index(16)]
+		#[pallet::weight(T::WeightInfo::set_deposit())]
+		pub fn set_deposit(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			deposit: BalanceOf<T>,
+		) -> DispatchResult {
+			Self::ensure_role(origin, Role::Manager)?;
+			Participants::<T>::try_mutate(&who, |p| {
+				let p = p.as_mut().ok_or(Error::<T>::NotParticipant)?;
+				p.deposit = deposit;
+				Ok::<_, Error<T>>(())
+			})?;
+			let reason = HoldReason::Deposit.into();
 			let held = T::Currency::balance_on_hold(&reason, &who);
-			T::Currency::release(&reason, &who, held, Precision::Exact)?;
-			Self::deposit_event(Event::StandingOrderRemoved { who });
+			if held > deposit {
+				T::Currency::release(&reason, &who, held - deposit, Precision::Exact)?;
+			}
+			let held = Self::collect_debt(&who);
+			Self::deposit_event(Event::DepositSet { who, deposit, held });
+			Ok(())
+		}
+
+		/// A participant pays what it owes the utility and tops up its deposit from its free
+		/// balance, as far as it goes.
+		#[pallet::call_index(17)]
+		#[pallet::weight(T::WeightInfo::pay_debt())]
+		pub fn pay_debt(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(Participants::<T>::contains_key(&who), Error::<T>::NotParticipant);
+			Self::collect_debt(&who);
 			Ok(())
 		}
 	}
@@ -746,6 +865,120 @@ pub mod pallet {
 			}
 		}
 
+		/// Whether `who` holds a role: one of the council's, technician or participant.
+		pub fn has_role(who: &T::AccountId) -> bool {
+			[Role::Manager, Role::Dso, Role::Utility]
+				.into_iter()
+				.any(|role| Roles::<T>::get(role).as_ref() == Some(who))
+				|| Technicians::<T>::contains_key(who)
+				|| Participants::<T>::contains_key(who)
+		}
+
+		/// Orders need the participant's deposit held in full and no debt: what it may come to
+		/// owe the utility is then secured.
+		fn ensure_secured(who: &T::AccountId, participant: &Participant) -> DispatchResult {
+			ensure!(Debts::<T>::get(who) == 0, Error::<T>::Indebted);
+			let held = T::Currency::balance_on_hold(&HoldReason::Deposit.into(), who);
+			ensure!(held >= participant.deposit, Error::<T>::DepositShort);
+			Ok(())
+		}
+
+		/// Schedules `order` as `who`'s standing order from the next slot, and holds the larger
+		/// of the budgets a slot not yet settled may still need. Returns the slot it applies from.
+		fn change_standing_order(
+			who: &T::AccountId,
+			order: Option<StandingOrder<BalanceOf<T>>>,
+		) -> Result<Slot, DispatchError> {
+			let from = CommunityParams::<T>::get().slot_at(Self::now_seconds()) + 1;
+			let mut schedule = StandingOrders::<T>::get(who).unwrap_or_default();
+			schedule.change(from, order).map_err(|_| Error::<T>::ChangePending)?;
+			let reason = HoldReason::StandingOrder.into();
+			let held = T::Currency::balance_on_hold(&reason, who);
+			let needed = Self::budget_needed(&schedule);
+			// What is held now: settlement spends from the hold and tops it up only as far as the
+			// free balance allows, so it can be below the budget.
+			if needed > held {
+				T::Currency::hold(&reason, who, needed - held)
+					.map_err(|_| Error::<T>::InsufficientFunds)?;
+			} else if held > needed {
+				T::Currency::release(&reason, who, held - needed, Precision::Exact)?;
+				Self::collect_debt(who);
+			}
+			if schedule.pending() || schedule.current.is_some() {
+				StandingOrders::<T>::insert(who, schedule);
+			} else {
+				StandingOrders::<T>::remove(who);
+			}
+			Ok(from)
+		}
+
+		/// The budget a standing order's schedule holds: the larger of the budgets a slot not
+		/// yet settled may be settled with.
+		pub fn budget_needed(schedule: &Scheduled<Option<StandingOrder<BalanceOf<T>>>>) -> u128 {
+			let budget = |s: &Option<StandingOrder<_>>| s.as_ref().map_or(0, |s| s.daily_budget);
+			budget(&schedule.before).max(budget(&schedule.current))
+		}
+
+		/// Takes up to `amount` from `who` for `to`: from its free balance (keeping the account
+		/// alive), then, if `deposit`, from its deposit. Returns what was taken.
+		pub fn take(who: &T::AccountId, to: &T::AccountId, amount: u128, deposit: bool) -> u128 {
+			if amount == 0 || who == to {
+				return 0;
+			}
+			let free =
+				T::Currency::reducible_balance(who, Preservation::Preserve, Fortitude::Polite)
+					.min(amount);
+			let mut taken = match T::Currency::transfer(who, to, free, Preservation::Preserve) {
+				Ok(_) => free,
+				Err(_) => 0,
+			};
+			if deposit && taken < amount {
+				taken += T::Currency::transfer_on_hold(
+					&HoldReason::Deposit.into(),
+					who,
+					to,
+					amount - taken,
+					Precision::BestEffort,
+					Restriction::Free,
+					Fortitude::Polite,
+				)
+				.unwrap_or(0);
+			}
+			taken
+		}
+
+		/// Pays what `who` owes the utility from its free balance, as far as it goes; once it
+		/// owes nothing, tops up its deposit from what is left. Returns what the deposit holds.
+		pub fn collect_debt(who: &T::AccountId) -> u128 {
+			let debt = Debts::<T>::get(who);
+			if let Some(utility) = Roles::<T>::get(Role::Utility).filter(|_| debt > 0) {
+				let amount = Self::take(who, &utility, debt, false);
+				if amount > 0 {
+					Debts::<T>::mutate_exists(who, |d| {
+						*d = Some(debt - amount).filter(|d| *d > 0);
+					});
+					Self::deposit_event(Event::DebtCollected {
+						who: who.clone(),
+						amount,
+						debt: debt - amount,
+					});
+				}
+			}
+			let reason = HoldReason::Deposit.into();
+			let held = T::Currency::balance_on_hold(&reason, who);
+			let required = Participants::<T>::get(who).map_or(0, |p| p.deposit);
+			if Debts::<T>::get(who) > 0 || held >= required {
+				return held;
+			}
+			let free =
+				T::Currency::reducible_balance(who, Preservation::Protect, Fortitude::Polite);
+			let top_up = (required - held).min(free);
+			if top_up > 0 && T::Currency::hold(&reason, who, top_up).is_ok() {
+				return held + top_up;
+			}
+			held
+		}
+
 		fn active_participant(who: &T::AccountId) -> Result<Participant, Error<T>> {
 			let p = Participants::<T>::get(who).ok_or(Error::<T>::NotParticipant)?;
 			ensure!(p.status == ParticipantStatus::Active, Error::<T>::Suspended);
@@ -771,21 +1004,23 @@ pub mod pallet {
 			})
 		}
 
-		fn check_metering_point(metering_point: MeteringPointId, zone: ZoneId) -> DispatchResult {
+		fn check_metering_point(point: &NewMeteringPoint) -> DispatchResult {
+			ensure!(!MeteringPoints::<T>::contains_key(point.id), Error::<T>::MeteringPointTaken);
+			ensure!(GridInForce::<T>::get().zone(point.zone).is_some(), Error::<T>::UnknownZone);
 			ensure!(
-				!MeteringPoints::<T>::contains_key(metering_point),
-				Error::<T>::MeteringPointTaken
+				(1..=MAX_RATED_POWER_W).contains(&point.rated_power_w),
+				Error::<T>::RatedPowerOutOfRange
 			);
-			ensure!(GridInForce::<T>::get().zone(zone).is_some(), Error::<T>::UnknownZone);
 			Ok(())
 		}
 
 		pub(crate) fn do_admit(
 			who: &T::AccountId,
-			points: &BoundedVec<(MeteringPointId, ZoneId), ConstU32<MAX_METERING_POINTS>>,
+			points: &BoundedVec<NewMeteringPoint, ConstU32<MAX_METERING_POINTS>>,
+			deposit: u128,
 		) -> DispatchResult {
 			ensure!(!Participants::<T>::contains_key(who), Error::<T>::AlreadyParticipant);
-			ensure!(!Technicians::<T>::contains_key(who), Error::<T>::RoleConflict);
+			ensure!(!Self::has_role(who), Error::<T>::RoleConflict);
 			ensure!(!points.is_empty(), Error::<T>::NoMeteringPoint);
 			ensure!(
 				MeteringPoints::<T>::count() as usize + points.len()
@@ -793,17 +1028,31 @@ pub mod pallet {
 				Error::<T>::CommunityFull
 			);
 			let mut ids = BoundedVec::new();
-			for &(point, zone) in points {
-				Self::check_metering_point(point, zone)?;
-				ensure!(!ids.contains(&point), Error::<T>::MeteringPointTaken);
-				ids.try_push(point).map_err(|_| Error::<T>::TooManyMeteringPoints)?;
+			for point in points {
+				Self::check_metering_point(point)?;
+				ensure!(!ids.contains(&point.id), Error::<T>::MeteringPointTaken);
+				ids.try_push(point.id).map_err(|_| Error::<T>::TooManyMeteringPoints)?;
 			}
-			for &(point, zone) in points {
-				MeteringPoints::<T>::insert(point, MeteringPoint { owner: who.clone(), zone });
+			// Holding nothing would still need an account: a participant may be admitted before
+			// it holds any money when the manager asks no deposit.
+			if deposit > 0 {
+				T::Currency::hold(&HoldReason::Deposit.into(), who, deposit)
+					.map_err(|_| Error::<T>::InsufficientFunds)?;
+			}
+			for p in points {
+				MeteringPoints::<T>::insert(
+					p.id,
+					MeteringPoint {
+						owner: who.clone(),
+						zone: p.zone,
+						rated_power_w: p.rated_power_w,
+						technician: None,
+					},
+				);
 			}
 			Participants::<T>::insert(
 				who,
-				Participant { status: ParticipantStatus::Active, metering_points: ids },
+				Participant { status: ParticipantStatus::Active, metering_points: ids, deposit },
 			);
 			Self::deposit_event(Event::ParticipantAdmitted { who: who.clone() });
 			Ok(())
@@ -895,10 +1144,12 @@ pub mod pallet {
 					let mut traded_wh = 0u64;
 					for (fill, (id, o)) in outcome.fills.iter().zip(&taking) {
 						debug_assert_eq!(fill.order, *id);
-						let needed = match o.side {
-							Side::Bid => fill.amount.max(0) as u128,
-							Side::Ask => hold_for(Side::Ask, fill.energy_wh, 0, community),
-						};
+						// The order deposit stays held until settlement, filled or not.
+						let needed = community.order_deposit as u128
+							+ match o.side {
+								Side::Bid => fill.amount.max(0) as u128,
+								Side::Ask => hold_for(Side::Ask, fill.energy_wh, 0, community),
+							};
 						owners.get_mut(&o.owner).expect("every owner is in the map").2 += needed;
 						kept.insert(*id, needed);
 						if fill.energy_wh > 0 {
@@ -993,7 +1244,10 @@ pub mod pallet {
 			Some(runtime_api::ParticipantInfo {
 				status: p.status,
 				metering_points,
-				standing_order: StandingOrders::<T>::get(who),
+				standing_order: StandingOrders::<T>::get(who).and_then(|s| s.current),
+				deposit: p.deposit,
+				deposit_held: T::Currency::balance_on_hold(&HoldReason::Deposit.into(), who),
+				debt: Debts::<T>::get(who),
 			})
 		}
 

@@ -24,7 +24,12 @@ pub struct ParticipantInfo<Balance> {
 	pub status: ParticipantStatus,
 	/// Its metering points and the zone of each.
 	pub metering_points: Vec<(MeteringPointId, ZoneId)>,
+	/// From the next slot on.
 	pub standing_order: Option<StandingOrder<Balance>>,
+	/// The deposit the manager requires, what of it is held, and what it owes the utility.
+	pub deposit: Balance,
+	pub deposit_held: Balance,
+	pub debt: Balance,
 }
 
 sp_api::decl_runtime_apis! {

@@ -34,6 +34,8 @@ pub const MAX_COMMUNITY_METERING_POINTS: u32 = 512;
 pub const MAX_PRICE_PER_KWH: u64 = 1_000_000_000;
 /// Largest order, in Wh (1 GWh in 15 minutes is far above any community's connection).
 pub const MAX_ORDER_ENERGY_WH: u64 = 1_000_000_000;
+/// Highest rated power of one metering point's connection (10 MW: a small plant).
+pub const MAX_RATED_POWER_W: u32 = 10_000_000;
 /// How many slots ahead a community may allow orders: a week of 15-minute slots.
 pub const MAX_ORDER_HORIZON_SLOTS: u32 = 7 * 96;
 
@@ -97,6 +99,9 @@ pub struct Community {
 	/// is the runtime's native balance.
 	pub asset_symbol: BoundedVec<u8, ConstU32<8>>,
 	pub asset_decimals: u8,
+	/// What every order holds on top of its energy, returned at settlement (or on
+	/// cancelling), so that filling a slot's book costs capital even at a limit of 0.
+	pub order_deposit: u64,
 }
 
 impl Default for Community {
@@ -113,6 +118,7 @@ impl Default for Community {
 			ask_hold_per_kwh: 500_000,
 			asset_symbol: BoundedVec::truncate_from(b"EUR".to_vec()),
 			asset_decimals: 6,
+			order_deposit: 10_000,
 		}
 	}
 }
@@ -126,6 +132,11 @@ impl Community {
 	/// Unix seconds at which `slot`'s gate closes.
 	pub fn gate_closure(&self, slot: Slot) -> u64 {
 		slot.saturating_mul(self.slot_seconds).saturating_sub(self.gate_closure_lead_seconds)
+	}
+
+	/// The most energy a metering point of `rated_power_w` can move in one slot, either way.
+	pub fn connection_limit_wh(&self, rated_power_w: u32) -> u64 {
+		rated_power_w as u64 * self.slot_seconds / 3600
 	}
 
 	/// The last slot whose gate has closed at `unix_seconds`.
@@ -285,13 +296,44 @@ pub enum ParticipantStatus {
 pub struct Participant {
 	pub status: ParticipantStatus,
 	pub metering_points: BoundedVec<MeteringPointId, ConstU32<MAX_METERING_POINTS>>,
+	/// The deposit the manager requires, held under `HoldReason::Deposit`: it secures what the
+	/// participant owes the utility.
+	pub deposit: u128,
 }
 
-/// A metering point: whose it is and which zone of the grid it is connected in.
+/// A metering point as the manager admits it: its id, the zone it is connected in, and the
+/// rated power of its connection, which bounds what its readings may claim.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewMeteringPoint {
+	pub id: MeteringPointId,
+	pub zone: ZoneId,
+	/// In W; at most [`MAX_RATED_POWER_W`].
+	pub rated_power_w: u32,
+}
+
+/// A metering point: whose it is, which zone of the grid it is connected in, its connection's
+/// rated power, and the technician who manages its gateway's key.
 #[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
 pub struct MeteringPoint<AccountId> {
 	pub owner: AccountId,
 	pub zone: ZoneId,
+	pub rated_power_w: u32,
+	/// Assigned by the manager; no other technician may touch the point's key.
+	pub technician: Option<AccountId>,
 }
 
 /// Buy or sell.
@@ -353,9 +395,10 @@ impl<AccountId, Balance> Order<AccountId, Balance> {
 	}
 }
 
-/// What an order must hold for `energy_wh`: a bid its worst-case payment, energy × limit
-/// (grid fees are inside the zone price, which never exceeds the limit); an ask what buying the
-/// energy back at `ask_hold_per_kwh` would cost. Rounded up, like a bid's payment.
+/// What an order must hold for `energy_wh`, besides the community's `order_deposit`: a bid its
+/// worst-case payment, energy × limit (grid fees are inside the zone price, which never exceeds
+/// the limit); an ask what buying the energy back at `ask_hold_per_kwh` would cost. Rounded up,
+/// like a bid's payment.
 pub fn hold_for(side: Side, energy_wh: u64, limit_per_kwh: u64, community: &Community) -> u128 {
 	let per_kwh = match side {
 		Side::Bid => limit_per_kwh,
@@ -373,6 +416,61 @@ pub struct StandingOrder<Balance> {
 	pub sell_limit_per_kwh: u64,
 	/// Held in full while the standing order exists.
 	pub daily_budget: Balance,
+}
+
+/// A participant's setting that applies from a slot on: a change made during slot `s` applies
+/// from `s + 1`, so that no slot already delivered (whose readings may be public) is settled
+/// on terms chosen after the fact. Settlement calls [`Scheduled::settled`] after every slot,
+/// and a second change to a later slot waits until the first one no longer needs `before`.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Scheduled<T> {
+	/// For slots before `from`.
+	pub before: T,
+	pub from: Slot,
+	/// For `from` and later.
+	pub current: T,
+}
+
+impl<T: Clone + PartialEq> Scheduled<T> {
+	pub fn new(value: T) -> Self {
+		Self { before: value.clone(), from: 0, current: value }
+	}
+
+	pub fn for_slot(&self, slot: Slot) -> &T {
+		if slot < self.from {
+			&self.before
+		} else {
+			&self.current
+		}
+	}
+
+	/// Whether a slot before `from` may still need `before`.
+	pub fn pending(&self) -> bool {
+		self.before != self.current
+	}
+
+	/// `value` from slot `from` on. A second change for the same slot replaces the first; one
+	/// for a later slot is refused (`Err`) while the first is pending.
+	pub fn change(&mut self, from: Slot, value: T) -> Result<(), ()> {
+		if from != self.from {
+			if self.pending() {
+				return Err(());
+			}
+			self.from = from;
+		}
+		self.current = value;
+		Ok(())
+	}
+
+	/// `slot` was settled: once it is the last slot before `from`, `before` is no longer
+	/// needed. Returns whether anything changed.
+	pub fn settled(&mut self, slot: Slot) -> bool {
+		if self.pending() && slot.saturating_add(1) >= self.from {
+			self.before = self.current.clone();
+			return true;
+		}
+		false
+	}
 }
 
 /// One order's result.

@@ -20,5 +20,8 @@ pub trait WeightInfo {
 	fn cancel_order() -> Weight;
 	fn set_standing_order() -> Weight;
 	fn remove_standing_order() -> Weight;
+	fn assign_technician() -> Weight;
+	fn set_deposit() -> Weight;
+	fn pay_debt() -> Weight;
 	fn clear_slot(n: u32) -> Weight;
 }

@@ -22,10 +22,16 @@ fn technician<T: Config>() -> T::AccountId {
 	who
 }
 
+/// A metering point rated 30 kW, assigned to the benchmarks' technician.
 fn metering_point<T: Config>(id: MeteringPointId) {
 	pallet_market::MeteringPoints::<T>::insert(
 		id,
-		MeteringPoint { owner: account("participant", id as u32, 0), zone: 0 },
+		MeteringPoint {
+			owner: account("participant", id as u32, 0),
+			zone: 0,
+			rated_power_w: 30_000,
+			technician: Some(account("technician", 0, 0)),
+		},
 	);
 }
 

@@ -1,19 +1,24 @@
 //! # Metering
 //!
 //! The gateway at each meter signs one reading per metering point and slot with an ed25519 key
-//! that a technician registered for that metering point. Readings arrive as unsigned
+//! that a technician assigned to that metering point registered. Readings arrive as unsigned
 //! transactions, so a gateway needs no funds. Every check runs before a reading enters the
-//! transaction pool, so junk never reaches a block:
-//! - the key is the registered, active key of the metering point;
-//! - the signature over [`Reading::signed_bytes`] is valid;
-//! - the readings window is open: from the slot's end until `readings_grace_seconds` after it;
+//! transaction pool, cheapest first and the signature last, so junk never reaches a block and
+//! costs a node little:
+//! - the slot is over;
 //! - no reading for the metering point and slot was accepted before, nor a later one;
-//! - the cumulative registers agree with the slot's energy.
+//! - neither the slot's energy nor the registers' advance since the last reading exceed the
+//!   metering point's connection limit (rated power × slot length, per slot);
+//! - the cumulative registers agree with the slot's energy;
+//! - the key is the registered, active key of the metering point;
+//! - the signature over [`Reading::signed_bytes`] is valid.
 //!
 //! Once included, a reading is final. A batch carries many readings, for a gateway that serves
-//! several meters or catches up after being offline. Each reading in it is accepted or refused
-//! on its own, with its reason in an event. Settlement reads [`Readings`]. A slot without a
-//! reading for a metering point has no entry: missing, never zero.
+//! several meters or catches up after being offline; the pool refuses a batch if any reading in
+//! it is refused, so a refused reading never rides along in a block. Settlement reads
+//! [`Readings`]: a slot without a reading has no entry, missing, never zero. A reading that
+//! comes after its slot was settled on an estimate still counts: its registers give the true
+//! energy, and settlement corrects the estimate.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -65,16 +70,18 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type RevokedKeys<T> = StorageMap<_, Blake2_128Concat, ed25519::Public, ()>;
 
-	/// Accepted readings: energy imported and exported per metering point and slot.
+	/// Accepted readings: energy imported and exported per metering point and slot, with the
+	/// registers at the slot's end.
 	#[pallet::storage]
 	pub type Readings<T> =
-		StorageDoubleMap<_, Twox64Concat, MeteringPointId, Twox64Concat, Slot, Metered>;
+		StorageDoubleMap<_, Twox64Concat, MeteringPointId, Twox64Concat, Slot, AcceptedReading>;
 
 	/// The registers of each metering point's latest accepted reading.
 	#[pallet::storage]
 	pub type LastRegisters<T> = StorageMap<_, Twox64Concat, MeteringPointId, Registers>;
 
-	/// How long after a slot's end its readings are taken.
+	/// How long after a slot's end settlement waits for its readings. Later readings are
+	/// taken too, and settle as corrections.
 	#[pallet::storage]
 	pub type ReadingsGraceSeconds<T> = StorageValue<_, u64, ValueQuery>;
 
@@ -134,6 +141,8 @@ pub mod pallet {
 	pub enum Error<T> {
 		/// Only a technician appointed by the manager may manage gateway keys.
 		NotTechnician,
+		/// The manager has not assigned this metering point to this technician.
+		NotAssigned,
 		UnknownMeteringPoint,
 		/// The metering point has a key already; rotate it instead.
 		MeteringPointHasKey,
@@ -150,8 +159,12 @@ pub mod pallet {
 		BadSignature,
 		/// The slot has not ended yet.
 		SlotNotOver,
-		/// The slot's readings window has closed.
-		WindowClosed,
+		/// The slot's energy, or the registers' advance since the last reading, is above what
+		/// the metering point's connection can carry (its rated power × the slot length, per
+		/// slot).
+		AboveConnectionLimit,
+		/// A batch without readings.
+		EmptyBatch,
 		/// A reading for this metering point and slot was accepted already.
 		Replayed,
 		/// A reading for a later slot of this metering point was accepted already.
@@ -174,11 +187,7 @@ pub mod pallet {
 			metering_point: MeteringPointId,
 			key: ed25519::Public,
 		) -> DispatchResult {
-			Self::ensure_technician(origin)?;
-			ensure!(
-				pallet_market::MeteringPoints::<T>::contains_key(metering_point),
-				Error::<T>::UnknownMeteringPoint
-			);
+			Self::ensure_technician_of(origin, metering_point)?;
 			ensure!(
 				!GatewayKeys::<T>::contains_key(metering_point),
 				Error::<T>::MeteringPointHasKey
@@ -199,7 +208,7 @@ pub mod pallet {
 			metering_point: MeteringPointId,
 			new: ed25519::Public,
 		) -> DispatchResult {
-			Self::ensure_technician(origin)?;
+			Self::ensure_technician_of(origin, metering_point)?;
 			let old = GatewayKeys::<T>::get(metering_point).ok_or(Error::<T>::NoKey)?;
 			Self::ensure_fresh(&new)?;
 			Self::retire(old);
@@ -214,7 +223,7 @@ pub mod pallet {
 		#[pallet::call_index(2)]
 		#[pallet::weight(<T as Config>::WeightInfo::revoke_key())]
 		pub fn revoke_key(origin: OriginFor<T>, metering_point: MeteringPointId) -> DispatchResult {
-			Self::ensure_technician(origin)?;
+			Self::ensure_technician_of(origin, metering_point)?;
 			let key = GatewayKeys::<T>::take(metering_point).ok_or(Error::<T>::NoKey)?;
 			Self::retire(key);
 			Self::deposit_event(Event::KeyRevoked { metering_point, key });
@@ -230,7 +239,9 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Several readings at once; each is accepted or refused (with an event) on its own.
+		/// Several readings at once. The pool takes a batch only if every reading in it is
+		/// valid; should one still be refused in the block, it is refused on its own, with an
+		/// event.
 		#[pallet::call_index(4)]
 		#[pallet::weight(<T as Config>::WeightInfo::submit_readings(batch.len() as u32))]
 		pub fn submit_readings(
@@ -238,6 +249,7 @@ pub mod pallet {
 			batch: BoundedVec<SignedReading, ConstU32<MAX_BATCH>>,
 		) -> DispatchResult {
 			ensure_none(origin)?;
+			ensure!(!batch.is_empty(), Error::<T>::EmptyBatch);
 			for signed in &batch {
 				if let Err(e) = Self::accept(signed) {
 					Self::deposit_event(Event::ReadingRefused {
@@ -265,36 +277,49 @@ pub mod pallet {
 				Call::submit_readings { batch } => batch,
 				_ => return InvalidTransaction::Call.into(),
 			};
+			let refuse = |e: Error<T>| InvalidTransaction::Custom(error_code(e)).into();
+			if readings.is_empty() {
+				return refuse(Error::<T>::EmptyBatch);
+			}
+			// Every cheap check of the whole batch before any signature: a junk batch costs a
+			// node a few storage reads, not 96 signature verifications. Later readings of a
+			// metering point are checked against the earlier ones of the same batch.
+			let mut last = alloc::collections::BTreeMap::new();
+			for signed in readings {
+				let r = &signed.reading;
+				let registers = last
+					.entry(r.metering_point)
+					.or_insert_with(|| LastRegisters::<T>::get(r.metering_point));
+				if let Err(e) = Self::check_fields(signed, *registers) {
+					return refuse(e);
+				}
+				*registers = Some(r.registers());
+			}
+			if let Some(e) = readings.iter().find_map(|r| Self::check_signature(r).err()) {
+				return refuse(e);
+			}
 			let mut valid = ValidTransaction::with_tag_prefix("LemReading")
 				.priority(T::UnsignedPriority::get())
 				.longevity(READINGS_LONGEVITY_BLOCKS)
 				.propagate(true);
-			let mut refusal = None;
-			let mut accepted = 0;
 			for signed in readings {
-				match Self::check(signed) {
-					Ok(()) => {
-						valid = valid
-							.and_provides((signed.reading.metering_point, signed.reading.slot));
-						accepted += 1;
-					}
-					Err(e) => {
-						refusal.get_or_insert(e);
-					}
-				}
+				valid = valid.and_provides((signed.reading.metering_point, signed.reading.slot));
 			}
-			match refusal {
-				// A transaction of refused readings only is junk: it never reaches a block.
-				Some(e) if accepted == 0 => InvalidTransaction::Custom(error_code(e)).into(),
-				_ => valid.build(),
-			}
+			valid.build()
 		}
 	}
 
 	impl<T: Config> Pallet<T> {
-		fn ensure_technician(origin: OriginFor<T>) -> DispatchResult {
+		/// Only the technician the manager assigned to the metering point manages its key.
+		fn ensure_technician_of(
+			origin: OriginFor<T>,
+			metering_point: MeteringPointId,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(pallet_market::Technicians::<T>::contains_key(&who), Error::<T>::NotTechnician);
+			let point = pallet_market::MeteringPoints::<T>::get(metering_point)
+				.ok_or(Error::<T>::UnknownMeteringPoint)?;
+			ensure!(point.technician == Some(who), Error::<T>::NotAssigned);
 			Ok(())
 		}
 
@@ -310,8 +335,15 @@ pub mod pallet {
 			RevokedKeys::<T>::insert(key, ());
 		}
 
-		/// Every rule a reading must meet, in the order a gateway would want to hear of them.
+		/// Every rule a reading must meet.
 		pub fn check(signed: &SignedReading) -> Result<(), Error<T>> {
+			Self::check_fields(signed, LastRegisters::<T>::get(signed.reading.metering_point))?;
+			Self::check_signature(signed)
+		}
+
+		/// Every rule but the signature, cheapest first, against the registers of the metering
+		/// point's latest reading before this one (`last`).
+		fn check_fields(signed: &SignedReading, last: Option<Registers>) -> Result<(), Error<T>> {
 			let r = &signed.reading;
 			ensure!(
 				r.import_wh <= MAX_SLOT_ENERGY_WH
@@ -320,37 +352,32 @@ pub mod pallet {
 					&& r.export_register_wh <= MAX_REGISTER_WH,
 				Error::<T>::ValueOutOfRange
 			);
-			if GatewayKeys::<T>::get(r.metering_point) != Some(signed.key) {
-				// Only a registered metering point has a key, so its existence needs reading
-				// only when the key does not match.
-				return Err(
-					if !pallet_market::MeteringPoints::<T>::contains_key(r.metering_point) {
-						Error::<T>::UnknownMeteringPoint
-					} else if RevokedKeys::<T>::contains_key(signed.key) {
-						Error::<T>::RevokedKey
-					} else if KeyOwners::<T>::contains_key(signed.key) {
-						Error::<T>::ForeignKey
-					} else {
-						Error::<T>::UnknownKey
-					},
-				);
+			let (opens, _) = Self::readings_window(r.slot);
+			ensure!(pallet_market::Pallet::<T>::now_seconds() >= opens, Error::<T>::SlotNotOver);
+			if let Some(last) = last.filter(|l| l.slot >= r.slot) {
+				let replayed =
+					last.slot == r.slot || Readings::<T>::contains_key(r.metering_point, r.slot);
+				return Err(if replayed { Error::<T>::Replayed } else { Error::<T>::OutOfOrder });
 			}
-			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-			ensure!(
-				signed.signature.verify(&r.signed_bytes(genesis.as_ref())[..], &signed.key),
-				Error::<T>::BadSignature
-			);
 
-			let (opens, closes) = Self::readings_window(r.slot);
-			let now = pallet_market::Pallet::<T>::now_seconds();
-			ensure!(now >= opens, Error::<T>::SlotNotOver);
-			ensure!(now < closes, Error::<T>::WindowClosed);
-			ensure!(!Readings::<T>::contains_key(r.metering_point, r.slot), Error::<T>::Replayed);
+			let point = pallet_market::MeteringPoints::<T>::get(r.metering_point)
+				.ok_or(Error::<T>::UnknownMeteringPoint)?;
+			let limit =
+				pallet_market::CommunityParams::<T>::get().connection_limit_wh(point.rated_power_w);
+			ensure!(r.import_wh <= limit && r.export_wh <= limit, Error::<T>::AboveConnectionLimit);
+			if GatewayKeys::<T>::get(r.metering_point) != Some(signed.key) {
+				return Err(if RevokedKeys::<T>::contains_key(signed.key) {
+					Error::<T>::RevokedKey
+				} else if KeyOwners::<T>::contains_key(signed.key) {
+					Error::<T>::ForeignKey
+				} else {
+					Error::<T>::UnknownKey
+				});
+			}
 
 			ensure!(r.import_register_wh >= r.import_wh, Error::<T>::RegistersDisagree);
 			ensure!(r.export_register_wh >= r.export_wh, Error::<T>::RegistersDisagree);
-			if let Some(last) = LastRegisters::<T>::get(r.metering_point) {
-				ensure!(last.slot < r.slot, Error::<T>::OutOfOrder);
+			if let Some(last) = last {
 				ensure!(
 					r.import_register_wh >= last.import_wh
 						&& r.export_register_wh >= last.export_wh,
@@ -359,33 +386,43 @@ pub mod pallet {
 				let (imported, exported) =
 					(r.import_register_wh - last.import_wh, r.export_register_wh - last.export_wh);
 				// Right after the previous reading the registers advance by exactly this slot's
-				// energy; after a gap (missing readings) by at least that much.
-				let agree = if last.slot + 1 == r.slot {
+				// energy; after a gap (missing readings) by at least that much, and by no more
+				// than the connection carries in the slots since: a gap cannot hide phantom
+				// energy either.
+				let slots = r.slot - last.slot;
+				let agree = if slots == 1 {
 					imported == r.import_wh && exported == r.export_wh
 				} else {
 					imported >= r.import_wh && exported >= r.export_wh
 				};
 				ensure!(agree, Error::<T>::RegistersDisagree);
+				let most = limit.saturating_mul(slots);
+				ensure!(imported <= most && exported <= most, Error::<T>::AboveConnectionLimit);
 			}
+			Ok(())
+		}
+
+		/// The most expensive check, made last.
+		fn check_signature(signed: &SignedReading) -> Result<(), Error<T>> {
+			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+			let bytes = signed.reading.signed_bytes(genesis.as_ref());
+			ensure!(signed.signature.verify(&bytes[..], &signed.key), Error::<T>::BadSignature);
 			Ok(())
 		}
 
 		fn accept(signed: &SignedReading) -> Result<(), Error<T>> {
 			Self::check(signed)?;
 			let r = &signed.reading;
+			let registers = r.registers();
 			Readings::<T>::insert(
 				r.metering_point,
 				r.slot,
-				Metered { import_wh: r.import_wh, export_wh: r.export_wh },
-			);
-			LastRegisters::<T>::insert(
-				r.metering_point,
-				Registers {
-					slot: r.slot,
-					import_wh: r.import_register_wh,
-					export_wh: r.export_register_wh,
+				AcceptedReading {
+					metered: Metered { import_wh: r.import_wh, export_wh: r.export_wh },
+					registers,
 				},
 			);
+			LastRegisters::<T>::insert(r.metering_point, registers);
 			Self::deposit_event(Event::ReadingAccepted {
 				metering_point: r.metering_point,
 				slot: r.slot,
@@ -395,7 +432,8 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Unix seconds from which and until which (exclusive) readings of `slot` are taken.
+		/// Unix seconds from which readings of `slot` are taken, and until which (exclusive)
+		/// settlement waits for them.
 		pub fn readings_window(slot: Slot) -> (u64, u64) {
 			let community = pallet_market::CommunityParams::<T>::get();
 			let end = slot.saturating_add(1).saturating_mul(community.slot_seconds);

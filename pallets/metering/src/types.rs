@@ -36,6 +36,15 @@ pub struct Reading {
 }
 
 impl Reading {
+	/// The registers at the slot's end.
+	pub fn registers(&self) -> Registers {
+		Registers {
+			slot: self.slot,
+			import_wh: self.import_register_wh,
+			export_wh: self.export_register_wh,
+		}
+	}
+
 	/// The 96 bytes a gateway signs: [`READING_DOMAIN`], the chain's 32-byte genesis hash, then
 	/// the six fields in order, each a little-endian u64.
 	pub fn signed_bytes(&self, genesis_hash: &[u8]) -> alloc::vec::Vec<u8> {
@@ -63,6 +72,14 @@ pub struct SignedReading {
 pub struct Metered {
 	pub import_wh: u64,
 	pub export_wh: u64,
+}
+
+/// What the chain keeps of an accepted reading: the slot's energy and the registers at its
+/// end, from which a later reading's registers give the energy of the slots between them.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct AcceptedReading {
+	pub metered: Metered,
+	pub registers: Registers,
 }
 
 /// The registers of a metering point's latest accepted reading.

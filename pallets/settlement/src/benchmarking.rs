@@ -1,7 +1,9 @@
 //! FRAME benchmarks of the tariff calls and of settling a slot of a community with N metering
-//! points at its worst: each point its own participant with a filled order, a standing order
-//! and a reading that deviates from what it traded, so that every point trades ex post and
-//! with the utility and every account moves money both ways.
+//! points at its worst: each point its own participant with a filled order, a standing order,
+//! a debt to collect, and either a reading that deviates from what it traded and corrects
+//! earlier estimates, or no reading but a late one of an earlier slot, so that every point
+//! trades ex post or is estimated, deals with the utility, and every account moves money both
+//! ways.
 
 use super::*;
 use alloc::vec;
@@ -12,7 +14,7 @@ use pallet_market::{
 	demo, BenchmarkHelper, Community, CommunityParams, GridInForce, MeteringPointId, Role, Roles,
 	Side, MAX_COMMUNITY_METERING_POINTS,
 };
-use pallet_metering::Metered;
+use pallet_metering::{AcceptedReading, LastRegisters, Metered, Readings, Registers};
 
 const FUNDS: u128 = 1_000_000_000_000_000;
 
@@ -40,7 +42,7 @@ fn community<T: Config>() -> (T::AccountId, T::AccountId) {
 		retail_grey_per_kwh: 300_000,
 		feed_in_per_kwh: 80_000,
 	};
-	TariffsInForce::<T>::put(TariffSchedule { before: tariffs, from: 0, current: tariffs });
+	TariffsInForce::<T>::put(TariffSchedule::new(tariffs));
 	(manager, utility)
 }
 
@@ -50,7 +52,12 @@ fn participant<T: Config>(manager: &T::AccountId, i: u32) -> T::AccountId {
 	pallet_market::Pallet::<T>::admit_participant(
 		RawOrigin::Signed(manager.clone()).into(),
 		who.clone(),
-		BoundedVec::truncate_from(vec![(i as MeteringPointId, zone)]),
+		BoundedVec::truncate_from(vec![pallet_market::NewMeteringPoint {
+			id: i as MeteringPointId,
+			zone,
+			rated_power_w: 30_000,
+		}]),
+		10_000_000,
 	)
 	.expect("fresh participant");
 	who
@@ -83,7 +90,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), RetailChoice::Green);
 
-		assert_eq!(RetailChoices::<T>::get(&who), RetailChoice::Green);
+		assert_eq!(RetailChoices::<T>::get(&who).current, RetailChoice::Green);
 	}
 
 	#[benchmark]
@@ -113,13 +120,29 @@ mod benchmarks {
 				10_000_000,
 			)
 			.expect("funded");
-			// Sellers deliver less than they offered, buyers take more than they bid for.
-			let (import_wh, export_wh) = if side == Side::Ask { (0, 500) } else { (3_500, 0) };
-			pallet_metering::Readings::<T>::insert(
-				i as MeteringPointId,
-				slot,
-				Metered { import_wh, export_wh },
-			);
+			pallet_market::Debts::<T>::insert(&who, 1_000);
+			let id = i as MeteringPointId;
+			let before = Registers { slot: 0, import_wh: 10_000, export_wh: 5_000 };
+			if side == Side::Ask {
+				// No reading: settled on an estimate, after reconciling a late reading of slot 0.
+				LastRegisters::<T>::insert(id, before);
+			} else {
+				// A buyer took more than it bid for, and its registers correct an estimate.
+				let metered = Metered { import_wh: 3_500, export_wh: 0 };
+				let registers = Registers { slot, import_wh: 14_000, export_wh: 5_000 };
+				Readings::<T>::insert(id, slot, AcceptedReading { metered, registers });
+				LastRegisters::<T>::insert(id, registers);
+				MeterLedgers::<T>::insert(
+					id,
+					MeterLedger {
+						baseline: Some(Baseline {
+							registers: before,
+							estimated: Metered::default(),
+						}),
+						estimated: Metered { import_wh: 100, export_wh: 0 },
+					},
+				);
+			}
 		}
 		<T as pallet_market::Config>::BenchmarkHelper::set_time(community.gate_closure(slot));
 		pallet_market::Pallet::<T>::clear_due_slots();

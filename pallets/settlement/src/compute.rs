@@ -19,6 +19,18 @@ pub struct Point {
 	/// Energy its orders bought and sold ahead of the slot.
 	pub bought_wh: u64,
 	pub sold_wh: u64,
+	/// Net import the point's earlier settlements on estimates are short of what its meter's
+	/// registers now show (negative if they counted too much), settled with the utility.
+	pub correction_wh: i64,
+}
+
+impl Point {
+	/// What a slot without a reading is settled on: the point took what it bought and
+	/// delivered nothing, so a missing reading can never favour its owner. A seller buys back
+	/// what it sold; a buyer pays for what it bought.
+	pub fn estimate(&self) -> Metered {
+		Metered { import_wh: self.bought_wh, export_wh: 0 }
+	}
 }
 
 /// A standing order as settlement applies it.
@@ -66,7 +78,12 @@ pub struct AccountResult {
 	pub market_amount: i128,
 	/// Σ of the readings present.
 	pub metered: Metered,
-	pub missing_readings: u32,
+	/// Σ of the estimates of the points without a reading, and how many they are.
+	pub estimated: Metered,
+	pub estimated_readings: u32,
+	/// Σ of the points' corrections, and what they amount to with the utility.
+	pub corrected_wh: i64,
+	pub correction_amount: i128,
 	pub from_utility_wh: u64,
 	pub to_utility_wh: u64,
 	pub utility_amount: i128,
@@ -113,7 +130,10 @@ pub struct Settled<A> {
 impl<A> Settled<A> {
 	/// Σ of every amount; zero whenever the ex-ante amounts came from one clearing.
 	pub fn imbalance(&self) -> i128 {
-		self.accounts.iter().map(|(_, r)| r.market_amount + r.utility_amount).sum::<i128>()
+		self.accounts
+			.iter()
+			.map(|(_, r)| r.market_amount + r.utility_amount + r.correction_amount)
+			.sum::<i128>()
 			+ self.dso
 			+ self.community
 			+ self.utility
@@ -130,10 +150,23 @@ fn cost_down(energy_wh: u64, per_kwh: u64) -> i128 {
 	(energy_wh as i128 * per_kwh as i128).div_euclid(1000)
 }
 
-/// Settles a slot. Per metering point with a reading, the deviation is its metered net import
-/// less what its orders bought net; a standing order offers the deviation on the local market
-/// (a shortfall as a bid at its buy limit, as far as the day's budget reaches; a surplus as an
-/// ask at its sell limit), and what remains is bought from or sold to the utility.
+/// `energy` bought from the utility at `retail` if positive, sold to it at `feed_in` if
+/// negative: what the account receives.
+fn with_utility(energy: i128, retail_per_kwh: u64, feed_in_per_kwh: u64) -> i128 {
+	// Energies are at most registers' differences (< 2^60 Wh), far inside u64.
+	let wh = energy.unsigned_abs() as u64;
+	if energy > 0 {
+		-cost_up(wh, retail_per_kwh)
+	} else {
+		cost_down(wh, feed_in_per_kwh)
+	}
+}
+
+/// Settles a slot. Per metering point the deviation is its metered (or, without a reading,
+/// estimated) net import less what its orders bought net; a standing order offers a metered
+/// deviation on the local market (a shortfall as a bid at its buy limit, as far as the day's
+/// budget reaches; a surplus as an ask at its sell limit), and what remains is bought from or
+/// sold to the utility, with the point's correction of earlier estimates.
 pub fn settle<A: Clone>(slot: &Slot<A>) -> Settled<A> {
 	// Each point's deviation, and the ex-post orders of the points with a standing order.
 	let mut deviations: BTreeMap<MeteringPointId, i128> = BTreeMap::new();
@@ -141,10 +174,14 @@ pub fn settle<A: Clone>(slot: &Slot<A>) -> Settled<A> {
 	for account in &slot.accounts {
 		let mut budget = account.standing.map_or(0, |s| s.budget_left);
 		for p in &account.points {
-			let Some(m) = p.metered else { continue };
+			let m = p.metered.unwrap_or_else(|| p.estimate());
 			let deviation = (m.import_wh as i128 - m.export_wh as i128)
 				- (p.bought_wh as i128 - p.sold_wh as i128);
 			deviations.insert(p.id, deviation);
+			// An estimate is not traded: it goes to the utility, where it is corrected later.
+			if p.metered.is_none() {
+				continue;
+			}
 			// A point in a zone the DSO added after the slot cleared is not on the slot's grid:
 			// it settles with the utility, and the other points still trade ex post.
 			let on_grid = slot.zones.iter().any(|z| z.id == p.zone);
@@ -202,12 +239,27 @@ pub fn settle<A: Clone>(slot: &Slot<A>) -> Settled<A> {
 			for p in &account.points {
 				r.bought_wh += p.bought_wh;
 				r.sold_wh += p.sold_wh;
-				let Some(m) = p.metered else {
-					r.missing_readings += 1;
-					continue;
-				};
-				r.metered.import_wh += m.import_wh;
-				r.metered.export_wh += m.export_wh;
+				if p.correction_wh != 0 {
+					let amount = with_utility(
+						p.correction_wh as i128,
+						account.retail_per_kwh,
+						account.feed_in_per_kwh,
+					);
+					r.corrected_wh += p.correction_wh;
+					r.correction_amount += amount;
+					utility -= amount;
+				}
+				match p.metered {
+					Some(m) => {
+						r.metered.import_wh += m.import_wh;
+						r.metered.export_wh += m.export_wh;
+					}
+					None => {
+						let e = p.estimate();
+						r.estimated.import_wh += e.import_wh;
+						r.estimated_readings += 1;
+					}
+				}
 				let mut deviation = deviations[&p.id];
 				if let Some(f) = ex_post_fill(p.id) {
 					r.ex_post_price.add(f.price_per_kwh, f.energy_wh);
@@ -230,15 +282,13 @@ pub fn settle<A: Clone>(slot: &Slot<A>) -> Settled<A> {
 				let energy = deviation.unsigned_abs() as u64;
 				if deviation > 0 {
 					r.from_utility_wh += energy;
-					let retail = cost_up(energy, account.retail_per_kwh);
-					r.utility_amount -= retail;
-					utility += retail;
 				} else {
 					r.to_utility_wh += energy;
-					let feed_in = cost_down(energy, account.feed_in_per_kwh);
-					r.utility_amount += feed_in;
-					utility -= feed_in;
 				}
+				let amount =
+					with_utility(deviation, account.retail_per_kwh, account.feed_in_per_kwh);
+				r.utility_amount += amount;
+				utility -= amount;
 			}
 			(account.who.clone(), r)
 		})

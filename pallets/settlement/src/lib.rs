@@ -53,10 +53,11 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use pallet_market::{
-		AccountOrders, ClearedSlot, ClearedSlots, Community, CommunityParams, GridInForce,
-		HoldReason as MarketHold, MeteringPoints, Orders, ParticipantStatus, Participants, Role,
-		Roles, Side, Slot, StandingOrders, MAX_PRICE_PER_KWH,
+		AccountOrders, ClearedSlot, ClearedSlots, Community, CommunityParams, Debts, GridInForce,
+		HoldReason as MarketHold, MeteringPointId, MeteringPoints, Orders, ParticipantStatus,
+		Participants, Role, Roles, Scheduled, Side, Slot, StandingOrders, MAX_PRICE_PER_KWH,
 	};
+	use pallet_metering::{LastRegisters, Metered, Readings, Registers};
 
 	type Currency<T> = <T as pallet_market::Config>::Currency;
 
@@ -78,10 +79,21 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type TariffsInForce<T> = StorageValue<_, TariffSchedule, ValueQuery>;
 
-	/// Each participant's retail tariff; grey unless it chose green.
+	/// Each participant's retail tariff, by slot; grey unless it chose green. A choice applies
+	/// from the next slot.
 	#[pallet::storage]
 	pub type RetailChoices<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, RetailChoice, ValueQuery>;
+		StorageMap<_, Blake2_128Concat, T::AccountId, Scheduled<RetailChoice>, ValueQuery>;
+
+	/// What settlement has counted of each metering point's energy (see [`MeterLedger`]).
+	#[pallet::storage]
+	pub type MeterLedgers<T> =
+		StorageMap<_, Twox64Concat, MeteringPointId, MeterLedger, ValueQuery>;
+
+	/// The slots each metering point was settled on an estimate for.
+	#[pallet::storage]
+	pub type Estimates<T> =
+		StorageDoubleMap<_, Twox64Concat, MeteringPointId, Twox64Concat, Slot, Estimate>;
 
 	/// The next slot to settle; every earlier slot since the chain started is settled.
 	#[pallet::storage]
@@ -114,11 +126,7 @@ pub mod pallet {
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
 			Pallet::<T>::check_tariffs(&self.tariffs).expect("valid genesis tariffs");
-			TariffsInForce::<T>::put(TariffSchedule {
-				before: self.tariffs,
-				from: 0,
-				current: self.tariffs,
-			});
+			TariffsInForce::<T>::put(TariffSchedule::new(self.tariffs));
 			// Market money passes through the community account, which must therefore exist
 			// before the first payment into it, however small.
 			let account = T::CommunityAccount::get();
@@ -133,26 +141,24 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// The utility changed its tariffs, from `from_slot` on.
-		TariffsSet {
-			from_slot: Slot,
-			tariffs: Tariffs,
-		},
-		RetailChosen {
-			who: T::AccountId,
-			choice: RetailChoice,
-		},
+		TariffsSet { from_slot: Slot, tariffs: Tariffs },
+		/// A participant's retail choice, from `from_slot` on.
+		RetailChosen { who: T::AccountId, from_slot: Slot, choice: RetailChoice },
 		/// An account's slot was settled; its record is in `Records`.
 		AccountSettled {
 			slot: Slot,
 			who: T::AccountId,
 			balance_change: i128,
-			missing_readings: u32,
+			estimated_readings: u32,
+			corrected_wh: i64,
+			debt_collected: u128,
+			debt: u128,
 		},
 		/// A slot was settled; the balance changes sum to zero.
 		SlotSettled {
 			slot: Slot,
 			accounts: u32,
-			missing_readings: u32,
+			estimated_readings: u32,
 			utility: i128,
 			dso: i128,
 			community: i128,
@@ -174,6 +180,9 @@ pub mod pallet {
 		/// The previous change has not yet applied to every unsettled slot; try again once the
 		/// slot before it is settled.
 		TariffChangePending,
+		/// The previous retail choice still applies to a slot not yet settled; try again once
+		/// it is settled.
+		RetailChangePending,
 	}
 
 	impl<T: Config> frame_support::traits::PostInherents for Pallet<T> {
@@ -204,27 +213,23 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			ensure!(Roles::<T>::get(Role::Utility) == Some(who), Error::<T>::NotUtility);
 			Self::check_tariffs(&tariffs)?;
-			let schedule = TariffsInForce::<T>::get();
-			// Slots before the last change's `from` need its `before`, which a second change
-			// would overwrite.
-			let cursor = SettlementCursor::<T>::get().unwrap_or(0);
-			ensure!(cursor >= schedule.from, Error::<T>::TariffChangePending);
-			let community = CommunityParams::<T>::get();
-			let from = community.slot_at(pallet_market::Pallet::<T>::now_seconds()) + 1;
-			let before = *schedule.for_slot(from - 1);
-			TariffsInForce::<T>::put(TariffSchedule { before, from, current: tariffs });
+			let from = Self::next_slot();
+			TariffsInForce::<T>::try_mutate(|schedule| schedule.change(from, tariffs))
+				.map_err(|_| Error::<T>::TariffChangePending)?;
 			Self::deposit_event(Event::TariffsSet { from_slot: from, tariffs });
 			Ok(())
 		}
 
-		/// A participant chooses its retail tariff, for every slot settled from now on.
+		/// A participant chooses its retail tariff, from the next slot on.
 		#[pallet::call_index(1)]
 		#[pallet::weight(<T as Config>::WeightInfo::choose_retail())]
 		pub fn choose_retail(origin: OriginFor<T>, choice: RetailChoice) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(Participants::<T>::contains_key(&who), Error::<T>::NotParticipant);
-			RetailChoices::<T>::insert(&who, choice);
-			Self::deposit_event(Event::RetailChosen { who, choice });
+			let from = Self::next_slot();
+			RetailChoices::<T>::try_mutate(&who, |schedule| schedule.change(from, choice))
+				.map_err(|_| Error::<T>::RetailChangePending)?;
+			Self::deposit_event(Event::RetailChosen { who, from_slot: from, choice });
 			Ok(())
 		}
 	}
@@ -239,6 +244,12 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// A change made now applies from this slot: the first one not yet being delivered.
+		fn next_slot() -> Slot {
+			let community = CommunityParams::<T>::get();
+			community.slot_at(pallet_market::Pallet::<T>::now_seconds()) + 1
+		}
+
 		fn check_tariffs(t: &Tariffs) -> Result<(), Error<T>> {
 			ensure!(
 				t.retail_green_per_kwh.max(t.retail_grey_per_kwh).max(t.feed_in_per_kwh)
@@ -295,9 +306,10 @@ pub mod pallet {
 					.map(|&id| compute::Point {
 						id,
 						zone: MeteringPoints::<T>::get(id).map_or(0, |m| m.zone),
-						metered: pallet_metering::Readings::<T>::get(id, slot),
+						metered: None,
 						bought_wh: 0,
 						sold_wh: 0,
+						correction_wh: 0,
 					})
 					.collect();
 				points.sort_by_key(|p| p.id);
@@ -333,8 +345,13 @@ pub mod pallet {
 					}
 				}
 
+				for p in &mut points {
+					Self::reconcile(p, slot);
+				}
+
 				// A suspended participant does not trade, ex post either.
 				let standing = StandingOrders::<T>::get(&who)
+					.and_then(|s| s.for_slot(slot).clone())
 					.filter(|_| participant.status == ParticipantStatus::Active)
 					.map(|s| {
 						let spent = BudgetSpent::<T>::get(&who)
@@ -348,7 +365,7 @@ pub mod pallet {
 							budget_left: s.daily_budget.saturating_sub(spent).min(on_hold),
 						}
 					});
-				let retail = RetailChoices::<T>::get(&who);
+				let retail = *RetailChoices::<T>::get(&who).for_slot(slot);
 				accounts.push(compute::Account {
 					who,
 					points,
@@ -372,6 +389,7 @@ pub mod pallet {
 			debug_assert_eq!(settled.imbalance(), 0);
 
 			let summary = Self::pay_out(slot, day, &settled, &terms, &tariffs);
+			TariffsInForce::<T>::mutate(|t| t.settled(slot));
 			let ex_post = settled
 				.ex_post
 				.as_ref()
@@ -380,7 +398,7 @@ pub mod pallet {
 			Self::deposit_event(Event::SlotSettled {
 				slot,
 				accounts: summary.accounts,
-				missing_readings: summary.missing_readings,
+				estimated_readings: summary.estimated_readings,
 				utility: summary.utility,
 				dso: summary.dso,
 				community: summary.community,
@@ -390,8 +408,70 @@ pub mod pallet {
 			orders_taken
 		}
 
+		/// Reads a metering point's reading of `slot` into `point`, or records the estimate it
+		/// is settled on instead, and works out its correction: once the point's registers are
+		/// known at a later slot than the last reconciled reading (the baseline), the energy
+		/// they advanced by in between, less what settlement counted for those slots, is the
+		/// correction. Needs `point`'s orders (its estimate is what it bought).
+		fn reconcile(point: &mut compute::Point, slot: Slot) {
+			let mut ledger = MeterLedgers::<T>::get(point.id);
+			// The true energy of the slots after the baseline up to `registers`, less what
+			// settlement counted for them; `estimated` is Σ estimates up to the same point.
+			let correction = |b: Option<Baseline>, registers: Registers, estimated: Metered| {
+				b.map_or(0, |b| {
+					let import = registers.import_wh.saturating_sub(b.registers.import_wh) as i64
+						- estimated.import_wh.saturating_sub(b.estimated.import_wh) as i64;
+					let export = registers.export_wh.saturating_sub(b.registers.export_wh) as i64
+						- estimated.export_wh.saturating_sub(b.estimated.export_wh) as i64;
+					import - export
+				})
+			};
+			match Readings::<T>::get(point.id, slot) {
+				Some(r) => {
+					point.metered = Some(r.metered);
+					// The registers before this slot: where the slots since the baseline end.
+					let before = Registers {
+						slot: slot.saturating_sub(1),
+						import_wh: r.registers.import_wh.saturating_sub(r.metered.import_wh),
+						export_wh: r.registers.export_wh.saturating_sub(r.metered.export_wh),
+					};
+					point.correction_wh = correction(ledger.baseline, before, ledger.estimated);
+					ledger.baseline =
+						Some(Baseline { registers: r.registers, estimated: ledger.estimated });
+				}
+				None => {
+					// A reading that came after its slot was settled on an estimate: every slot
+					// up to it is settled, so it reconciles them.
+					let late = LastRegisters::<T>::get(point.id).filter(|l| {
+						l.slot < slot && ledger.baseline.is_none_or(|b| l.slot > b.registers.slot)
+					});
+					if let Some(l) = late {
+						// No estimate: the slot is older than the chain's first settlement, so
+						// nothing was estimated before it.
+						let through = Estimates::<T>::get(point.id, l.slot)
+							.map_or(Metered::default(), |e| e.through);
+						point.correction_wh = correction(ledger.baseline, l, through);
+						ledger.baseline = Some(Baseline { registers: l, estimated: through });
+					}
+					let energy = point.estimate();
+					ledger.estimated.import_wh =
+						ledger.estimated.import_wh.saturating_add(energy.import_wh);
+					ledger.estimated.export_wh =
+						ledger.estimated.export_wh.saturating_add(energy.export_wh);
+					Estimates::<T>::insert(
+						point.id,
+						slot,
+						Estimate { energy, through: ledger.estimated },
+					);
+				}
+			}
+			MeterLedgers::<T>::insert(point.id, ledger);
+		}
+
 		/// Moves the money of a settled slot and stores its records. Payers pay first, so the
-		/// community account holds the buyers' money before it pays sellers and the DSO.
+		/// community account holds the buyers' money before it pays sellers and the DSO; what a
+		/// participant owes the utility and cannot pay from its balance is taken from its
+		/// deposit, and what is left becomes its debt, collected first from what it receives.
 		fn pay_out(
 			slot: Slot,
 			day: u64,
@@ -404,7 +484,7 @@ pub mod pallet {
 			let dso = Roles::<T>::get(Role::Dso);
 			let mut summary = SettledSlot {
 				accounts: settled.accounts.len() as u32,
-				missing_readings: 0,
+				estimated_readings: 0,
 				ex_post: None,
 				participants: 0,
 				utility: 0,
@@ -412,7 +492,9 @@ pub mod pallet {
 				community: 0,
 				dso_unpaid: 0,
 			};
-			let mut unpaid = alloc::vec![0i128; settled.accounts.len()];
+			let n = settled.accounts.len();
+			let (mut unpaid, mut from_deposit) = (alloc::vec![0i128; n], alloc::vec![0u128; n]);
+			let take = pallet_market::Pallet::<T>::take;
 
 			for (i, ((who, r), terms)) in settled.accounts.iter().zip(terms).enumerate() {
 				// The holds guaranteed these payments; freeing them lets the transfers below
@@ -433,46 +515,36 @@ pub mod pallet {
 				}
 				if r.market_amount < 0 {
 					let owed = r.market_amount.unsigned_abs();
-					let short = Self::pay(who, &community_account, owed);
-					unpaid[i] += short as i128;
-					summary.community += (owed - short) as i128;
+					let paid = take(who, &community_account, owed, false);
+					unpaid[i] += (owed - paid) as i128;
+					summary.community += paid as i128;
 				}
-				if r.utility_amount < 0 {
-					let owed = r.utility_amount.unsigned_abs();
-					let short = match &utility {
-						Some(u) => Self::pay(who, u, owed),
-						None => owed,
-					};
-					unpaid[i] += short as i128;
-					summary.utility += (owed - short) as i128;
+				let to_utility = -(r.utility_amount + r.correction_amount);
+				if let Some(u) = utility.as_ref().filter(|_| to_utility > 0) {
+					let owed = to_utility as u128;
+					let free = take(who, u, owed, false);
+					from_deposit[i] = take(who, u, owed - free, true);
+					let paid = free + from_deposit[i];
+					unpaid[i] += (owed - paid) as i128;
+					summary.utility += paid as i128;
 				}
 			}
 
 			for (i, (who, r)) in settled.accounts.iter().enumerate() {
 				if r.market_amount > 0 {
 					let owed = r.market_amount as u128;
-					let short = Self::pay(&community_account, who, owed);
-					unpaid[i] -= short as i128;
-					summary.community -= (owed - short) as i128;
+					let paid = take(&community_account, who, owed, false);
+					unpaid[i] -= (owed - paid) as i128;
+					summary.community -= paid as i128;
 				}
-				if r.utility_amount > 0 {
-					let owed = r.utility_amount as u128;
-					let short = match &utility {
-						Some(u) => Self::pay(u, who, owed),
-						None => owed,
-					};
-					unpaid[i] -= short as i128;
-					summary.utility -= (owed - short) as i128;
+				let from_utility = r.utility_amount + r.correction_amount;
+				if let Some(u) = utility.as_ref().filter(|_| from_utility > 0) {
+					let owed = from_utility as u128;
+					let paid = take(u, who, owed, false);
+					unpaid[i] -= (owed - paid) as i128;
+					summary.utility -= paid as i128;
 				}
 				if r.ex_post_paid > 0 {
-					// Keep the budget held for the rest of the day, as far as the balance allows.
-					let reason = MarketHold::StandingOrder.into();
-					let free = Currency::<T>::reducible_balance(
-						who,
-						Preservation::Protect,
-						Fortitude::Force,
-					);
-					let _ = Currency::<T>::hold(&reason, who, r.ex_post_paid.min(free));
 					BudgetSpent::<T>::mutate(who, |spent| {
 						let before = spent.filter(|(d, _)| *d == day).map_or(0, |(_, s)| s);
 						*spent = Some((day, before.saturating_add(r.ex_post_paid)));
@@ -482,13 +554,29 @@ pub mod pallet {
 			// Without a DSO appointed its revenue stays with the community.
 			if let Some(dso) = dso.filter(|_| settled.dso > 0) {
 				let owed = settled.dso as u128;
-				summary.dso_unpaid = Self::pay(&community_account, &dso, owed);
-				let paid = owed - summary.dso_unpaid;
+				let paid = take(&community_account, &dso, owed, false);
+				summary.dso_unpaid = owed - paid;
 				summary.dso += paid as i128;
 				summary.community -= paid as i128;
 			}
 
-			for (((who, r), unpaid), terms) in settled.accounts.iter().zip(unpaid).zip(terms) {
+			for (i, ((who, r), terms)) in settled.accounts.iter().zip(terms).enumerate() {
+				// What the utility could not be paid is a debt, and what the account received
+				// pays its debts first.
+				let debt_before = Debts::<T>::get(who).saturating_add(unpaid[i].max(0) as u128);
+				if debt_before > 0 {
+					Debts::<T>::insert(who, debt_before);
+				}
+				Self::apply_schedules(who, slot);
+				let budget_released = Self::release_budget(who);
+				pallet_market::Pallet::<T>::collect_debt(who);
+				let debt = Debts::<T>::get(who);
+				let debt_collected = debt_before - debt;
+				summary.utility += debt_collected as i128;
+				if !budget_released {
+					Self::top_up_budget(who);
+				}
+
 				let record = SettlementRecord {
 					bought_wh: r.bought_wh,
 					sold_wh: r.sold_wh,
@@ -497,42 +585,88 @@ pub mod pallet {
 					ex_post_sold_wh: r.ex_post_sold_wh,
 					ex_post_price_per_kwh: r.ex_post_price.per_kwh(),
 					market_amount: r.market_amount,
-					metered: (r.missing_readings == 0).then_some(r.metered),
-					missing_readings: r.missing_readings,
+					metered: r.metered,
+					estimated: r.estimated,
+					estimated_readings: r.estimated_readings,
 					from_utility_wh: r.from_utility_wh,
 					to_utility_wh: r.to_utility_wh,
 					retail: terms.retail,
 					retail_per_kwh: tariffs.retail(terms.retail),
 					feed_in_per_kwh: tariffs.feed_in_per_kwh,
 					utility_amount: r.utility_amount,
-					unpaid,
+					corrected_wh: r.corrected_wh,
+					correction_amount: r.correction_amount,
+					unpaid: unpaid[i],
+					from_deposit: from_deposit[i],
+					debt_collected,
+					debt,
 				};
 				summary.participants += record.balance_change();
-				summary.missing_readings += r.missing_readings;
+				summary.estimated_readings += r.estimated_readings;
 				Self::deposit_event(Event::AccountSettled {
 					slot,
 					who: who.clone(),
 					balance_change: record.balance_change(),
-					missing_readings: r.missing_readings,
+					estimated_readings: r.estimated_readings,
+					corrected_wh: r.corrected_wh,
+					debt_collected,
+					debt,
 				});
 				Records::<T>::insert(slot, who, record);
 			}
 			summary
 		}
 
-		/// Transfers `amount` as far as `from`'s free balance allows, keeping it alive; returns
-		/// what is left unpaid.
-		fn pay(from: &T::AccountId, to: &T::AccountId, amount: u128) -> u128 {
-			if amount == 0 || from == to {
-				return 0;
+		/// `slot` is settled: a standing order or retail choice changed for a later slot no
+		/// longer needs its value from before the change.
+		fn apply_schedules(who: &T::AccountId, slot: Slot) {
+			StandingOrders::<T>::mutate_exists(who, |s| {
+				if let Some(schedule) = s {
+					schedule.settled(slot);
+					if !schedule.pending() && schedule.current.is_none() {
+						*s = None;
+					}
+				}
+			});
+			RetailChoices::<T>::mutate_exists(who, |c| {
+				if let Some(choice) = c {
+					choice.settled(slot);
+				}
+			});
+		}
+
+		/// What the standing order's schedule needs held for its budget (see
+		/// `pallet_market::Pallet::budget_needed`), and what is held.
+		fn budget(who: &T::AccountId) -> (u128, u128) {
+			let needed = StandingOrders::<T>::get(who)
+				.map_or(0, |s| pallet_market::Pallet::<T>::budget_needed(&s));
+			(needed, Currency::<T>::balance_on_hold(&MarketHold::StandingOrder.into(), who))
+		}
+
+		/// Releases what a lowered or removed budget no longer needs; returns whether it did.
+		fn release_budget(who: &T::AccountId) -> bool {
+			let (needed, held) = Self::budget(who);
+			if held <= needed {
+				return false;
 			}
-			let can =
-				Currency::<T>::reducible_balance(from, Preservation::Preserve, Fortitude::Polite)
-					.min(amount);
-			match Currency::<T>::transfer(from, to, can, Preservation::Preserve) {
-				Ok(_) => amount - can,
-				Err(_) => amount,
+			let reason = MarketHold::StandingOrder.into();
+			Currency::<T>::release(&reason, who, held - needed, Precision::BestEffort).is_ok()
+		}
+
+		/// Holds again what ex-post purchases spent of the budget, as far as the free balance
+		/// allows once the account owes nothing.
+		fn top_up_budget(who: &T::AccountId) {
+			let (needed, held) = Self::budget(who);
+			if held >= needed || Debts::<T>::get(who) > 0 {
+				return;
 			}
+			let free =
+				Currency::<T>::reducible_balance(who, Preservation::Protect, Fortitude::Polite);
+			let _ = Currency::<T>::hold(
+				&MarketHold::StandingOrder.into(),
+				who,
+				(needed - held).min(free),
+			);
 		}
 
 		/// Records of slots `from..=to` (at most [`MAX_QUERY_SLOTS`] of them), of one account

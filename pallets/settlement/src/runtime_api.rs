@@ -10,7 +10,7 @@ sp_api::decl_runtime_apis! {
 	pub trait SettlementApi<AccountId> where AccountId: Codec {
 		/// The utility's tariffs by slot.
 		fn tariffs() -> TariffSchedule;
-		/// A participant's retail tariff.
+		/// A participant's retail tariff, from the next slot on.
 		fn retail_choice(who: AccountId) -> RetailChoice;
 		/// The next slot to settle (`None` before the first block).
 		fn next_to_settle() -> Option<Slot>;

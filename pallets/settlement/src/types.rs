@@ -3,8 +3,8 @@
 //! auditor's export decode the bytes the chain stores.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use pallet_market::{ClearedSlot, Slot};
-use pallet_metering::Metered;
+use pallet_market::{ClearedSlot, Scheduled};
+use pallet_metering::{Metered, Registers};
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
 
@@ -70,23 +70,33 @@ pub enum RetailChoice {
 
 /// The tariffs of every slot not yet settled. A change applies from the next slot on, so a
 /// slot is settled at the tariffs in force when it was delivered.
+pub type TariffSchedule = Scheduled<Tariffs>;
+
+/// What settlement has counted of a metering point's energy, so that a later reading's
+/// registers correct the estimates of the slots it had no reading for.
 #[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub struct TariffSchedule {
-	/// For slots before `from`.
-	pub before: Tariffs,
-	pub from: Slot,
-	/// For `from` and later.
-	pub current: Tariffs,
+pub struct MeterLedger {
+	/// The latest reading settlement has reconciled, and the point's estimates summed up to it.
+	/// `None` until the point's first reading: before it there are no registers to correct
+	/// from.
+	pub baseline: Option<Baseline>,
+	/// Σ of every estimate the point was settled on.
+	pub estimated: Metered,
 }
 
-impl TariffSchedule {
-	pub fn for_slot(&self, slot: Slot) -> &Tariffs {
-		if slot < self.from {
-			&self.before
-		} else {
-			&self.current
-		}
-	}
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Baseline {
+	pub registers: Registers,
+	pub estimated: Metered,
+}
+
+/// A slot a metering point was settled without a reading for.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Estimate {
+	pub energy: Metered,
+	/// Σ of the point's estimates up to and including this one: where a late reading of this
+	/// slot reconciles from.
+	pub through: Metered,
 }
 
 /// How one account's slot was settled. Amounts are in the settlement asset's smallest unit,
@@ -106,11 +116,13 @@ pub struct SettlementRecord {
 	/// What the local market paid it, less what it paid the local market (both ways of
 	/// trading).
 	pub market_amount: i128,
-	/// Its metering points' readings summed; `None` unless every one of them has a reading.
-	pub metered: Option<Metered>,
-	/// How many of its metering points have no reading for the slot. Their energy is not
-	/// settled with the utility: a missing reading is never taken as zero.
-	pub missing_readings: u32,
+	/// Its metering points' readings summed.
+	pub metered: Metered,
+	/// The estimates its metering points without a reading were settled on (they took what
+	/// they bought and delivered nothing; never zero, never in the owner's favour), and how
+	/// many they are. A later reading corrects them.
+	pub estimated: Metered,
+	pub estimated_readings: u32,
 	/// What the local market did not cover: the shortfall bought from the utility and the
 	/// surplus sold to it.
 	pub from_utility_wh: u64,
@@ -120,16 +132,30 @@ pub struct SettlementRecord {
 	pub feed_in_per_kwh: u64,
 	/// Feed-in paid to it, less retail supply it pays.
 	pub utility_amount: i128,
-	/// What settlement could not move because a payer's free balance ran short: positive if
-	/// the account still owes it, negative if it is still owed.
+	/// Net import by which its meters' registers showed earlier estimates short (negative:
+	/// over), settled with the utility at this slot's tariffs.
+	pub corrected_wh: i64,
+	pub correction_amount: i128,
+	/// What of this slot's amounts could not be paid from its balance or its deposit:
+	/// positive if it owes it (added to its debt), negative if it is still owed.
 	pub unpaid: i128,
+	/// Taken from its deposit to pay the utility.
+	pub from_deposit: u128,
+	/// Paid on its debt to the utility, from what it received or had released.
+	pub debt_collected: u128,
+	/// What it owes the utility after this slot.
+	pub debt: u128,
 }
 
 impl SettlementRecord {
 	/// How much the account's balance changed by this settlement. (Saturating only so that
 	/// a reader of arbitrary bytes cannot overflow; the chain's amounts are far smaller.)
 	pub fn balance_change(&self) -> i128 {
-		self.market_amount.saturating_add(self.utility_amount).saturating_add(self.unpaid)
+		self.market_amount
+			.saturating_add(self.utility_amount)
+			.saturating_add(self.correction_amount)
+			.saturating_add(self.unpaid)
+			.saturating_sub(self.debt_collected.min(i128::MAX as u128) as i128)
 	}
 }
 
@@ -139,8 +165,8 @@ impl SettlementRecord {
 pub struct SettledSlot {
 	/// Accounts with a record of the slot.
 	pub accounts: u32,
-	/// Metering points without a reading.
-	pub missing_readings: u32,
+	/// Metering points without a reading, settled on estimates.
+	pub estimated_readings: u32,
 	/// The ex-post clearing on metered energy, if any standing order took part. Its orders'
 	/// ids are the metering points' ids.
 	pub ex_post: Option<ClearedSlot>,

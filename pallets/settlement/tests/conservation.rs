@@ -1,7 +1,8 @@
 //! Property tests of settlement's arithmetic on random slots: a random grid, random ex-ante
-//! orders cleared by the real engine, random readings (some missing), standing orders, tariffs
-//! and pricing. Whatever the slot, money is conserved to the unit, ex-post bids stay within the
-//! budget left, and every Wh metered is accounted for by the market or the utility.
+//! orders cleared by the real engine, random readings (some missing), corrections of earlier
+//! estimates, standing orders, tariffs and pricing. Whatever the slot, money is conserved to
+//! the unit, ex-post bids stay within the budget left, every Wh metered or estimated is
+//! accounted for by the market or the utility, and an estimate never favours its owner.
 
 use lem_clearing::{Instance, Order, Pricing, Side, Zone};
 use pallet_metering::Metered;
@@ -30,8 +31,8 @@ fn grid(fees: [u64; 6], caps: [Option<u64>; 6]) -> Vec<Zone> {
 
 #[derive(Clone, Debug)]
 struct RandomAccount {
-	/// Zone index and reading of each metering point.
-	points: Vec<(usize, Option<(u64, u64)>)>,
+	/// Zone index, reading and correction of each metering point.
+	points: Vec<(usize, Option<(u64, u64)>, i64)>,
 	standing: Option<(u64, u64, u128)>,
 	retail_per_kwh: u64,
 }
@@ -39,7 +40,11 @@ struct RandomAccount {
 fn account() -> impl Strategy<Value = RandomAccount> {
 	(
 		prop::collection::vec(
-			(0..ZONES.len(), prop::option::weighted(0.8, (0..6_000u64, 0..6_000u64))),
+			(
+				0..ZONES.len(),
+				prop::option::weighted(0.8, (0..6_000u64, 0..6_000u64)),
+				prop_oneof![3 => Just(0i64), 1 => -50_000..50_000i64],
+			),
 			1..3,
 		),
 		prop::option::of((0..400_000u64, 0..400_000u64, 0..2_000_000u128)),
@@ -75,12 +80,13 @@ fn slot(
 				.points
 				.iter()
 				.enumerate()
-				.map(|(p, (zone, reading))| Point {
+				.map(|(p, (zone, reading, correction_wh))| Point {
 					id: (100 * a + p) as u64,
 					zone: ZONES[*zone],
 					metered: reading.map(|(import_wh, export_wh)| Metered { import_wh, export_wh }),
 					bought_wh: 0,
 					sold_wh: 0,
+					correction_wh: *correction_wh,
 				})
 				.collect(),
 			ex_ante_amount: 0,
@@ -138,20 +144,38 @@ fn check(input: &Slot<usize>, settled: &Settled<usize>) -> Result<(), TestCaseEr
 	for (account, (_, r)) in input.accounts.iter().zip(&settled.accounts) {
 		let budget = account.standing.map_or(0, |s| s.budget_left);
 		prop_assert!(r.ex_post_paid <= budget, "ex post paid {} of {}", r.ex_post_paid, budget);
-		let missing = account.points.iter().filter(|p| p.metered.is_none()).count() as u32;
-		prop_assert_eq!(r.missing_readings, missing);
-		// Every Wh metered is bought or sold on the market or with the utility.
-		let metered_points = account.points.iter().filter(|p| p.metered.is_some());
-		let traded: i128 = metered_points.map(|p| p.bought_wh as i128 - p.sold_wh as i128).sum();
-		let metered_net = r.metered.import_wh as i128 - r.metered.export_wh as i128;
+		let missing: Vec<&Point> = account.points.iter().filter(|p| p.metered.is_none()).collect();
+		prop_assert_eq!(r.estimated_readings, missing.len() as u32);
+		// An estimate took what was bought and delivered nothing.
+		let bought_missing: u64 = missing.iter().map(|p| p.bought_wh).sum();
+		prop_assert_eq!((r.estimated.import_wh, r.estimated.export_wh), (bought_missing, 0));
+		// Every Wh metered or estimated is bought or sold on the market or with the utility.
+		let traded: i128 =
+			account.points.iter().map(|p| p.bought_wh as i128 - p.sold_wh as i128).sum();
+		let net = r.metered.import_wh as i128 - r.metered.export_wh as i128
+			+ r.estimated.import_wh as i128;
 		let ex_post = r.ex_post_bought_wh as i128 - r.ex_post_sold_wh as i128;
 		let utility = r.from_utility_wh as i128 - r.to_utility_wh as i128;
-		prop_assert_eq!(metered_net, traded + ex_post + utility);
+		prop_assert_eq!(net, traded + ex_post + utility);
 		if account.standing.is_none() {
 			prop_assert_eq!(r.ex_post_bought_wh + r.ex_post_sold_wh, 0);
 		}
 		if r.from_utility_wh == 0 && r.to_utility_wh == 0 {
 			prop_assert_eq!(r.utility_amount, 0);
+		}
+		// Never in the owner's favour: without readings it only buys from the utility.
+		if missing.len() == account.points.len() {
+			prop_assert_eq!(r.to_utility_wh, 0);
+			prop_assert!(r.utility_amount <= 0);
+		}
+		// Corrections are settled with the utility, each way at its tariff.
+		let corrected: i64 = account.points.iter().map(|p| p.correction_wh).sum();
+		prop_assert_eq!(r.corrected_wh, corrected);
+		if account.points.iter().all(|p| p.correction_wh >= 0) {
+			prop_assert!(r.correction_amount <= 0);
+		}
+		if account.points.iter().all(|p| p.correction_wh <= 0) {
+			prop_assert!(r.correction_amount >= 0);
 		}
 	}
 	Ok(())
@@ -193,6 +217,7 @@ fn a_point_off_the_slots_grid_settles_with_the_utility_and_the_others_trade_ex_p
 			metered: Some(Metered { import_wh, export_wh }),
 			bought_wh: 0,
 			sold_wh: 0,
+			correction_wh: 0,
 		}],
 		ex_ante_amount: 0,
 		retail_per_kwh: 320_000,
