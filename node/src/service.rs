@@ -1,9 +1,8 @@
 //! The node service: Aura block authoring, GRANDPA finality, the transaction pool, JSON-RPC and
-//! the offchain workers that apply the chain's list of admitted peers to the network.
+//! the task that holds the network to the chain's list of admitted peers.
 
-use futures::FutureExt;
 use lem_runtime::opaque::Block;
-use sc_client_api::{Backend, BlockBackend};
+use sc_client_api::BlockBackend;
 use sc_consensus_aura::{ImportQueueParams, SlotProportion, StartAuraParams};
 use sc_consensus_grandpa::SharedVoterState;
 use sc_service::{error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig};
@@ -133,8 +132,9 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
-	config: Configuration,
+	mut config: Configuration,
 ) -> Result<TaskManager, ServiceError> {
+	crate::admitted_peers::fail_closed(&mut config.network);
 	let sc_service::PartialComponents {
 		client,
 		backend,
@@ -188,29 +188,11 @@ pub fn new_full<
 			gap_sync_body_policy: None,
 		})?;
 
-	// The node-authorization pallet's offchain worker reads the admitted peers from the chain
-	// after every block and hands them to the network as its only allowed peers; without
-	// offchain workers a node would accept any peer.
-	if config.offchain_worker.enabled {
-		let offchain_workers =
-			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
-				runtime_api_provider: client.clone(),
-				is_validator: config.role.is_authority(),
-				keystore: Some(keystore_container.keystore()),
-				offchain_db: backend.offchain_storage(),
-				transaction_pool: Some(OffchainTransactionPoolFactory::new(
-					transaction_pool.clone(),
-				)),
-				network_provider: Arc::new(network.clone()),
-				enable_http_requests: false,
-				custom_extensions: |_| vec![],
-			})?;
-		task_manager.spawn_handle().spawn(
-			"offchain-workers-runner",
-			"offchain-worker",
-			offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
-		);
-	}
+	task_manager.spawn_essential_handle().spawn(
+		"admitted-peers",
+		None,
+		crate::admitted_peers::enforce(client.clone(), network.clone()),
+	);
 
 	let role = config.role;
 	let force_authoring = config.force_authoring;

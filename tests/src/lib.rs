@@ -110,8 +110,7 @@ impl Node {
 			.args(["--listen-addr"])
 			.arg(format!("/ip4/127.0.0.1/tcp/{}", config.p2p_port))
 			// Loopback only: no NAT, no public discovery, no telemetry.
-			.args(["--no-prometheus", "--no-telemetry", "--no-mdns", "--allow-private-ip"])
-			.args(["--offchain-worker", "always"]);
+			.args(["--no-prometheus", "--no-telemetry", "--no-mdns", "--allow-private-ip"]);
 		if let Some(who) = config.dev_account {
 			cmd.arg(format!("--{who}"));
 		}

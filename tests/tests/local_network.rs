@@ -63,22 +63,13 @@ fn finality_survives_a_killed_authority_which_restarts_and_catches_up() {
 #[test]
 fn a_node_whose_peer_id_is_not_on_chain_cannot_sync() {
 	let net = LocalNetwork::start();
-	// The authorities apply the chain's peer list after their first imported block.
-	net.wait_finalized(0, 2, 2 * MINUTE);
-
-	// A node with a key the chain does not know, pointed at an authority: refused.
+	// A node with a key the chain does not know, pointed at an authority from its first block:
+	// refused.
 	let stranger_key = "07".repeat(32);
 	let stranger = Node::start(net.extra_node_config("stranger", &stranger_key, false));
-	// A full node with an admitted key (the fifth, admitted below) is the control: the same
-	// start-up and bootnode, but it syncs once the council admits it.
-	let target = net.nodes[0].best_number() + 5;
-	wait_for("the network to advance 5 blocks", 2 * MINUTE, || {
-		(net.nodes[0].best_number() >= target).then_some(())
-	});
-	assert_eq!(stranger.best_number(), 0, "a stranger synced blocks");
-	let peers = stranger.rpc("system_health", json!([]))["peers"].as_u64().unwrap();
-	assert_eq!(peers, 0, "a stranger holds connections");
 
+	// A full node with an admitted key is the control: the same start-up and bootnode, default
+	// flags (no offchain workers), and it syncs once the council admits it.
 	let ferdie = Sr25519Keyring::Ferdie.to_account_id();
 	council_decides(
 		&net,
@@ -87,12 +78,26 @@ fn a_node_whose_peer_id_is_not_on_chain_cannot_sync() {
 			owner: ferdie.into(),
 		}),
 	);
+	assert_eq!(stranger.best_number(), 0, "a stranger synced from an authority");
 	let admitted = Node::start(net.extra_node_config("admitted", NODE_KEYS[4], false));
+	// A second stranger dials the admitted full node while it is fresh (still at genesis) and
+	// after: a non-authority node must refuse it as the authorities do.
+	let mut config = net.extra_node_config("stranger2", &"08".repeat(32), false);
+	config.bootnodes = vec![admitted.multiaddr()];
+	let stranger2 = Node::start(config);
 	let target = net.nodes[0].best_number();
 	wait_for("the admitted node to sync", 2 * MINUTE, || {
 		(admitted.best_number() >= target).then_some(())
 	});
-	assert_eq!(stranger.best_number(), 0, "the stranger synced after another node was admitted");
+	let target = admitted.best_number() + 3;
+	wait_for("the admitted node to import 3 more blocks", MINUTE, || {
+		(admitted.best_number() >= target).then_some(())
+	});
+	for (who, node) in [("stranger", &stranger), ("stranger2", &stranger2)] {
+		assert_eq!(node.best_number(), 0, "{who} synced blocks");
+		let peers = node.rpc("system_health", json!([]))["peers"].as_u64().unwrap();
+		assert_eq!(peers, 0, "{who} holds connections");
+	}
 }
 
 #[test]
