@@ -85,7 +85,9 @@ pub async fn enforce<C>(
 		Err(e) => log::error!(target: LOG_TARGET, "cannot read the admitted peers at {at}: {e}"),
 	};
 	apply(client.info().best_hash);
-	let mut imports = client.import_notification_stream();
+	// Every import, not only those after the initial sync: a syncing node must drop peers
+	// the council removed on the way, not only at the tip.
+	let mut imports = client.every_import_notification_stream();
 	while let Some(block) = imports.next().await {
 		if block.is_new_best {
 			apply(block.hash);

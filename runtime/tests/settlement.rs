@@ -575,6 +575,78 @@ fn what_a_participant_owes_the_utility_is_secured_by_its_deposit_and_collected_l
 	});
 }
 
+/// The attack: a gateway owner's first reading is back-dated to a slot long before the chain
+/// settled its meter, with the registers at zero, and its next reading shows them advanced by
+/// as much as the connection could carry in all that time. Settlement corrects only from
+/// registers read since it first counted the meter, so the back-dated reading is no baseline.
+#[test]
+fn a_back_dated_first_reading_claims_no_energy_from_before_settlement_began() {
+	chain().execute_with(|| {
+		let who = household(4);
+		let pair = ed25519::Pair::from_seed(&[mp(4) as u8; 32]);
+		assert_ok!(Metering::register_key(
+			RuntimeOrigin::signed(demo_account("Technician")),
+			mp(4),
+			pair.public()
+		));
+		block_at(T0 + 30);
+		read_registers(mp(4), 1, 0, 0, (0, 0));
+		// S0 settles without a reading of its own; the next one claims a GWh sent out since.
+		let secs = settle_until(S0, T0 + 30 + GRACE);
+		read_registers(mp(4), S0 + 1, 0, 0, (0, 1_000_000_000));
+		settle_until(S0 + 1, secs);
+		let r = record(S0 + 1, &who);
+		assert_eq!((r.corrected_wh, r.correction_amount), (0, 0));
+		assert_eq!(r.balance_change(), 0);
+	});
+}
+
+/// The attack: money parked on an order comes back at gate closure while its owner is in
+/// debt, to be moved away before the next settlement could collect it. What is released pays
+/// the debt first; and an indebted participant cannot park money in a standing order's budget.
+#[test]
+fn money_an_indebted_participant_gets_back_at_gate_closure_pays_its_debt_first() {
+	chain().execute_with(|| {
+		let who = household(7);
+		let utility = demo_account("Utility");
+		let slot = S0 + 10;
+		assert_ok!(Market::place_order(signed(&who), mp(7), slot, Side::Bid, 1_000, 300_000));
+		assert_ok!(Balances::transfer_all(signed(&who), household(8).into(), true));
+		pallet_market::Debts::<Runtime>::insert(&who, 200_000);
+		assert_noop!(
+			Market::set_standing_order(signed(&who), 300_000, 0, 1_000),
+			pallet_market::Error::<Runtime>::Indebted
+		);
+		// The slots due before the gate closes settle first, so that only clearing runs then.
+		let secs = settle_until(slot - 4, T0 + 1);
+		let gate = pallet_market::CommunityParams::<Runtime>::get().gate_closure(slot);
+		assert!(secs < gate && gate < (slot - 2) * SLOT_SECONDS + GRACE);
+		assert_eq!(pallet_market::Debts::<Runtime>::get(&who), 200_000);
+		let before = Balances::total_balance(&utility);
+		block_at(gate);
+		// Nothing filled: all but the order deposit came back, and paid the debt.
+		assert_eq!(pallet_market::Debts::<Runtime>::get(&who), 0);
+		assert_eq!(Balances::total_balance(&utility) - before, 200_000);
+	});
+}
+
+/// Without a utility appointed nobody can be paid for supply: it is owed, carried as a debt,
+/// and money is still conserved.
+#[test]
+fn without_a_utility_supply_is_owed_and_money_is_conserved() {
+	chain().execute_with(|| {
+		let who = household(2);
+		pallet_market::Roles::<Runtime>::remove(Role::Utility);
+		block_at(T0 + 30);
+		read(mp(2), S0, 2_000, 0);
+		settle_until(S0, T0 + 30 + GRACE);
+		let r = record(S0, &who);
+		assert_eq!((r.utility_amount, r.unpaid, r.debt), (-600_000, 600_000, 600_000));
+		assert_eq!(r.balance_change(), 0);
+		assert_eq!(Settlement::do_try_state(), Ok(()));
+	});
+}
+
 /// The attack: once a slot's readings and the other limits are public, a participant reprices
 /// its standing order or switches its retail tariff in the block before settlement. Changes
 /// apply only from the next slot, so the delivered slot settles on the terms it was delivered

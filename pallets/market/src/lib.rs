@@ -731,7 +731,9 @@ pub mod pallet {
 			daily_budget: BalanceOf<T>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::active_participant(&who)?;
+			let participant = Self::active_participant(&who)?;
+			// A budget is held money that debt collection cannot reach, as an order's is.
+			Self::ensure_secured(&who, &participant)?;
 			ensure!(
 				buy_limit_per_kwh <= MAX_PRICE_PER_KWH && sell_limit_per_kwh <= MAX_PRICE_PER_KWH,
 				Error::<T>::LimitOutOfRange
@@ -1195,6 +1197,8 @@ pub mod pallet {
 						excess,
 						Precision::BestEffort,
 					);
+					// Released money pays debts first, before its owner can move it away.
+					Self::collect_debt(&owner);
 				}
 			}
 		}

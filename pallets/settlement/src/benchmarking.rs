@@ -114,7 +114,7 @@ mod benchmarks {
 			)
 			.expect("open slot");
 			pallet_market::Pallet::<T>::set_standing_order(
-				RawOrigin::Signed(who).into(),
+				RawOrigin::Signed(who.clone()).into(),
 				150_000,
 				90_000,
 				10_000_000,
@@ -126,6 +126,10 @@ mod benchmarks {
 			if side == Side::Ask {
 				// No reading: settled on an estimate, after reconciling a late reading of slot 0.
 				LastRegisters::<T>::insert(id, before);
+				MeterLedgers::<T>::insert(
+					id,
+					MeterLedger { since: 0, baseline: None, estimated: Metered::default() },
+				);
 			} else {
 				// A buyer took more than it bid for, and its registers correct an estimate.
 				let metered = Metered { import_wh: 3_500, export_wh: 0 };
@@ -135,6 +139,7 @@ mod benchmarks {
 				MeterLedgers::<T>::insert(
 					id,
 					MeterLedger {
+						since: 0,
 						baseline: Some(Baseline {
 							registers: before,
 							estimated: Metered::default(),

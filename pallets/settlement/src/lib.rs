@@ -12,14 +12,15 @@
 //! - **Deviations with the utility**: what remains is bought from the utility at the
 //!   participant's retail tariff (green or grey, its choice) or sold to it at feed-in. The
 //!   utility sets the tariffs; a change applies from the next slot.
-//! - **Missing readings** are recorded as missing and their metering point's energy is not
-//!   settled with the utility; they are never taken as zero.
+//! - **Missing readings** settle on an estimate that never favours the point's owner (it
+//!   delivered nothing and took what it bought), marked in the record; once its registers are
+//!   read again, a correction settles the true energy of the gap (`reconcile`).
 //!
 //! Orders held what their settlement needs (a bid its payment, an ask the buy-back of its sold
 //! energy at a retail tariff no higher than the community's `ask_hold_per_kwh`), and standing
 //! orders hold their budget, so local trades are always paid; the holds are released. Supply
-//! beyond that is paid from the free balance as far as it goes, and the record keeps what is
-//! left unpaid.
+//! beyond that is paid from the free balance, then from the participant's deposit; what is
+//! left is its debt, collected first from what it receives or gets back later.
 //!
 //! Money is conserved exactly: each slot's [`SettledSlot`] holds the balance changes of the
 //! participants, the utility, the DSO and the community account, and they sum to zero
@@ -87,8 +88,7 @@ pub mod pallet {
 
 	/// What settlement has counted of each metering point's energy (see [`MeterLedger`]).
 	#[pallet::storage]
-	pub type MeterLedgers<T> =
-		StorageMap<_, Twox64Concat, MeteringPointId, MeterLedger, ValueQuery>;
+	pub type MeterLedgers<T> = StorageMap<_, Twox64Concat, MeteringPointId, MeterLedger>;
 
 	/// The slots each metering point was settled on an estimate for.
 	#[pallet::storage]
@@ -414,7 +414,11 @@ pub mod pallet {
 		/// they advanced by in between, less what settlement counted for those slots, is the
 		/// correction. Needs `point`'s orders (its estimate is what it bought).
 		fn reconcile(point: &mut compute::Point, slot: Slot) {
-			let mut ledger = MeterLedgers::<T>::get(point.id);
+			let mut ledger = MeterLedgers::<T>::get(point.id).unwrap_or(MeterLedger {
+				since: slot,
+				baseline: None,
+				estimated: Metered::default(),
+			});
 			// The true energy of the slots after the baseline up to `registers`, less what
 			// settlement counted for them; `estimated` is Σ estimates up to the same point.
 			let correction = |b: Option<Baseline>, registers: Registers, estimated: Metered| {
@@ -443,7 +447,9 @@ pub mod pallet {
 					// A reading that came after its slot was settled on an estimate: every slot
 					// up to it is settled, so it reconciles them.
 					let late = LastRegisters::<T>::get(point.id).filter(|l| {
-						l.slot < slot && ledger.baseline.is_none_or(|b| l.slot > b.registers.slot)
+						l.slot < slot
+							&& l.slot.saturating_add(1) >= ledger.since
+							&& ledger.baseline.is_none_or(|b| l.slot > b.registers.slot)
 					});
 					if let Some(l) = late {
 						// No estimate: the slot is older than the chain's first settlement, so
@@ -494,6 +500,8 @@ pub mod pallet {
 			};
 			let n = settled.accounts.len();
 			let (mut unpaid, mut from_deposit) = (alloc::vec![0i128; n], alloc::vec![0u128; n]);
+			// What each account could not pay the utility: only this becomes a debt to it.
+			let mut owed_to_utility = alloc::vec![0u128; n];
 			let take = pallet_market::Pallet::<T>::take;
 
 			for (i, ((who, r), terms)) in settled.accounts.iter().zip(terms).enumerate() {
@@ -520,11 +528,15 @@ pub mod pallet {
 					summary.community += paid as i128;
 				}
 				let to_utility = -(r.utility_amount + r.correction_amount);
-				if let Some(u) = utility.as_ref().filter(|_| to_utility > 0) {
+				if to_utility > 0 {
 					let owed = to_utility as u128;
-					let free = take(who, u, owed, false);
-					from_deposit[i] = take(who, u, owed - free, true);
-					let paid = free + from_deposit[i];
+					// Without a utility appointed nobody can be paid: all of it is owed.
+					let paid = utility.as_ref().map_or(0, |u| {
+						let free = take(who, u, owed, false);
+						from_deposit[i] = take(who, u, owed - free, true);
+						free + from_deposit[i]
+					});
+					owed_to_utility[i] = owed - paid;
 					unpaid[i] += (owed - paid) as i128;
 					summary.utility += paid as i128;
 				}
@@ -538,9 +550,9 @@ pub mod pallet {
 					summary.community -= paid as i128;
 				}
 				let from_utility = r.utility_amount + r.correction_amount;
-				if let Some(u) = utility.as_ref().filter(|_| from_utility > 0) {
+				if from_utility > 0 {
 					let owed = from_utility as u128;
-					let paid = take(u, who, owed, false);
+					let paid = utility.as_ref().map_or(0, |u| take(u, who, owed, false));
 					unpaid[i] -= (owed - paid) as i128;
 					summary.utility -= paid as i128;
 				}
@@ -563,7 +575,7 @@ pub mod pallet {
 			for (i, ((who, r), terms)) in settled.accounts.iter().zip(terms).enumerate() {
 				// What the utility could not be paid is a debt, and what the account received
 				// pays its debts first.
-				let debt_before = Debts::<T>::get(who).saturating_add(unpaid[i].max(0) as u128);
+				let debt_before = Debts::<T>::get(who).saturating_add(owed_to_utility[i]);
 				if debt_before > 0 {
 					Debts::<T>::insert(who, debt_before);
 				}

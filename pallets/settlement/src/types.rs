@@ -3,7 +3,7 @@
 //! auditor's export decode the bytes the chain stores.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use pallet_market::{ClearedSlot, Scheduled};
+use pallet_market::{ClearedSlot, Scheduled, Slot};
 use pallet_metering::{Metered, Registers};
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
@@ -74,11 +74,16 @@ pub type TariffSchedule = Scheduled<Tariffs>;
 
 /// What settlement has counted of a metering point's energy, so that a later reading's
 /// registers correct the estimates of the slots it had no reading for.
-#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug, Default)]
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
 pub struct MeterLedger {
+	/// The first slot settlement counted for the point. Registers read before it are no
+	/// baseline: nothing the chain settled lies between them and a later reading, so their
+	/// difference would be energy the chain never saw (a first reading back-dated by years
+	/// would claim all that time at full power).
+	pub since: Slot,
 	/// The latest reading settlement has reconciled, and the point's estimates summed up to it.
-	/// `None` until the point's first reading: before it there are no registers to correct
-	/// from.
+	/// `None` until the point's first reading since `since`: before it there are no registers
+	/// to correct from.
 	pub baseline: Option<Baseline>,
 	/// Σ of every estimate the point was settled on.
 	pub estimated: Metered,
