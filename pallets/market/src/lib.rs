@@ -966,15 +966,21 @@ pub mod pallet {
 					});
 				}
 			}
-			let reason = HoldReason::Deposit.into();
-			let held = T::Currency::balance_on_hold(&reason, who);
 			let required = Participants::<T>::get(who).map_or(0, |p| p.deposit);
-			if Debts::<T>::get(who) > 0 || held >= required {
+			Self::hold_up_to(who, HoldReason::Deposit, required)
+		}
+
+		/// Holds under `reason` what `who` is short of `needed`, as far as its free balance
+		/// goes, unless it is in debt: what it has pays its debt first. Returns what is held.
+		pub fn hold_up_to(who: &T::AccountId, reason: HoldReason, needed: u128) -> u128 {
+			let reason = reason.into();
+			let held = T::Currency::balance_on_hold(&reason, who);
+			if Debts::<T>::get(who) > 0 || held >= needed {
 				return held;
 			}
 			let free =
 				T::Currency::reducible_balance(who, Preservation::Protect, Fortitude::Polite);
-			let top_up = (required - held).min(free);
+			let top_up = (needed - held).min(free);
 			if top_up > 0 && T::Currency::hold(&reason, who, top_up).is_ok() {
 				return held + top_up;
 			}

@@ -49,7 +49,7 @@ pub mod pallet {
 		pallet_prelude::*,
 		traits::{
 			fungible::{Inspect, InspectHold, Mutate, MutateHold},
-			tokens::{Fortitude, Precision, Preservation},
+			tokens::Precision,
 		},
 	};
 	use frame_system::pallet_prelude::*;
@@ -668,17 +668,8 @@ pub mod pallet {
 		/// Holds again what ex-post purchases spent of the budget, as far as the free balance
 		/// allows once the account owes nothing.
 		fn top_up_budget(who: &T::AccountId) {
-			let (needed, held) = Self::budget(who);
-			if held >= needed || Debts::<T>::get(who) > 0 {
-				return;
-			}
-			let free =
-				Currency::<T>::reducible_balance(who, Preservation::Protect, Fortitude::Polite);
-			let _ = Currency::<T>::hold(
-				&MarketHold::StandingOrder.into(),
-				who,
-				(needed - held).min(free),
-			);
+			let (needed, _) = Self::budget(who);
+			pallet_market::Pallet::<T>::hold_up_to(who, MarketHold::StandingOrder, needed);
 		}
 
 		/// Records of slots `from..=to` (at most [`MAX_QUERY_SLOTS`] of them), of one account
