@@ -230,7 +230,7 @@ impl_runtime_apis! {
 			metering_point: pallet_market::MeteringPointId,
 			slot: pallet_market::Slot,
 		) -> Option<pallet_metering::Metered> {
-			pallet_metering::Readings::<Runtime>::get(metering_point, slot).map(|r| r.metered)
+			pallet_metering::Readings::<Runtime>::get(slot, metering_point).map(|r| r.metered)
 		}
 		fn last_registers(metering_point: pallet_market::MeteringPointId) -> Option<pallet_metering::Registers> {
 			pallet_metering::LastRegisters::<Runtime>::get(metering_point)
@@ -257,8 +257,9 @@ impl_runtime_apis! {
 			from: pallet_market::Slot,
 			to: pallet_market::Slot,
 			who: Option<AccountId>,
-		) -> Vec<(pallet_market::Slot, AccountId, pallet_settlement::SettlementRecord)> {
-			Settlement::settlements(from, to, who)
+			after: Option<AccountId>,
+		) -> pallet_settlement::SettlementsPage<AccountId> {
+			Settlement::settlements(from, to, who, after)
 		}
 	}
 

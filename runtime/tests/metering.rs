@@ -9,8 +9,8 @@ use common::{block_at, chain, T0};
 use frame_support::{assert_noop, assert_ok, traits::UnfilteredDispatchable};
 use lem_runtime::{genesis_config_presets::demo_account, Metering, Runtime, RuntimeOrigin, System};
 use pallet_metering::{
-	Call, Error, GatewayKeys, LastRegisters, Reading, Readings, SignedReading, MAX_REGISTER_WH,
-	MAX_SLOT_ENERGY_WH,
+	Call, Error, GatewayKeys, LastRegisters, Reading, Readings, RetiredKeys, RevokedKeys,
+	SignedReading, MAX_REGISTER_WH, MAX_RETIRED_KEYS, MAX_SLOT_ENERGY_WH,
 };
 use sp_core::{ed25519, Pair};
 #[allow(deprecated)] // see the pallet's README on `ValidateUnsigned`
@@ -153,11 +153,11 @@ fn a_signed_reading_in_its_window_is_accepted_once() {
 		with_keys();
 		let s = last_slot();
 		assert_ok!(submit(sign(&gateway(1), reading(MP1, s, 1_200, 0, 51_200, 900))));
-		let metered = Readings::<Runtime>::get(MP1, s).unwrap().metered;
+		let metered = Readings::<Runtime>::get(s, MP1).unwrap().metered;
 		assert_eq!((metered.import_wh, metered.export_wh), (1_200, 0));
 		assert_eq!(LastRegisters::<Runtime>::get(MP1).unwrap().import_wh, 51_200);
 		// Missing is missing: no entry for the other metering point, not zero.
-		assert_eq!(Readings::<Runtime>::get(MP2, s), None);
+		assert_eq!(Readings::<Runtime>::get(s, MP2), None);
 
 		assert_refused(sign(&gateway(1), reading(MP1, s, 1_200, 0, 51_200, 900)), Error::Replayed);
 		// An older slot, still in its window, after a newer one is out of order.
@@ -192,7 +192,7 @@ fn after_a_gap_registers_advance_by_at_least_the_slots_energy() {
 			Error::RegistersDisagree,
 		);
 		assert_ok!(submit(sign(&gateway(2), reading(MP2, s + 1, 300, 0, 1_500, 0))));
-		assert_eq!(Readings::<Runtime>::get(MP2, s), None);
+		assert_eq!(Readings::<Runtime>::get(s, MP2), None);
 	});
 }
 
@@ -244,6 +244,47 @@ fn every_bad_reading_is_refused_before_the_pool_with_its_reason() {
 	});
 }
 
+/// Settlement forgets a slot `retention_slots` after settling it, so a reading of a slot that
+/// old could never be settled; it is refused by name, and the gateway's newer readings carry
+/// its energy in their registers.
+#[test]
+fn a_reading_older_than_the_community_keeps_is_refused() {
+	chain().execute_with(|| {
+		with_keys();
+		pallet_market::CommunityParams::<Runtime>::mutate(|c| c.retention_slots = 4);
+		let now = T0 / SLOT_SECONDS;
+		assert_refused(sign(&gateway(1), reading(MP1, now - 5, 1, 0, 1, 0)), Error::TooOld);
+		assert_ok!(submit(sign(&gateway(1), reading(MP1, now - 4, 1, 0, 1, 0))));
+	});
+}
+
+/// A metering point keeps its last `MAX_RETIRED_KEYS` retired keys, so the keys the chain
+/// keeps grow with its metering points, not with its age. Each of them is refused for
+/// registration; an older one may serve again.
+#[test]
+fn each_metering_point_keeps_its_last_retired_keys() {
+	chain().execute_with(|| {
+		let keys: Vec<_> =
+			(10..=10 + MAX_RETIRED_KEYS as u8 + 1).map(|i| gateway(i).public()).collect();
+		assert_ok!(Metering::register_key(technician(), MP1, keys[0]));
+		for key in &keys[1..] {
+			assert_ok!(Metering::rotate_key(technician(), MP1, *key));
+		}
+		let retired = &keys[..keys.len() - 1];
+		assert_eq!(RetiredKeys::<Runtime>::get(MP1).into_inner(), retired[1..].to_vec());
+		assert_eq!(RevokedKeys::<Runtime>::iter().count() as u32, MAX_RETIRED_KEYS);
+		for key in &retired[1..] {
+			assert_noop!(
+				Metering::register_key(technician(), MP2, *key),
+				Error::<Runtime>::RevokedKey
+			);
+		}
+		// The oldest cannot replay anything it signed: readings name their metering point and
+		// must come after its latest reading.
+		assert_ok!(Metering::register_key(technician(), MP2, keys[0]));
+	});
+}
+
 #[test]
 fn a_batch_enters_the_pool_only_if_every_reading_in_it_is_good() {
 	chain().execute_with(|| {
@@ -286,9 +327,9 @@ fn a_batch_enters_the_pool_only_if_every_reading_in_it_is_good() {
 		let call = batch(good);
 		assert_eq!(validate(&call), Ok(()));
 		assert_ok!(call.dispatch_bypass_filter(RuntimeOrigin::none()));
-		assert!(Readings::<Runtime>::get(MP1, s - 1).is_some());
-		assert_eq!(Readings::<Runtime>::get(MP1, s).unwrap().metered.import_wh, 200);
-		assert_eq!(Readings::<Runtime>::get(MP2, s).unwrap().metered.import_wh, 60);
+		assert!(Readings::<Runtime>::get(s - 1, MP1).is_some());
+		assert_eq!(Readings::<Runtime>::get(s, MP1).unwrap().metered.import_wh, 200);
+		assert_eq!(Readings::<Runtime>::get(s, MP2).unwrap().metered.import_wh, 60);
 	});
 }
 

@@ -13,7 +13,7 @@ use lem_tests::{
 };
 use pallet_market::{demo, runtime_api::SlotClock, Side, Slot};
 use pallet_metering::Metered;
-use pallet_settlement::{RetailChoice, SettledSlot, SettlementRecord};
+use pallet_settlement::{RetailChoice, SettledSlot, SettlementRecord, SettlementsPage};
 use sp_core::{crypto::Ss58Codec, Pair, H256};
 use sp_runtime::traits::Header as _;
 use std::{process::Command, time::Duration};
@@ -42,7 +42,13 @@ fn balance(node: &Node, who: &AccountId, at: H256) -> i128 {
 }
 
 fn records(node: &Node, slot: Slot, at: H256) -> Vec<(Slot, AccountId, SettlementRecord)> {
-	node.runtime_call("SettlementApi_settlements", (slot, slot, None::<AccountId>), Some(at))
+	let page: SettlementsPage<AccountId> = node.runtime_call(
+		"SettlementApi_settlements",
+		(slot, slot, None::<AccountId>, None::<AccountId>),
+		Some(at),
+	);
+	assert_eq!(page.next, None, "a slot's records fit one page");
+	page.records
 }
 
 /// Runs the `lem-audit` binary the workspace built; returns its exit status, stdout, stderr.

@@ -15,7 +15,7 @@
 
 use codec::{Decode, DecodeAll, Encode};
 use pallet_market::{Community, Slot};
-use pallet_settlement::{SettledSlot, SettlementRecord, MAX_QUERY_SLOTS};
+use pallet_settlement::{SettledSlot, SettlementRecord, SettlementsPage};
 use serde_json::{json, Value};
 use sp_core::{
 	bytes,
@@ -36,10 +36,6 @@ pub type Row = (Slot, AccountId32, SettlementRecord);
 
 /// Keys asked for in one `state_getReadProof`, to keep each answer small.
 const KEYS_PER_PROOF: usize = 512;
-/// Slots asked for in one `SettlementApi_settlements` call of every account: a full community
-/// (512 records of about 200 bytes a slot) then answers about 6.6 MB of hex, inside a node's
-/// default 10 MiB response limit. One account's records fit `MAX_QUERY_SLOTS` a call.
-const SLOTS_PER_CALL: u64 = 32;
 /// Most slots in one export: a year of 15-minute slots, or eleven days of the demo's 30 s ones.
 pub const MAX_EXPORT_SLOTS: u64 = 366 * 96;
 
@@ -70,6 +66,9 @@ pub enum AuditError {
 	SlotTotalsMismatch { slot: Slot },
 	/// A slot's proven balance changes do not sum to zero.
 	Imbalance { slot: Slot },
+	/// The block no longer holds slots before `oldest_kept`: the community keeps a limited
+	/// number of settled slots. They stay provable at an earlier block.
+	Pruned { oldest_kept: Slot },
 }
 
 impl fmt::Display for AuditError {
@@ -107,6 +106,11 @@ impl fmt::Display for AuditError {
 			Self::Imbalance { slot } => {
 				write!(f, "imbalance: slot {slot}'s balance changes do not sum to zero")
 			}
+			Self::Pruned { oldest_kept } => write!(
+				f,
+				"pruned: this block keeps slots from {oldest_kept} on; audit earlier slots at an \
+				 earlier block (--at) on a node that keeps old state (--state-pruning archive)"
+			),
 		}
 	}
 }
@@ -176,6 +180,23 @@ impl Rpc {
 		Err(AuditError::NotFinalized { node: self.url.clone(), number, block })
 	}
 
+	/// One page of the records of slots `from..=to`, starting in `from` after `after`.
+	pub fn settlements_page(
+		&self,
+		(from, to): (Slot, Slot),
+		who: Option<&AccountId32>,
+		after: Option<&AccountId32>,
+		at: H256,
+	) -> Result<SettlementsPage<AccountId32>, AuditError> {
+		let args = bytes::to_hex(&(from, to, who, after).encode(), false);
+		let v =
+			self.call("state_call", json!(["SettlementApi_settlements", args, format!("{at:?}")]))?;
+		SettlementsPage::decode(&mut &Self::hex(&v, "SCALE bytes")?[..])
+			.map_err(|_| AuditError::BadAnswer("settlement records"))
+	}
+
+	/// Every record of slots `from..=to`, page by page, by slot and then account. A node that
+	/// sends a page that does not move on is refused, rather than asked forever.
 	pub fn settlements(
 		&self,
 		from: Slot,
@@ -183,11 +204,27 @@ impl Rpc {
 		who: Option<&AccountId32>,
 		at: H256,
 	) -> Result<Vec<Row>, AuditError> {
-		let args = bytes::to_hex(&(from, to, who).encode(), false);
-		let v =
-			self.call("state_call", json!(["SettlementApi_settlements", args, format!("{at:?}")]))?;
-		Vec::<Row>::decode(&mut &Self::hex(&v, "SCALE bytes")?[..])
-			.map_err(|_| AuditError::BadAnswer("settlement records"))
+		// Every account has a metering point.
+		let most = (to.saturating_sub(from) + 1)
+			.saturating_mul(pallet_market::MAX_COMMUNITY_METERING_POINTS as u64);
+		let mut rows: Vec<Row> = Vec::new();
+		let mut start = (from, None);
+		loop {
+			let page = self.settlements_page((start.0, to), who, start.1.as_ref(), at)?;
+			let last = page.records.last().map(|(slot, who, _)| (*slot, Some(who.clone())));
+			rows.extend(page.records);
+			if rows.len() as u64 > most {
+				return Err(AuditError::BadAnswer("more records than a community has accounts"));
+			}
+			let Some(next) = page.next else { break };
+			let moves_on = next.0 > start.0 || (next.1.is_some() && Some(&next) == last.as_ref());
+			if !moves_on || next.0 > to {
+				return Err(AuditError::BadAnswer("a page that does not move on"));
+			}
+			start = next;
+		}
+		rows.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+		Ok(rows)
 	}
 
 	/// The proof nodes of `keys` at `at`.
@@ -218,6 +255,11 @@ fn blake2_128_concat(data: &[u8]) -> Vec<u8> {
 /// Where the runtime keeps the community's parameters (`Market::CommunityParams`).
 pub fn community_key() -> Vec<u8> {
 	storage_prefix("Market", "CommunityParams")
+}
+
+/// Where the runtime keeps the next slot to settle (`Settlement::SettlementCursor`).
+pub fn settlement_cursor_key() -> Vec<u8> {
+	storage_prefix("Settlement", "SettlementCursor")
 }
 
 /// Where the runtime keeps a settled slot's totals (`Settlement::SettledSlots`).
@@ -262,15 +304,16 @@ pub fn prove(
 }
 
 /// The keys whose proof checks the claimed `rows` of slots `from..=to`: the community's
-/// parameters, every slot's totals and every claimed record; for one account, its record key
-/// in every slot, so that a record left out is found too.
+/// parameters, the settlement cursor (which, with them, tells which slots are kept), every
+/// slot's totals and every claimed record; for one account, its record key in every slot, so
+/// that a record left out is found too.
 pub fn keys_to_prove(
 	from: Slot,
 	to: Slot,
 	who: Option<&AccountId32>,
 	rows: &[Row],
 ) -> Vec<Vec<u8>> {
-	let mut keys = vec![community_key()];
+	let mut keys = vec![community_key(), settlement_cursor_key()];
 	keys.extend((from..=to).map(settled_slot_key));
 	match who {
 		Some(who) => keys.extend((from..=to).map(|slot| record_key(slot, who))),
@@ -304,6 +347,13 @@ pub fn verify(
 ) -> Result<(u64, usize), AuditError> {
 	let community: Community = decode_proven(proven, &community_key(), "the community")?
 		.ok_or(AuditError::BadAnswer("no community in state"))?;
+	// A slot the block no longer keeps would look unsettled.
+	let cursor: Option<Slot> =
+		decode_proven(proven, &settlement_cursor_key(), "the settlement cursor")?;
+	let oldest_kept = cursor.map_or(0, |c| c.saturating_sub(community.retention_slots as u64));
+	if from < oldest_kept {
+		return Err(AuditError::Pruned { oldest_kept });
+	}
 	// A record of another slot or account than asked for would go unchecked.
 	if let Some((slot, account, _)) =
 		rows.iter().find(|(s, a, _)| !(from..=to).contains(s) || who.is_some_and(|w| w != a))
@@ -394,17 +444,7 @@ pub fn export(
 	for node in core::iter::once(rpc).chain(witnesses) {
 		node.confirm_finalized(*header.number(), block)?;
 	}
-	let slots_per_call = if who.is_some() { MAX_QUERY_SLOTS } else { SLOTS_PER_CALL };
-	let mut rows = Vec::new();
-	let mut start = from;
-	while start <= to {
-		let end = to.min(start.saturating_add(slots_per_call - 1));
-		rows.extend(rpc.settlements(start, end, who, block)?);
-		if end == Slot::MAX {
-			break;
-		}
-		start = end + 1;
-	}
+	let rows = rpc.settlements(from, to, who, block)?;
 	let keys = keys_to_prove(from, to, who, &rows);
 	let mut proven = Proven::new();
 	for chunk in keys.chunks(KEYS_PER_PROOF) {
@@ -559,6 +599,7 @@ mod tests {
 		};
 		let mut proven: Proven = HashMap::new();
 		proven.insert(community_key(), Some(Community::default().encode()));
+		proven.insert(settlement_cursor_key(), Some(8u64.encode()));
 		proven.insert(settled_slot_key(7), Some(totals.encode()));
 		proven.insert(record_key(7, &who), Some(r.encode()));
 		let rows = vec![(7, who.clone(), r)];
@@ -580,6 +621,13 @@ mod tests {
 		assert_eq!(verify(8, 8, None, &rows, &proven), mismatch, "a record of another slot");
 		let other = AccountId32::new([2; 32]);
 		assert_eq!(verify(7, 7, Some(&other), &rows, &proven), mismatch, "of another account");
+		// A slot the block no longer keeps is not taken for an unsettled one.
+		let mut pruned = proven.clone();
+		let keeps_one = Community { retention_slots: 1, ..Default::default() };
+		pruned.insert(community_key(), Some(keeps_one.encode()));
+		assert_eq!(verify(7, 7, None, &rows, &pruned), Ok((900, 1)), "the last slot it keeps");
+		pruned.insert(settlement_cursor_key(), Some(9u64.encode()));
+		assert_eq!(verify(7, 7, None, &rows, &pruned), Err(AuditError::Pruned { oldest_kept: 8 }));
 		let unbalanced = SettledSlot { dso: 0, ..totals };
 		proven.insert(settled_slot_key(7), Some(unbalanced.encode()));
 		assert_eq!(verify(7, 7, None, &rows, &proven), Err(AuditError::Imbalance { slot: 7 }));

@@ -102,11 +102,17 @@ pub struct Community {
 	/// What every order holds on top of its energy, returned at settlement (or on
 	/// cancelling), so that filling a slot's book costs capital even at a limit of 0.
 	pub order_deposit: u64,
+	/// How many settled slots the chain keeps: records, readings, cleared slots and estimates
+	/// of older slots are removed, one slot each time one settles, and readings of older slots
+	/// are refused. An auditor exports a slot before it goes; afterwards it stays provable at
+	/// any block that still held it, on a node that keeps old state.
+	pub retention_slots: u32,
 }
 
 impl Default for Community {
 	/// What a production community starts from: 15-minute slots, gate closure five minutes
-	/// ahead, orders up to a day ahead, pay-as-clear, a 6-decimal euro.
+	/// ahead, orders up to a day ahead, pay-as-clear, a 6-decimal euro, and a week of settled
+	/// slots kept: the app's week, and a week offline for a gateway.
 	fn default() -> Self {
 		Self {
 			slot_seconds: 900,
@@ -119,6 +125,7 @@ impl Default for Community {
 			asset_symbol: BoundedVec::truncate_from(b"EUR".to_vec()),
 			asset_decimals: 6,
 			order_deposit: 10_000,
+			retention_slots: 7 * 96,
 		}
 	}
 }

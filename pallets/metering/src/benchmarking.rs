@@ -39,6 +39,21 @@ fn new_key() -> ed25519::Public {
 	sp_io::crypto::ed25519_generate(GATEWAY, None)
 }
 
+/// A metering point with its key and as many retired keys as it keeps, so that retiring one
+/// more forgets the oldest.
+fn keyed_point<T: Config>(id: MeteringPointId) -> ed25519::Public {
+	metering_point::<T>(id);
+	let retired: Vec<_> = (0..MAX_RETIRED_KEYS).map(|_| new_key()).collect();
+	for key in &retired {
+		RevokedKeys::<T>::insert(key, ());
+	}
+	RetiredKeys::<T>::insert(id, BoundedVec::truncate_from(retired));
+	let key = new_key();
+	GatewayKeys::<T>::insert(id, key);
+	KeyOwners::<T>::insert(key, id);
+	key
+}
+
 /// A metering point with a key and a previous reading right before `SLOT`, so that the
 /// registers are checked on their longest path, and its signed reading for `SLOT`.
 fn signed_reading<T: Config>(id: MeteringPointId) -> SignedReading {
@@ -95,10 +110,7 @@ mod benchmarks {
 	#[benchmark]
 	fn rotate_key() {
 		let who = technician::<T>();
-		metering_point::<T>(1);
-		let old = new_key();
-		GatewayKeys::<T>::insert(1, old);
-		KeyOwners::<T>::insert(old, 1);
+		let old = keyed_point::<T>(1);
 		let new = new_key();
 
 		#[extrinsic_call]
@@ -110,15 +122,13 @@ mod benchmarks {
 	#[benchmark]
 	fn revoke_key() {
 		let who = technician::<T>();
-		metering_point::<T>(1);
-		let key = new_key();
-		GatewayKeys::<T>::insert(1, key);
-		KeyOwners::<T>::insert(key, 1);
+		let key = keyed_point::<T>(1);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), 1);
 
 		assert!(RevokedKeys::<T>::contains_key(key));
+		assert_eq!(RetiredKeys::<T>::get(1).len() as u32, MAX_RETIRED_KEYS);
 	}
 
 	#[benchmark]
@@ -132,7 +142,7 @@ mod benchmarks {
 			validate_and_dispatch::<T>(call);
 		}
 
-		assert!(Readings::<T>::contains_key(1, SLOT));
+		assert!(Readings::<T>::contains_key(SLOT, 1));
 	}
 
 	#[benchmark]
@@ -147,7 +157,7 @@ mod benchmarks {
 			validate_and_dispatch::<T>(call);
 		}
 
-		assert_eq!(Readings::<T>::iter_prefix_values(0).count(), 1);
-		assert!(Readings::<T>::contains_key(n as MeteringPointId - 1, SLOT));
+		assert_eq!(Readings::<T>::iter_prefix_values(SLOT).count(), n as usize);
+		assert!(Readings::<T>::contains_key(SLOT, n as MeteringPointId - 1));
 	}
 }

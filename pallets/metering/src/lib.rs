@@ -66,15 +66,28 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type KeyOwners<T> = StorageMap<_, Blake2_128Concat, ed25519::Public, MeteringPointId>;
 
-	/// Keys rotated out or revoked; they are never accepted again.
+	/// Keys rotated out or revoked: not registered again while they are among the last
+	/// [`MAX_RETIRED_KEYS`] of their metering point, and named when a reading is signed with one.
 	#[pallet::storage]
 	pub type RevokedKeys<T> = StorageMap<_, Blake2_128Concat, ed25519::Public, ()>;
 
-	/// Accepted readings: energy imported and exported per metering point and slot, with the
-	/// registers at the slot's end.
+	/// Each metering point's retired keys, oldest first. Bounded, so that the keys a chain
+	/// keeps grow with its metering points, not with its age.
+	#[pallet::storage]
+	pub type RetiredKeys<T> = StorageMap<
+		_,
+		Twox64Concat,
+		MeteringPointId,
+		BoundedVec<ed25519::Public, ConstU32<MAX_RETIRED_KEYS>>,
+		ValueQuery,
+	>;
+
+	/// Accepted readings: energy imported and exported per slot and metering point, with the
+	/// registers at the slot's end. Keyed by slot first, so that settlement forgets a slot at
+	/// once when it leaves the retention window.
 	#[pallet::storage]
 	pub type Readings<T> =
-		StorageDoubleMap<_, Twox64Concat, MeteringPointId, Twox64Concat, Slot, AcceptedReading>;
+		StorageDoubleMap<_, Twox64Concat, Slot, Twox64Concat, MeteringPointId, AcceptedReading>;
 
 	/// The registers of each metering point's latest accepted reading.
 	#[pallet::storage]
@@ -103,6 +116,13 @@ pub mod pallet {
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
 			assert!(self.readings_grace_seconds > 0, "a readings window needs some length");
+			// A reading that comes in time must not be older than what the chain keeps.
+			let c = pallet_market::CommunityParams::<T>::get();
+			assert!(
+				(c.retention_slots as u64).saturating_mul(c.slot_seconds)
+					> self.readings_grace_seconds.saturating_add(c.slot_seconds),
+				"the community keeps fewer slots than its readings window spans"
+			);
 			ReadingsGraceSeconds::<T>::put(self.readings_grace_seconds);
 		}
 	}
@@ -175,6 +195,9 @@ pub mod pallet {
 		RegistersDisagree,
 		/// Energy above `MAX_SLOT_ENERGY_WH` or a register above `MAX_REGISTER_WH`.
 		ValueOutOfRange,
+		/// The slot is older than the community keeps (`retention_slots`); a later reading's
+		/// registers settle its energy.
+		TooOld,
 	}
 
 	#[pallet::call]
@@ -211,7 +234,7 @@ pub mod pallet {
 			Self::ensure_technician_of(origin, metering_point)?;
 			let old = GatewayKeys::<T>::get(metering_point).ok_or(Error::<T>::NoKey)?;
 			Self::ensure_fresh(&new)?;
-			Self::retire(old);
+			Self::retire(metering_point, old);
 			GatewayKeys::<T>::insert(metering_point, new);
 			KeyOwners::<T>::insert(new, metering_point);
 			Self::deposit_event(Event::KeyRotated { metering_point, old, new });
@@ -225,7 +248,7 @@ pub mod pallet {
 		pub fn revoke_key(origin: OriginFor<T>, metering_point: MeteringPointId) -> DispatchResult {
 			Self::ensure_technician_of(origin, metering_point)?;
 			let key = GatewayKeys::<T>::take(metering_point).ok_or(Error::<T>::NoKey)?;
-			Self::retire(key);
+			Self::retire(metering_point, key);
 			Self::deposit_event(Event::KeyRevoked { metering_point, key });
 			Ok(())
 		}
@@ -323,16 +346,25 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// A key may be registered only once, ever.
+		/// A key serves one metering point, and a retired one is not registered again.
 		fn ensure_fresh(key: &ed25519::Public) -> DispatchResult {
 			ensure!(!RevokedKeys::<T>::contains_key(key), Error::<T>::RevokedKey);
 			ensure!(!KeyOwners::<T>::contains_key(key), Error::<T>::KeyInUse);
 			Ok(())
 		}
 
-		fn retire(key: ed25519::Public) {
+		/// A key retired long ago may be registered again: nothing it signed can be replayed
+		/// (a reading names its chain, its metering point and a slot after the point's latest
+		/// reading), and a technician can register any key it holds anyway.
+		fn retire(metering_point: MeteringPointId, key: ed25519::Public) {
 			KeyOwners::<T>::remove(key);
 			RevokedKeys::<T>::insert(key, ());
+			RetiredKeys::<T>::mutate(metering_point, |keys| {
+				if keys.is_full() {
+					RevokedKeys::<T>::remove(keys.remove(0));
+				}
+				let _ = keys.try_push(key);
+			});
 		}
 
 		/// Every rule a reading must meet.
@@ -353,17 +385,24 @@ pub mod pallet {
 				Error::<T>::ValueOutOfRange
 			);
 			let (opens, _) = Self::readings_window(r.slot);
-			ensure!(pallet_market::Pallet::<T>::now_seconds() >= opens, Error::<T>::SlotNotOver);
+			let now = pallet_market::Pallet::<T>::now_seconds();
+			ensure!(now >= opens, Error::<T>::SlotNotOver);
+			let community = pallet_market::CommunityParams::<T>::get();
+			// Settlement forgets a slot `retention_slots` after it settles it; this reading
+			// must reach settlement before then.
+			ensure!(
+				r.slot.saturating_add(community.retention_slots as u64) >= community.slot_at(now),
+				Error::<T>::TooOld
+			);
 			if let Some(last) = last.filter(|l| l.slot >= r.slot) {
 				let replayed =
-					last.slot == r.slot || Readings::<T>::contains_key(r.metering_point, r.slot);
+					last.slot == r.slot || Readings::<T>::contains_key(r.slot, r.metering_point);
 				return Err(if replayed { Error::<T>::Replayed } else { Error::<T>::OutOfOrder });
 			}
 
 			let point = pallet_market::MeteringPoints::<T>::get(r.metering_point)
 				.ok_or(Error::<T>::UnknownMeteringPoint)?;
-			let limit =
-				pallet_market::CommunityParams::<T>::get().connection_limit_wh(point.rated_power_w);
+			let limit = community.connection_limit_wh(point.rated_power_w);
 			ensure!(r.import_wh <= limit && r.export_wh <= limit, Error::<T>::AboveConnectionLimit);
 			if GatewayKeys::<T>::get(r.metering_point) != Some(signed.key) {
 				return Err(if RevokedKeys::<T>::contains_key(signed.key) {
@@ -415,8 +454,8 @@ pub mod pallet {
 			let r = &signed.reading;
 			let registers = r.registers();
 			Readings::<T>::insert(
-				r.metering_point,
 				r.slot,
+				r.metering_point,
 				AcceptedReading {
 					metered: Metered { import_wh: r.import_wh, export_wh: r.export_wh },
 					registers,

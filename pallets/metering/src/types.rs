@@ -8,6 +8,8 @@ use sp_core::ed25519;
 /// First 16 bytes of every signed reading, so that a gateway key's signature over a reading can
 /// never be mistaken for a signature over anything else.
 pub const READING_DOMAIN: [u8; 16] = *b"lem/reading/v1\0\0";
+/// Retired keys kept per metering point: enough for a replaced gateway and a leaked key or two.
+pub const MAX_RETIRED_KEYS: u32 = 8;
 /// Most readings in one batch transaction.
 pub const MAX_BATCH: u32 = 96;
 /// Most energy a metering point can import or export in one slot (1 GWh).

@@ -3,7 +3,8 @@
 //! a debt to collect, and either a reading that deviates from what it traded and corrects
 //! earlier estimates, or no reading but a late one of an earlier slot, so that every point
 //! trades ex post or is estimated, deals with the utility, and every account moves money both
-//! ways.
+//! ways; and the slot that leaves the retention window then has a record, a reading and an
+//! estimate for every one of them to forget.
 
 use super::*;
 use alloc::vec;
@@ -96,8 +97,10 @@ mod benchmarks {
 	#[benchmark]
 	fn settle_slot(n: Linear<1, MAX_COMMUNITY_METERING_POINTS>) {
 		let (manager, _) = community::<T>();
+		// Slot 0 leaves the window as slot 1 settles.
+		CommunityParams::<T>::mutate(|c| c.retention_slots = 1);
 		let community = CommunityParams::<T>::get();
-		let slot = 1;
+		let (old, slot) = (0, 1);
 		// The clock stands at 0: set the clearing cursor, place the orders, then clear slot 1
 		// at its gate closure.
 		pallet_market::Pallet::<T>::clear_due_slots();
@@ -122,6 +125,11 @@ mod benchmarks {
 			.expect("funded");
 			pallet_market::Debts::<T>::insert(&who, 1_000);
 			let id = i as MeteringPointId;
+			Records::<T>::insert(old, &who, SettlementRecord::default());
+			Estimates::<T>::insert(old, id, Estimate::default());
+			let registers = Registers { slot: old, import_wh: 10_000, export_wh: 5_000 };
+			let metered = Metered::default();
+			Readings::<T>::insert(old, id, AcceptedReading { metered, registers });
 			let before = Registers { slot: 0, import_wh: 10_000, export_wh: 5_000 };
 			if side == Side::Ask {
 				// No reading: settled on an estimate, after reconciling a late reading of slot 0.
@@ -134,7 +142,7 @@ mod benchmarks {
 				// A buyer took more than it bid for, and its registers correct an estimate.
 				let metered = Metered { import_wh: 3_500, export_wh: 0 };
 				let registers = Registers { slot, import_wh: 14_000, export_wh: 5_000 };
-				Readings::<T>::insert(id, slot, AcceptedReading { metered, registers });
+				Readings::<T>::insert(slot, id, AcceptedReading { metered, registers });
 				LastRegisters::<T>::insert(id, registers);
 				MeterLedgers::<T>::insert(
 					id,
@@ -151,12 +159,19 @@ mod benchmarks {
 		}
 		<T as pallet_market::Config>::BenchmarkHelper::set_time(community.gate_closure(slot));
 		pallet_market::Pallet::<T>::clear_due_slots();
+		let cleared = pallet_market::ClearedSlots::<T>::get(slot).expect("cleared");
+		pallet_market::ClearedSlots::<T>::insert(old, cleared);
+		SettledSlots::<T>::insert(old, SettledSlot { accounts: n, ..Default::default() });
 
 		#[block]
 		{
 			Pallet::<T>::settle(slot, &community);
+			Pallet::<T>::forget(slot, &community);
 		}
 
+		assert!(Records::<T>::iter_prefix(old).next().is_none());
+		assert!(Readings::<T>::iter_prefix(old).next().is_none());
+		assert!(!pallet_market::ClearedSlots::<T>::contains_key(old));
 		let settled = SettledSlots::<T>::get(slot).expect("settled");
 		assert_eq!(settled.accounts, n);
 		assert_eq!(settled.imbalance(), Some(0));

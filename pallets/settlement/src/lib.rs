@@ -16,6 +16,10 @@
 //!   delivered nothing and took what it bought), marked in the record; once its registers are
 //!   read again, a correction settles the true energy of the gap (`reconcile`).
 //!
+//! - **What the chain keeps**: a slot's records, readings, estimates and cleared result for
+//!   the community's `retention_slots` settled slots; each settlement forgets the slot that
+//!   leaves that window ([`Pallet::forget`]).
+//!
 //! Orders held what their settlement needs (a bid its payment, an ask the buy-back of its sold
 //! energy at a retail tariff no higher than the community's `ask_hold_per_kwh`), and standing
 //! orders hold their budget, so local trades are always paid; the holds are released. Supply
@@ -90,16 +94,16 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type MeterLedgers<T> = StorageMap<_, Twox64Concat, MeteringPointId, MeterLedger>;
 
-	/// The slots each metering point was settled on an estimate for.
+	/// The metering points each slot was settled on an estimate for.
 	#[pallet::storage]
 	pub type Estimates<T> =
-		StorageDoubleMap<_, Twox64Concat, MeteringPointId, Twox64Concat, Slot, Estimate>;
+		StorageDoubleMap<_, Twox64Concat, Slot, Twox64Concat, MeteringPointId, Estimate>;
 
 	/// The next slot to settle; every earlier slot since the chain started is settled.
 	#[pallet::storage]
 	pub type SettlementCursor<T> = StorageValue<_, Slot>;
 
-	/// Every account's record of every settled slot.
+	/// Every account's record of every settled slot the community keeps.
 	#[pallet::storage]
 	pub type Records<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, Slot, Blake2_128Concat, T::AccountId, SettlementRecord>;
@@ -282,6 +286,7 @@ pub mod pallet {
 			}
 			let orders = Self::settle(next, &community);
 			SettlementCursor::<T>::put(next + 1);
+			Self::forget(next, &community);
 			// The benchmark gives every metering point one order. A slot can hold more orders
 			// than the community has metering points, so charge for whichever is more.
 			let n = MeteringPoints::<T>::count().max(orders);
@@ -430,7 +435,7 @@ pub mod pallet {
 					import - export
 				})
 			};
-			match Readings::<T>::get(point.id, slot) {
+			match Readings::<T>::get(slot, point.id) {
 				Some(r) => {
 					point.metered = Some(r.metered);
 					// The registers before this slot: where the slots since the baseline end.
@@ -454,7 +459,7 @@ pub mod pallet {
 					if let Some(l) = late {
 						// No estimate: the slot is older than the chain's first settlement, so
 						// nothing was estimated before it.
-						let through = Estimates::<T>::get(point.id, l.slot)
+						let through = Estimates::<T>::get(l.slot, point.id)
 							.map_or(Metered::default(), |e| e.through);
 						point.correction_wh = correction(ledger.baseline, l, through);
 						ledger.baseline = Some(Baseline { registers: l, estimated: through });
@@ -465,8 +470,8 @@ pub mod pallet {
 					ledger.estimated.export_wh =
 						ledger.estimated.export_wh.saturating_add(energy.export_wh);
 					Estimates::<T>::insert(
-						point.id,
 						slot,
+						point.id,
 						Estimate { energy, through: ledger.estimated },
 					);
 				}
@@ -672,35 +677,74 @@ pub mod pallet {
 			pallet_market::Pallet::<T>::hold_up_to(who, MarketHold::StandingOrder, needed);
 		}
 
-		/// Records of slots `from..=to` (at most [`MAX_QUERY_SLOTS`] of them), of one account
-		/// or of all, by slot and then account.
+		/// Forgets the slot that leaves the retention window as `settled` is settled: its
+		/// records and totals, its cleared slot, readings and estimates. Slots settle one after
+		/// the other, so they leave in order too, and each holds at most one entry per account
+		/// or metering point of the community. Nothing later needs them: a late reading is
+		/// refused once its slot is this old (`pallet_metering::Error::TooOld`), and the meter
+		/// ledgers carry what corrections need.
+		pub(crate) fn forget(settled: Slot, community: &Community) {
+			let Some(old) = settled.checked_sub(community.retention_slots as u64) else { return };
+			let _ = Records::<T>::clear_prefix(old, u32::MAX, None);
+			let _ = Estimates::<T>::clear_prefix(old, u32::MAX, None);
+			let _ = Readings::<T>::clear_prefix(old, u32::MAX, None);
+			SettledSlots::<T>::remove(old);
+			ClearedSlots::<T>::remove(old);
+		}
+
+		/// The oldest settled slot the chain still keeps, if any slot is settled.
+		pub fn oldest_kept() -> Option<Slot> {
+			let next = SettlementCursor::<T>::get()?;
+			let kept = CommunityParams::<T>::get().retention_slots as u64;
+			Some(next.saturating_sub(kept))
+		}
+
+		/// A page of the records of slots `from..=to`, of one account or of all, starting in
+		/// slot `from` after account `after`: at most [`MAX_PAGE_RECORDS`] records of at most
+		/// [`MAX_QUERY_SLOTS`] slots, so that no call reads an unbounded part of the state.
 		pub fn settlements(
 			from: Slot,
 			to: Slot,
 			who: Option<T::AccountId>,
-		) -> Vec<(Slot, T::AccountId, SettlementRecord)> {
-			let to = to.min(from.saturating_add(MAX_QUERY_SLOTS - 1));
-			let mut out = Vec::new();
-			for slot in from..=to {
+			mut after: Option<T::AccountId>,
+		) -> SettlementsPage<T::AccountId> {
+			let last = to.min(from.saturating_add(MAX_QUERY_SLOTS - 1));
+			let mut records = Vec::new();
+			for slot in from..=last {
+				let start = after.take();
 				match &who {
 					Some(who) => {
-						if let Some(r) = Records::<T>::get(slot, who) {
-							out.push((slot, who.clone(), r));
-						}
+						let record = Records::<T>::get(slot, who).filter(|_| start.is_none());
+						records.extend(record.map(|r| (slot, who.clone(), r)));
 					}
 					None => {
-						let mut records: Vec<_> = Records::<T>::iter_prefix(slot).collect();
-						records.sort_by(|a, b| a.0.cmp(&b.0));
-						out.extend(records.into_iter().map(|(who, r)| (slot, who, r)));
+						let stored = match &start {
+							Some(a) => Records::<T>::iter_prefix_from(
+								slot,
+								Records::<T>::hashed_key_for(slot, a),
+							),
+							None => Records::<T>::iter_prefix(slot),
+						};
+						for (account, record) in stored {
+							if records.len() as u32 == MAX_PAGE_RECORDS {
+								let resume = records.last().map(|(_, a, _)| a.clone());
+								return SettlementsPage { records, next: Some((slot, resume)) };
+							}
+							records.push((slot, account, record));
+						}
 					}
 				}
 			}
-			out
+			let next = (last < to).then(|| (last + 1, None));
+			SettlementsPage { records, next }
 		}
 
-		/// Every settled slot conserves money, and its records add up to it.
+		/// Every settled slot conserves money, and its records add up to it; nothing older than
+		/// the community keeps is left. Bounded by the retention window.
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			let oldest = Self::oldest_kept().unwrap_or(0);
 			for (slot, s) in SettledSlots::<T>::iter() {
+				ensure!(slot >= oldest, "a settled slot outlived the retention window");
 				ensure!(s.imbalance() == Some(0), "a settled slot created or destroyed money");
 				let (mut accounts, mut total) = (0u32, 0i128);
 				for (_, r) in Records::<T>::iter_prefix(slot) {

@@ -1,7 +1,6 @@
 //! What the app, the gateway and the auditor ask the chain about settlement.
 
 use crate::types::*;
-use alloc::vec::Vec;
 use codec::Codec;
 use pallet_market::Slot;
 
@@ -16,8 +15,9 @@ sp_api::decl_runtime_apis! {
 		fn next_to_settle() -> Option<Slot>;
 		/// A settled slot's totals and its ex-post clearing.
 		fn settled_slot(slot: Slot) -> Option<SettledSlot>;
-		/// Records of slots `from..=to` (at most `MAX_QUERY_SLOTS`), of one account or of
-		/// all, by slot and then account.
-		fn settlements(from: Slot, to: Slot, who: Option<AccountId>) -> Vec<(Slot, AccountId, SettlementRecord)>;
+		/// A page of the records of slots `from..=to`, of one account or of all, starting in
+		/// slot `from` after account `after`; its `next` says where the following page starts.
+		/// Slots the community no longer keeps have no records.
+		fn settlements(from: Slot, to: Slot, who: Option<AccountId>, after: Option<AccountId>) -> SettlementsPage<AccountId>;
 	}
 }

@@ -8,8 +8,22 @@ use pallet_metering::{Metered, Registers};
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
 
-/// Most slots one `SettlementApi::settlements` query covers: a month of 15-minute slots.
+/// Most slots one page of `SettlementApi::settlements` covers: a month of 15-minute slots.
 pub const MAX_QUERY_SLOTS: u64 = 31 * 96;
+/// Most records in one page of `SettlementApi::settlements`: about 1 MB of hex at some 200
+/// bytes a record, well inside a node's default 10 MiB response.
+pub const MAX_PAGE_RECORDS: u32 = 2_048;
+
+/// One page of the records of a range of slots, at most [`MAX_PAGE_RECORDS`] records of at
+/// most [`MAX_QUERY_SLOTS`] slots.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct SettlementsPage<AccountId> {
+	/// By slot; within a slot, in the order the chain stores them.
+	pub records: alloc::vec::Vec<(Slot, AccountId, SettlementRecord)>,
+	/// Where the range goes on, if this page did not reach its end: ask again from this slot,
+	/// after this account (`None`: from the slot's first record).
+	pub next: Option<(Slot, Option<AccountId>)>,
+}
 
 /// The utility's prices for what the local market does not cover, per kWh.
 #[derive(
@@ -96,7 +110,7 @@ pub struct Baseline {
 }
 
 /// A slot a metering point was settled without a reading for.
-#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct Estimate {
 	pub energy: Metered,
 	/// Σ of the point's estimates up to and including this one: where a late reading of this
@@ -106,7 +120,7 @@ pub struct Estimate {
 
 /// How one account's slot was settled. Amounts are in the settlement asset's smallest unit,
 /// positive when the account receives them.
-#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct SettlementRecord {
 	/// Energy its orders bought and sold on the local market ahead of the slot, and the
 	/// energy-weighted average of their prices per kWh (`None` if nothing was traded).
@@ -166,7 +180,7 @@ impl SettlementRecord {
 
 /// A settled slot as a whole. The four balance changes sum to zero: settlement moves money
 /// between accounts and neither creates nor destroys any.
-#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug, Default)]
 pub struct SettledSlot {
 	/// Accounts with a record of the slot.
 	pub accounts: u32,
