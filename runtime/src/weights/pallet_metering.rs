@@ -51,8 +51,8 @@ impl<T: frame_system::Config> pallet_metering::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `833`
 		//  Estimated: `3554`
-		// Minimum execution time: 47_068_000 picoseconds.
-		Weight::from_parts(89_567_000, 0)
+		// Minimum execution time: 45_686_000 picoseconds.
+		Weight::from_parts(85_079_000, 0)
 			.saturating_add(Weight::from_parts(0, 3554))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -63,19 +63,21 @@ impl<T: frame_system::Config> pallet_metering::WeightInfo for WeightInfo<T> {
 	/// Proof: `Market::MeteringPoints` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	/// Storage: `Metering::GatewayKeys` (r:1 w:1)
 	/// Proof: `Metering::GatewayKeys` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
-	/// Storage: `Metering::RevokedKeys` (r:1 w:1)
+	/// Storage: `Metering::RevokedKeys` (r:1 w:2)
 	/// Proof: `Metering::RevokedKeys` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Metering::KeyOwners` (r:1 w:2)
 	/// Proof: `Metering::KeyOwners` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `Metering::RetiredKeys` (r:1 w:1)
+	/// Proof: `Metering::RetiredKeys` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
 	fn rotate_key() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `966`
-		//  Estimated: `3554`
-		// Minimum execution time: 54_942_000 picoseconds.
-		Weight::from_parts(101_439_000, 0)
-			.saturating_add(Weight::from_parts(0, 3554))
-			.saturating_add(T::DbWeight::get().reads(5))
-			.saturating_add(T::DbWeight::get().writes(4))
+		//  Measured:  `1516`
+		//  Estimated: `3738`
+		// Minimum execution time: 94_147_000 picoseconds.
+		Weight::from_parts(158_856_000, 0)
+			.saturating_add(Weight::from_parts(0, 3738))
+			.saturating_add(T::DbWeight::get().reads(6))
+			.saturating_add(T::DbWeight::get().writes(6))
 	}
 	/// Storage: `Market::Technicians` (r:1 w:0)
 	/// Proof: `Market::Technicians` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
@@ -83,24 +85,26 @@ impl<T: frame_system::Config> pallet_metering::WeightInfo for WeightInfo<T> {
 	/// Proof: `Market::MeteringPoints` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	/// Storage: `Metering::GatewayKeys` (r:1 w:1)
 	/// Proof: `Metering::GatewayKeys` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Metering::RetiredKeys` (r:1 w:1)
+	/// Proof: `Metering::RetiredKeys` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
 	/// Storage: `Metering::KeyOwners` (r:0 w:1)
 	/// Proof: `Metering::KeyOwners` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
-	/// Storage: `Metering::RevokedKeys` (r:0 w:1)
+	/// Storage: `Metering::RevokedKeys` (r:0 w:2)
 	/// Proof: `Metering::RevokedKeys` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn revoke_key() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `922`
-		//  Estimated: `3554`
-		// Minimum execution time: 42_239_000 picoseconds.
-		Weight::from_parts(77_053_000, 0)
-			.saturating_add(Weight::from_parts(0, 3554))
-			.saturating_add(T::DbWeight::get().reads(3))
-			.saturating_add(T::DbWeight::get().writes(3))
+		//  Measured:  `1252`
+		//  Estimated: `3738`
+		// Minimum execution time: 76_483_000 picoseconds.
+		Weight::from_parts(120_915_000, 0)
+			.saturating_add(Weight::from_parts(0, 3738))
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage: `Metering::LastRegisters` (r:1 w:1)
 	/// Proof: `Metering::LastRegisters` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Market::CommunityParams` (r:1 w:0)
-	/// Proof: `Market::CommunityParams` (`max_values`: Some(1), `max_size`: Some(55), added: 550, mode: `MaxEncodedLen`)
+	/// Proof: `Market::CommunityParams` (`max_values`: Some(1), `max_size`: Some(59), added: 554, mode: `MaxEncodedLen`)
 	/// Storage: `Metering::ReadingsGraceSeconds` (r:1 w:0)
 	/// Proof: `Metering::ReadingsGraceSeconds` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -115,10 +119,10 @@ impl<T: frame_system::Config> pallet_metering::WeightInfo for WeightInfo<T> {
 	/// Proof: `Metering::Readings` (`max_values`: None, `max_size`: Some(72), added: 2547, mode: `MaxEncodedLen`)
 	fn submit_reading() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1067`
+		//  Measured:  `1071`
 		//  Estimated: `3554`
-		// Minimum execution time: 164_376_000 picoseconds.
-		Weight::from_parts(238_896_000, 0)
+		// Minimum execution time: 166_952_000 picoseconds.
+		Weight::from_parts(275_605_000, 0)
 			.saturating_add(Weight::from_parts(0, 3554))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -126,7 +130,7 @@ impl<T: frame_system::Config> pallet_metering::WeightInfo for WeightInfo<T> {
 	/// Storage: `Metering::LastRegisters` (r:96 w:96)
 	/// Proof: `Metering::LastRegisters` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Market::CommunityParams` (r:1 w:0)
-	/// Proof: `Market::CommunityParams` (`max_values`: Some(1), `max_size`: Some(55), added: 550, mode: `MaxEncodedLen`)
+	/// Proof: `Market::CommunityParams` (`max_values`: Some(1), `max_size`: Some(59), added: 554, mode: `MaxEncodedLen`)
 	/// Storage: `Metering::ReadingsGraceSeconds` (r:1 w:0)
 	/// Proof: `Metering::ReadingsGraceSeconds` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -142,13 +146,13 @@ impl<T: frame_system::Config> pallet_metering::WeightInfo for WeightInfo<T> {
 	/// The range of component `n` is `[1, 96]`.
 	fn submit_readings(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `903 + n * (194 ±0)`
+		//  Measured:  `907 + n * (194 ±0)`
 		//  Estimated: `3509 + n * (2564 ±0)`
-		// Minimum execution time: 175_758_000 picoseconds.
-		Weight::from_parts(187_129_000, 0)
+		// Minimum execution time: 274_853_000 picoseconds.
+		Weight::from_parts(283_669_000, 0)
 			.saturating_add(Weight::from_parts(0, 3509))
-			// Standard Error: 859_117
-			.saturating_add(Weight::from_parts(176_145_286, 0).saturating_mul(n.into()))
+			// Standard Error: 901_336
+			.saturating_add(Weight::from_parts(176_296_860, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))

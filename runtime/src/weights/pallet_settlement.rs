@@ -40,17 +40,17 @@ impl<T: frame_system::Config> pallet_settlement::WeightInfo for WeightInfo<T> {
 	/// Storage: `Market::Roles` (r:1 w:0)
 	/// Proof: `Market::Roles` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Market::CommunityParams` (r:1 w:0)
-	/// Proof: `Market::CommunityParams` (`max_values`: Some(1), `max_size`: Some(55), added: 550, mode: `MaxEncodedLen`)
+	/// Proof: `Market::CommunityParams` (`max_values`: Some(1), `max_size`: Some(59), added: 554, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::TariffsInForce` (r:1 w:1)
 	/// Proof: `Settlement::TariffsInForce` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	fn set_tariffs() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `518`
+		//  Measured:  `522`
 		//  Estimated: `3506`
-		// Minimum execution time: 43_391_000 picoseconds.
-		Weight::from_parts(73_418_000, 0)
+		// Minimum execution time: 43_070_000 picoseconds.
+		Weight::from_parts(71_654_000, 0)
 			.saturating_add(Weight::from_parts(0, 3506))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -58,22 +58,22 @@ impl<T: frame_system::Config> pallet_settlement::WeightInfo for WeightInfo<T> {
 	/// Storage: `Market::Participants` (r:1 w:0)
 	/// Proof: `Market::Participants` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
 	/// Storage: `Market::CommunityParams` (r:1 w:0)
-	/// Proof: `Market::CommunityParams` (`max_values`: Some(1), `max_size`: Some(55), added: 550, mode: `MaxEncodedLen`)
+	/// Proof: `Market::CommunityParams` (`max_values`: Some(1), `max_size`: Some(59), added: 554, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::RetailChoices` (r:1 w:1)
 	/// Proof: `Settlement::RetailChoices` (`max_values`: None, `max_size`: Some(58), added: 2533, mode: `MaxEncodedLen`)
 	fn choose_retail() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `504`
+		//  Measured:  `508`
 		//  Estimated: `3595`
-		// Minimum execution time: 43_461_000 picoseconds.
-		Weight::from_parts(79_579_000, 0)
+		// Minimum execution time: 43_721_000 picoseconds.
+		Weight::from_parts(70_482_000, 0)
 			.saturating_add(Weight::from_parts(0, 3595))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
-	/// Storage: `Market::ClearedSlots` (r:1 w:0)
+	/// Storage: `Market::ClearedSlots` (r:1 w:1)
 	/// Proof: `Market::ClearedSlots` (`max_values`: None, `max_size`: Some(23921), added: 26396, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::TariffsInForce` (r:1 w:1)
 	/// Proof: `Settlement::TariffsInForce` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
@@ -87,7 +87,7 @@ impl<T: frame_system::Config> pallet_settlement::WeightInfo for WeightInfo<T> {
 	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::MeterLedgers` (r:512 w:512)
 	/// Proof: `Settlement::MeterLedgers` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
-	/// Storage: `Metering::Readings` (r:512 w:0)
+	/// Storage: `Metering::Readings` (r:1024 w:512)
 	/// Proof: `Metering::Readings` (`max_values`: None, `max_size`: Some(72), added: 2547, mode: `MaxEncodedLen`)
 	/// Storage: `Market::StandingOrders` (r:512 w:512)
 	/// Proof: `Market::StandingOrders` (`max_values`: None, `max_size`: Some(122), added: 2597, mode: `MaxEncodedLen`)
@@ -99,7 +99,7 @@ impl<T: frame_system::Config> pallet_settlement::WeightInfo for WeightInfo<T> {
 	/// Proof: `Settlement::RetailChoices` (`max_values`: None, `max_size`: Some(58), added: 2533, mode: `MaxEncodedLen`)
 	/// Storage: `Metering::LastRegisters` (r:256 w:0)
 	/// Proof: `Metering::LastRegisters` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
-	/// Storage: `Settlement::Estimates` (r:256 w:256)
+	/// Storage: `Settlement::Estimates` (r:512 w:768)
 	/// Proof: `Settlement::Estimates` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Market::Roles` (r:2 w:0)
 	/// Proof: `Market::Roles` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
@@ -107,24 +107,24 @@ impl<T: frame_system::Config> pallet_settlement::WeightInfo for WeightInfo<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Market::Debts` (r:512 w:61)
 	/// Proof: `Market::Debts` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Settlement::SettledSlots` (r:0 w:1)
-	/// Proof: `Settlement::SettledSlots` (`max_values`: None, `max_size`: Some(24010), added: 26485, mode: `MaxEncodedLen`)
-	/// Storage: `Settlement::Records` (r:0 w:512)
+	/// Storage: `Settlement::Records` (r:512 w:1024)
 	/// Proof: `Settlement::Records` (`max_values`: None, `max_size`: Some(303), added: 2778, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::SettledSlots` (r:0 w:2)
+	/// Proof: `Settlement::SettledSlots` (`max_values`: None, `max_size`: Some(24010), added: 26485, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 512]`.
 	fn settle_slot(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3806 + n * (782 ±0)`
-		//  Estimated: `27386 + n * (2668 ±0)`
-		// Minimum execution time: 249_957_000 picoseconds.
-		Weight::from_parts(3_836_476_235, 0)
+		//  Measured:  `3946 + n * (964 ±0)`
+		//  Estimated: `27386 + n * (5094 ±0)`
+		// Minimum execution time: 235_881_000 picoseconds.
+		Weight::from_parts(241_611_000, 0)
 			.saturating_add(Weight::from_parts(0, 27386))
-			// Standard Error: 4_147_054
-			.saturating_add(Weight::from_parts(327_264_274, 0).saturating_mul(n.into()))
+			// Standard Error: 2_047_547
+			.saturating_add(Weight::from_parts(390_717_831, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8))
-			.saturating_add(T::DbWeight::get().reads((13_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(13))
-			.saturating_add(T::DbWeight::get().writes((9_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2668).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads((16_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(15))
+			.saturating_add(T::DbWeight::get().writes((12_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5094).saturating_mul(n.into()))
 	}
 }
