@@ -1027,29 +1027,40 @@ fn the_settlements_api_answers_a_page_at_a_time() {
 	use pallet_settlement::{MAX_PAGE_RECORDS, MAX_QUERY_SLOTS};
 	chain().execute_with(|| {
 		let slot = S0 + 1;
-		let many = MAX_PAGE_RECORDS + 10;
-		for i in 0..many {
-			let who = lem_runtime::AccountId::new(sp_io::hashing::blake2_256(&i.to_le_bytes()));
-			Records::<Runtime>::insert(slot, who, SettlementRecord::default());
+		let account =
+			|i: u32| lem_runtime::AccountId::new(sp_io::hashing::blake2_256(&i.to_le_bytes()));
+		// A page and ten records in one slot, then what fills the second page exactly to the
+		// end of the next slot, then one more record.
+		let counts = [MAX_PAGE_RECORDS + 10, MAX_PAGE_RECORDS - 10, 1];
+		for (s, count) in (slot..).zip(counts) {
+			for i in 0..count {
+				Records::<Runtime>::insert(s, account(i), SettlementRecord::default());
+			}
 		}
-		Records::<Runtime>::insert(slot + 1, household(1), SettlementRecord::default());
-
-		let first = Settlement::settlements(slot, slot + 1, None, None);
+		let to = slot + 2;
+		let first = Settlement::settlements(slot, to, None, None);
 		assert_eq!(first.records.len() as u32, MAX_PAGE_RECORDS);
 		let last = first.records.last().unwrap().1.clone();
 		assert_eq!(first.next, Some((slot, Some(last.clone()))));
-		let second = Settlement::settlements(slot, slot + 1, None, Some(last));
-		assert_eq!(second.records.len(), 11);
-		assert_eq!(second.next, None);
-		let mut all: Vec<_> =
-			first.records.iter().chain(&second.records).map(|r| (r.0, r.1.clone())).collect();
+		let second = Settlement::settlements(slot, to, None, Some(last));
+		assert_eq!(second.records.len() as u32, MAX_PAGE_RECORDS);
+		assert_eq!(second.next, Some((slot + 2, None)), "a full page at a slot's end");
+		let third = Settlement::settlements(slot + 2, to, None, None);
+		assert_eq!((third.records.len(), third.next.clone()), (1, None));
+		let mut all: Vec<_> = [first, second, third]
+			.iter()
+			.flat_map(|page| page.records.iter().map(|r| (r.0, r.1.clone())))
+			.collect();
 		all.sort();
 		all.dedup();
-		assert_eq!(all.len() as u32, many + 1, "every record once");
+		assert_eq!(all.len() as u32, counts.iter().sum::<u32>(), "every record once");
 
 		// A range longer than a page covers goes on where the page stopped.
-		let long = Settlement::settlements(slot + 1, slot + 10 * MAX_QUERY_SLOTS, None, None);
+		let long = Settlement::settlements(slot + 2, slot + 10 * MAX_QUERY_SLOTS, None, None);
 		assert_eq!(long.records.len(), 1);
-		assert_eq!(long.next, Some((slot + 1 + MAX_QUERY_SLOTS, None)));
+		assert_eq!(long.next, Some((slot + 2 + MAX_QUERY_SLOTS, None)));
+		// One account's records are paged alike.
+		let mine = Settlement::settlements(slot, to, Some(account(0)), None);
+		assert_eq!((mine.records.len(), mine.next), (3, None));
 	});
 }

@@ -15,7 +15,7 @@
 
 use codec::{Decode, DecodeAll, Encode};
 use pallet_market::{Community, Slot};
-use pallet_settlement::{SettledSlot, SettlementRecord, SettlementsPage};
+use pallet_settlement::{SettledSlot, SettlementRecord, SettlementsPage, MAX_PAGE_RECORDS};
 use serde_json::{json, Value};
 use sp_core::{
 	bytes,
@@ -204,20 +204,35 @@ impl Rpc {
 		who: Option<&AccountId32>,
 		at: H256,
 	) -> Result<Vec<Row>, AuditError> {
-		// Every account has a metering point.
-		let most = (to.saturating_sub(from) + 1)
-			.saturating_mul(pallet_market::MAX_COMMUNITY_METERING_POINTS as u64);
+		// A slot has a record per account, and every account has a metering point.
+		let per_slot = match who {
+			Some(_) => 1,
+			None => pallet_market::MAX_COMMUNITY_METERING_POINTS as usize,
+		};
 		let mut rows: Vec<Row> = Vec::new();
+		let mut in_slot: BTreeMap<Slot, usize> = BTreeMap::new();
 		let mut start = (from, None);
 		loop {
 			let page = self.settlements_page((start.0, to), who, start.1.as_ref(), at)?;
+			let full = page.records.len() as u32 == MAX_PAGE_RECORDS;
 			let last = page.records.last().map(|(slot, who, _)| (*slot, Some(who.clone())));
-			rows.extend(page.records);
-			if rows.len() as u64 > most {
-				return Err(AuditError::BadAnswer("more records than a community has accounts"));
+			for (slot, _, _) in &page.records {
+				let count = in_slot.entry(*slot).or_insert(0);
+				*count += 1;
+				if *count > per_slot || !(start.0..=to).contains(slot) {
+					return Err(AuditError::BadAnswer(
+						"records of a slot not asked for or of too many accounts",
+					));
+				}
 			}
+			rows.extend(page.records);
 			let Some(next) = page.next else { break };
-			let moves_on = next.0 > start.0 || (next.1.is_some() && Some(&next) == last.as_ref());
+			// A page stops inside a slot only when full, right after its last record; else it
+			// moves on to a later slot. So every page brings new records or new slots.
+			let moves_on = match next.1 {
+				Some(_) => full && Some(&next) == last.as_ref(),
+				None => next.0 > start.0,
+			};
 			if !moves_on || next.0 > to {
 				return Err(AuditError::BadAnswer("a page that does not move on"));
 			}

@@ -5,7 +5,7 @@
 //! transactions, so a gateway needs no funds. Every check runs before a reading enters the
 //! transaction pool, cheapest first and the signature last, so junk never reaches a block and
 //! costs a node little:
-//! - the slot is over;
+//! - the slot is over, and no older than the community keeps settled slots;
 //! - no reading for the metering point and slot was accepted before, nor a later one;
 //! - neither the slot's energy nor the registers' advance since the last reading exceed the
 //!   metering point's connection limit (rated power × slot length, per slot);
@@ -17,8 +17,9 @@
 //! several meters or catches up after being offline; the pool refuses a batch if any reading in
 //! it is refused, so a refused reading never rides along in a block. Settlement reads
 //! [`Readings`]: a slot without a reading has no entry, missing, never zero. A reading that
-//! comes after its slot was settled on an estimate still counts: its registers give the true
-//! energy, and settlement corrects the estimate.
+//! comes after its slot was settled on an estimate, while the chain keeps the slot, still
+//! counts: its registers give the true energy, and settlement corrects the estimate. After
+//! that, the point's next reading carries the energy in its cumulative registers.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -223,7 +224,8 @@ pub mod pallet {
 		}
 
 		/// A technician replaces a metering point's key (a new gateway, or a key that may have
-		/// leaked); the old key is never accepted again.
+		/// leaked); the old key signs no reading again, and is not registered again while it is
+		/// among the point's last retired keys.
 		#[pallet::call_index(1)]
 		#[pallet::weight(<T as Config>::WeightInfo::rotate_key())]
 		pub fn rotate_key(

@@ -456,11 +456,16 @@ pub mod pallet {
 							&& l.slot.saturating_add(1) >= ledger.since
 							&& ledger.baseline.is_none_or(|b| l.slot > b.registers.slot)
 					});
-					if let Some(l) = late {
-						// No estimate: the slot is older than the chain's first settlement, so
-						// nothing was estimated before it.
-						let through = Estimates::<T>::get(l.slot, point.id)
-							.map_or(Metered::default(), |e| e.through);
+					// The estimates up to the late reading's slot. Before the chain's first
+					// settlement of the point nothing was estimated. A settled slot's estimate is
+					// gone only if the slot left the retention window (`TooOld` keeps readings
+					// of such slots out); then nothing is reconciled now rather than from a
+					// wrong sum, and the point's next reading in its own slot reconciles the gap.
+					let through = late.and_then(|l| match l.slot < ledger.since {
+						true => Some(Metered::default()),
+						false => Estimates::<T>::get(l.slot, point.id).map(|e| e.through),
+					});
+					if let (Some(l), Some(through)) = (late, through) {
 						point.correction_wh = correction(ledger.baseline, l, through);
 						ledger.baseline = Some(Baseline { registers: l, estimated: through });
 					}
@@ -709,30 +714,28 @@ pub mod pallet {
 			mut after: Option<T::AccountId>,
 		) -> SettlementsPage<T::AccountId> {
 			let last = to.min(from.saturating_add(MAX_QUERY_SLOTS - 1));
-			let mut records = Vec::new();
+			let mut records: Vec<(Slot, T::AccountId, SettlementRecord)> = Vec::new();
 			for slot in from..=last {
 				let start = after.take();
-				match &who {
-					Some(who) => {
-						let record = Records::<T>::get(slot, who).filter(|_| start.is_none());
-						records.extend(record.map(|r| (slot, who.clone(), r)));
+				// One account's record, unless the page before ended on it; or every account's.
+				let mine = who.as_ref().filter(|_| start.is_none()).and_then(|who| {
+					Records::<T>::get(slot, who).map(|record| (who.clone(), record))
+				});
+				let all = who.is_none().then(|| match &start {
+					Some(a) => {
+						Records::<T>::iter_prefix_from(slot, Records::<T>::hashed_key_for(slot, a))
 					}
-					None => {
-						let stored = match &start {
-							Some(a) => Records::<T>::iter_prefix_from(
-								slot,
-								Records::<T>::hashed_key_for(slot, a),
-							),
-							None => Records::<T>::iter_prefix(slot),
-						};
-						for (account, record) in stored {
-							if records.len() as u32 == MAX_PAGE_RECORDS {
-								let resume = records.last().map(|(_, a, _)| a.clone());
-								return SettlementsPage { records, next: Some((slot, resume)) };
-							}
-							records.push((slot, account, record));
-						}
+					None => Records::<T>::iter_prefix(slot),
+				});
+				let stored = mine.into_iter().chain(all.into_iter().flatten());
+				for (account, record) in stored {
+					if records.len() as u32 == MAX_PAGE_RECORDS {
+						// Resume after the last record if it is of this slot, else at its start.
+						let resume =
+							records.last().filter(|r| r.0 == slot).map(|(_, a, _)| a.clone());
+						return SettlementsPage { records, next: Some((slot, resume)) };
 					}
+					records.push((slot, account, record));
 				}
 			}
 			let next = (last < to).then(|| (last + 1, None));
