@@ -1,0 +1,13 @@
+//! `lem-gateway`: the software of the box next to a household's meter (DESIGN.md, "Users",
+//! "Metering").
+//!
+//! - [`meter`] reads the meter's cumulative import and export registers over Modbus TCP, through
+//!   a register map ([`meter::map`]): a ready one for SunSpec meters (models 201–204) and for
+//!   the simulator, or one written in the configuration.
+//! - [`reading`] builds a slot's signed reading and the bare extrinsic that carries it.
+//! - [`sim`] is `lem-meter-sim`'s household: a load, PV and a battery from a seed, whose
+//!   registers only ever increase, on a clock that may run faster than the wall's.
+
+pub mod meter;
+pub mod reading;
+pub mod sim;

@@ -1,0 +1,240 @@
+//! The meter, read over Modbus TCP: its cumulative import and export registers, in whole Wh.
+//!
+//! A reading is either right or an error that names what went wrong (the field, the register),
+//! never a guess: a map that does not resolve, a meter that does not answer, a register that
+//! goes backwards.
+
+pub mod map;
+
+use map::{MapConfig, Register, RegisterMap, Table};
+use std::{fmt, net::SocketAddr, time::Duration};
+use tokio::time::timeout;
+use tokio_modbus::{
+	client::{tcp, Context, Reader},
+	Slave,
+};
+
+/// A meter's cumulative registers, in whole watt-hours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Energy {
+	pub import_wh: u64,
+	pub export_wh: u64,
+}
+
+/// Why the meter gave no reading.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MeterError {
+	/// No connection to the meter.
+	Unreachable { meter: SocketAddr, reason: String },
+	/// The meter did not answer in time.
+	Timeout { meter: SocketAddr, field: &'static str, register: u16 },
+	/// The meter answered a read with a Modbus exception (e.g. an address it does not have).
+	Exception { field: &'static str, table: Table, register: u16, exception: String },
+	/// The connection broke during a read.
+	Transport { field: &'static str, register: u16, reason: String },
+	/// The map in the configuration cannot be read (see `Register::check`).
+	BadMap { field: &'static str, reason: String },
+	/// No SunSpec marker at any of the usual base addresses.
+	NotSunspec,
+	/// The SunSpec device has no meter model (201–204).
+	NoSunspecMeter,
+	/// A scale factor the meter does not implement (SunSpec's 0x8000) or that is out of range.
+	BadScaleFactor { field: &'static str, register: u16, value: i16 },
+	/// A value that is not a number of watt-hours a register holds.
+	OutOfRange { field: &'static str, register: u16, raw: u64 },
+	/// A cumulative register is below what it showed before.
+	Backwards { field: &'static str, register: u16, before: u64, now: u64 },
+}
+
+impl fmt::Display for MeterError {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		match self {
+			Self::Unreachable { meter, reason } => write!(f, "meter {meter} unreachable: {reason}"),
+			Self::Timeout { meter, field, register } => {
+				write!(f, "meter {meter} did not answer reading {field} (register {register})")
+			}
+			Self::Exception { field, table, register, exception } => {
+				write!(f, "meter refused {field}: {table:?} register {register}: {exception}")
+			}
+			Self::Transport { field, register, reason } => {
+				write!(f, "connection lost reading {field} (register {register}): {reason}")
+			}
+			Self::BadMap { field, reason } => write!(f, "register map, {field}: {reason}"),
+			Self::NotSunspec => write!(f, "no SunSpec marker at registers 40000, 0 or 50000"),
+			Self::NoSunspecMeter => write!(f, "the SunSpec device has no meter model (201-204)"),
+			Self::BadScaleFactor { field, register, value } => {
+				write!(f, "{field}: scale factor register {register} holds {value}")
+			}
+			Self::OutOfRange { field, register, raw } => {
+				write!(f, "{field}: register {register} holds {raw}, not a meter's energy")
+			}
+			Self::Backwards { field, register, before, now } => write!(
+				f,
+				"{field}: register {register} went backwards from {before} Wh to {now} Wh"
+			),
+		}
+	}
+}
+
+impl std::error::Error for MeterError {}
+
+/// A connection to one meter, with its resolved map and what its registers last showed.
+pub struct Meter {
+	address: SocketAddr,
+	unit: u8,
+	map: RegisterMap,
+	answer_within: Duration,
+	context: Option<Context>,
+	last: Option<Energy>,
+}
+
+impl Meter {
+	/// Connects to the meter at `address` (Modbus unit `unit`) and resolves `map` on it. Each
+	/// request must be answered within `answer_within`.
+	pub async fn connect(
+		address: SocketAddr,
+		unit: u8,
+		map: &MapConfig,
+		answer_within: Duration,
+	) -> Result<Self, MeterError> {
+		let mut meter =
+			Self { address, unit, map: map::simulator(), answer_within, context: None, last: None };
+		meter.map = match *map {
+			MapConfig::Simulator => map::simulator(),
+			MapConfig::Registers { import, export } => RegisterMap { import, export },
+			MapConfig::Sunspec => meter.find_sunspec_meter().await?,
+		};
+		for (field, register) in [("import", &meter.map.import), ("export", &meter.map.export)] {
+			register.check().map_err(|reason| MeterError::BadMap { field, reason })?;
+		}
+		Ok(meter)
+	}
+
+	/// The map in use.
+	pub fn map(&self) -> &RegisterMap {
+		&self.map
+	}
+
+	/// The registers now. A value below the last one read is refused; the last one stands.
+	pub async fn read(&mut self) -> Result<Energy, MeterError> {
+		let (import, export) = (self.map.import, self.map.export);
+		let now = Energy {
+			import_wh: self.energy("import", &import).await?,
+			export_wh: self.energy("export", &export).await?,
+		};
+		if let Some(before) = self.last {
+			for (field, register, before, now) in [
+				("import", import.address, before.import_wh, now.import_wh),
+				("export", export.address, before.export_wh, now.export_wh),
+			] {
+				if now < before {
+					return Err(MeterError::Backwards { field, register, before, now });
+				}
+			}
+		}
+		self.last = Some(now);
+		Ok(now)
+	}
+
+	async fn energy(&mut self, field: &'static str, r: &Register) -> Result<u64, MeterError> {
+		let words = self.words(field, r.table, r.address, r.words as u16).await?;
+		let scale_factor = match r.scale_factor {
+			None => None,
+			Some(at) => {
+				let value = self.words(field, r.table, at, 1).await?[0] as i16;
+				if value == i16::MIN || !(-10..=10).contains(&value) {
+					return Err(MeterError::BadScaleFactor { field, register: at, value });
+				}
+				Some(value)
+			}
+		};
+		let raw = r.raw(&words);
+		r.watt_hours(raw, scale_factor).ok_or(MeterError::OutOfRange {
+			field,
+			register: r.address,
+			raw,
+		})
+	}
+
+	/// Reads `count` registers from `register` on, connecting first if needed. A broken
+	/// connection is dropped, to be made again by the next read.
+	async fn words(
+		&mut self,
+		field: &'static str,
+		table: Table,
+		register: u16,
+		count: u16,
+	) -> Result<Vec<u16>, MeterError> {
+		let address = self.address;
+		let late = || MeterError::Timeout { meter: address, field, register };
+		if self.context.is_none() {
+			let connecting = tcp::connect_slave(address, Slave(self.unit));
+			let context = timeout(self.answer_within, connecting)
+				.await
+				.map_err(|_| late())?
+				.map_err(|e| MeterError::Unreachable { meter: address, reason: e.to_string() })?;
+			self.context = Some(context);
+		}
+		let context = self.context.as_mut().expect("connected above");
+		let answer = match table {
+			Table::Holding => {
+				timeout(self.answer_within, context.read_holding_registers(register, count)).await
+			}
+			Table::Input => {
+				timeout(self.answer_within, context.read_input_registers(register, count)).await
+			}
+		};
+		let answer = match answer {
+			Err(_) => Err(late()),
+			Ok(Err(e)) => Err(MeterError::Transport { field, register, reason: e.to_string() }),
+			Ok(Ok(Err(exception))) => {
+				return Err(MeterError::Exception {
+					field,
+					table,
+					register,
+					exception: format!("{exception:?}"),
+				})
+			}
+			Ok(Ok(Ok(words))) if words.len() == count as usize => Ok(words),
+			Ok(Ok(Ok(_))) => Err(MeterError::Transport {
+				field,
+				register,
+				reason: "an answer of the wrong length".into(),
+			}),
+		};
+		if answer.is_err() {
+			self.context = None;
+		}
+		answer
+	}
+
+	/// Walks the SunSpec models to the first meter model.
+	async fn find_sunspec_meter(&mut self) -> Result<RegisterMap, MeterError> {
+		const FIELD: &str = "SunSpec model";
+		let mut base = None;
+		for at in map::SUNSPEC_BASES {
+			match self.words(FIELD, Table::Holding, at, 2).await {
+				Ok(words) if words == map::SUNSPEC_MARKER => {
+					base = Some(at);
+					break;
+				}
+				Ok(_) | Err(MeterError::Exception { .. }) => continue,
+				Err(e) => return Err(e),
+			}
+		}
+		let mut at = base.ok_or(MeterError::NotSunspec)? + 2;
+		// A device has a handful of models; a chain longer than this is not a SunSpec device.
+		for _ in 0..64 {
+			let header = self.words(FIELD, Table::Holding, at, 2).await?;
+			let (model, length) = (header[0], header[1]);
+			if model == 0xffff {
+				break;
+			}
+			if map::is_sunspec_meter(model) {
+				return Ok(map::sunspec_meter(at + 2));
+			}
+			at = at.checked_add(2 + length).ok_or(MeterError::NoSunspecMeter)?;
+		}
+		Err(MeterError::NoSunspecMeter)
+	}
+}
