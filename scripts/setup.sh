@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing lem needs on a fresh Debian machine with rustup:
 # protoc for the networking crates, clang for C dependencies, curl for the scripts, the Wasm
-# target and rust-src for the runtime. Does nothing for what is already there.
+# target and rust-src for the runtime, and the aarch64 target and linker for the gateway. Does nothing for what is already there.
 set -euo pipefail
 
 need=()
@@ -9,6 +9,9 @@ command -v protoc >/dev/null || need+=(protobuf-compiler)
 command -v clang >/dev/null || need+=(clang)
 command -v curl >/dev/null || need+=(curl)
 command -v make >/dev/null || need+=(build-essential)
+command -v file >/dev/null || need+=(file)
+# The linker for the gateway's aarch64 build (scripts/build-gateway-aarch64.sh).
+command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
 if [ ${#need[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -17,8 +20,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # wasm32v1-none builds the runtime without rebuilding `core` (substrate-wasm-builder prefers
-# it); wasm32-unknown-unknown with rust-src is its fallback.
-for target in wasm32v1-none wasm32-unknown-unknown; do
+# it); wasm32-unknown-unknown with rust-src is its fallback; aarch64 is the gateway's box.
+for target in wasm32v1-none wasm32-unknown-unknown aarch64-unknown-linux-gnu; do
 	rustup target list --installed | grep -qx "$target" || rustup target add "$target"
 done
 rustup component list --installed | grep -q '^rust-src' ||

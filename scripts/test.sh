@@ -2,7 +2,7 @@
 # Runs every test of lem: unit, property and pallet tests, the runtime on its real
 # configuration, the end-to-end tests against real lem-node processes on loopback, and bounded
 # fuzz runs of the two decoders of untrusted bytes: the clearing CLI's JSON input and the
-# auditor's reading of a node's answers.
+# auditor's reading of a node's answers; and the gateway's aarch64 build.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -14,6 +14,8 @@ cargo fmt --all --check
 # the end-to-end tests start the lem-node binary built here.
 cargo build --workspace --locked
 cargo test --workspace --locked
+# The gateway's binaries build for the box at the meter.
+scripts/build-gateway-aarch64.sh
 export FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 scripts/fuzz.sh cli/clear json_input
 scripts/fuzz.sh cli/audit node_answers
