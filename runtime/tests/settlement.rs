@@ -40,10 +40,9 @@ fn mp(i: u32) -> u64 {
 	1000 + i as u64
 }
 
-/// The gateway of metering point `mp` signs and submits its reading of `slot`, with registers
-/// that advance from its last reading. The technician registers its key on first use.
-fn read(mp: u64, slot: u64, import_wh: u64, export_wh: u64) {
-	let pair = ed25519::Pair::from_seed(&[mp as u8; 32]);
+/// The gateway of metering point `mp`. The technician registers its key on first use.
+fn gateway(mp: u64) -> ed25519::Pair {
+	let pair = ed25519::Pair::from_seed(&sp_io::hashing::blake2_256(&mp.to_le_bytes()));
 	if pallet_metering::GatewayKeys::<Runtime>::get(mp).is_none() {
 		assert_ok!(Metering::register_key(
 			RuntimeOrigin::signed(demo_account("Technician")),
@@ -51,21 +50,43 @@ fn read(mp: u64, slot: u64, import_wh: u64, export_wh: u64) {
 			pair.public()
 		));
 	}
-	let (i0, e0) = LastRegisters::<Runtime>::get(mp).map_or((0, 0), |r| (r.import_wh, r.export_wh));
+	pair
+}
+
+/// The gateway of metering point `mp` signs its reading of `slot` with the given registers.
+fn signed_reading(
+	mp: u64,
+	slot: u64,
+	import_wh: u64,
+	export_wh: u64,
+	registers: (u64, u64),
+) -> SignedReading {
+	let pair = gateway(mp);
 	let reading = Reading {
 		metering_point: mp,
 		slot,
 		import_wh,
 		export_wh,
-		import_register_wh: i0 + import_wh,
-		export_register_wh: e0 + export_wh,
+		import_register_wh: registers.0,
+		export_register_wh: registers.1,
 	};
 	let genesis = frame_system::Pallet::<Runtime>::block_hash(0);
 	let signature = pair.sign(&reading.signed_bytes(genesis.as_ref()));
-	assert_ok!(Metering::submit_reading(
-		RuntimeOrigin::none(),
-		SignedReading { reading, key: pair.public(), signature }
-	));
+	SignedReading { reading, key: pair.public(), signature }
+}
+
+/// The gateway of metering point `mp` submits its reading of `slot` with the given registers
+/// (for readings whose registers do not follow from the last one: after a gap).
+fn read_registers(mp: u64, slot: u64, import_wh: u64, export_wh: u64, registers: (u64, u64)) {
+	let signed = signed_reading(mp, slot, import_wh, export_wh, registers);
+	assert_ok!(Metering::submit_reading(RuntimeOrigin::none(), signed));
+}
+
+/// The gateway of metering point `mp` submits its reading of `slot`, with registers that
+/// advance from its last reading.
+fn read(mp: u64, slot: u64, import_wh: u64, export_wh: u64) {
+	let (i0, e0) = LastRegisters::<Runtime>::get(mp).map_or((0, 0), |r| (r.import_wh, r.export_wh));
+	read_registers(mp, slot, import_wh, export_wh, (i0 + import_wh, e0 + export_wh));
 }
 
 /// Blocks a second apart from `secs` until `slot` is settled; returns the time of the last.
@@ -402,26 +423,6 @@ fn what_the_community_account_cannot_pay_the_dso_is_recorded() {
 	});
 }
 
-/// The gateway of metering point `mp` signs and submits a reading of `slot` with the given
-/// registers (for readings whose registers do not follow from the last one: after a gap).
-fn read_registers(mp: u64, slot: u64, import_wh: u64, export_wh: u64, registers: (u64, u64)) {
-	let pair = ed25519::Pair::from_seed(&[mp as u8; 32]);
-	let reading = Reading {
-		metering_point: mp,
-		slot,
-		import_wh,
-		export_wh,
-		import_register_wh: registers.0,
-		export_register_wh: registers.1,
-	};
-	let genesis = frame_system::Pallet::<Runtime>::block_hash(0);
-	let signature = pair.sign(&reading.signed_bytes(genesis.as_ref()));
-	assert_ok!(Metering::submit_reading(
-		RuntimeOrigin::none(),
-		SignedReading { reading, key: pair.public(), signature }
-	));
-}
-
 /// Balance changes of `accounts` while `f` runs.
 fn changes(accounts: &[lem_runtime::AccountId], f: impl FnOnce()) -> Vec<i128> {
 	let before = balances(accounts);
@@ -583,32 +584,13 @@ fn what_a_participant_owes_the_utility_is_secured_by_its_deposit_and_collected_l
 fn a_back_dated_first_reading_claims_no_energy_from_before_settlement_began() {
 	chain().execute_with(|| {
 		let who = household(4);
-		let pair = ed25519::Pair::from_seed(&[mp(4) as u8; 32]);
-		assert_ok!(Metering::register_key(
-			RuntimeOrigin::signed(demo_account("Technician")),
-			mp(4),
-			pair.public()
-		));
 		block_at(T0 + 30);
 		// Dated further back than the community keeps slots, it is refused outright; as far
 		// back as it keeps them, it is taken.
 		let kept = pallet_market::CommunityParams::<Runtime>::get().retention_slots as u64;
-		let reading = |slot| Reading {
-			metering_point: mp(4),
-			slot,
-			import_wh: 0,
-			export_wh: 0,
-			import_register_wh: 0,
-			export_register_wh: 0,
-		};
-		let genesis = frame_system::Pallet::<Runtime>::block_hash(0);
-		let too_old = reading(S0 - kept);
-		let signature = pair.sign(&too_old.signed_bytes(genesis.as_ref()));
+		let too_old = signed_reading(mp(4), S0 - kept, 0, 0, (0, 0));
 		assert_noop!(
-			Metering::submit_reading(
-				RuntimeOrigin::none(),
-				SignedReading { reading: too_old, key: pair.public(), signature }
-			),
+			Metering::submit_reading(RuntimeOrigin::none(), too_old),
 			pallet_metering::Error::<Runtime>::TooOld
 		);
 		read_registers(mp(4), S0 + 1 - kept, 0, 0, (0, 0));
@@ -771,18 +753,24 @@ fn every_order_holds_a_deposit_returned_at_settlement() {
 	});
 }
 
-/// Bytes of every key and value in state, and how many keys. Events are cleared first, as
-/// every block's start does.
-fn state_size() -> (usize, usize) {
-	frame_system::Pallet::<Runtime>::reset_events();
-	let (mut keys, mut bytes) = (0, 0);
-	let mut key = Vec::new();
-	while let Some(next) = sp_io::storage::next_key(&key) {
+/// Bytes of the keys and values stored at and under `prefix`, and how many.
+fn bytes_under(prefix: &[u8]) -> (usize, usize) {
+	let at = sp_io::storage::get(prefix).map_or((0, 0), |v| (1, prefix.len() + v.len()));
+	let (mut keys, mut bytes) = at;
+	let mut key = prefix.to_vec();
+	while let Some(next) = sp_io::storage::next_key(&key).filter(|k| k.starts_with(prefix)) {
 		keys += 1;
 		bytes += next.len() + sp_io::storage::get(&next).map_or(0, |v| v.len());
 		key = next;
 	}
 	(keys, bytes)
+}
+
+/// Bytes of every key and value in state, and how many keys. Events are cleared first, as
+/// every block's start does.
+fn state_size() -> (usize, usize) {
+	frame_system::Pallet::<Runtime>::reset_events();
+	bytes_under(&[])
 }
 
 /// One slot of a busy community, driven a slot at a time: household 1 buys from household 3
@@ -860,47 +848,20 @@ fn a_gateway_offline_beyond_the_retention_window_is_corrected_by_a_later_reading
 
 		// The backlog: the first missed slots are too old; the gap's energy (2 kWh) is in the
 		// registers of the latest slot it still sends.
-		let pair = ed25519::Pair::from_seed(&[mp(2) as u8; 32]);
-		let genesis = frame_system::Pallet::<Runtime>::block_hash(0);
-		let signed_reading = |slot: u64, registers: u64| {
-			let reading = Reading {
-				metering_point: mp(2),
-				slot,
-				import_wh: 50,
-				export_wh: 0,
-				import_register_wh: registers,
-				export_register_wh: 0,
-			};
-			let signature = pair.sign(&reading.signed_bytes(genesis.as_ref()));
-			SignedReading { reading, key: pair.public(), signature }
-		};
 		assert_noop!(
-			Metering::submit_reading(RuntimeOrigin::none(), signed_reading(S0 + 1, 150)),
+			Metering::submit_reading(
+				RuntimeOrigin::none(),
+				signed_reading(mp(2), S0 + 1, 50, 0, (150, 0))
+			),
 			pallet_metering::Error::<Runtime>::TooOld
 		);
-		assert_ok!(Metering::submit_reading(
-			RuntimeOrigin::none(),
-			signed_reading(missed, 100 + 2_000)
-		));
+		read_registers(mp(2), missed, 50, 0, (100 + 2_000, 0));
 		let correction_slot = pallet_settlement::SettlementCursor::<Runtime>::get().unwrap();
 		settle_until(correction_slot, secs);
 		let r = record(correction_slot, &who);
 		assert_eq!((r.corrected_wh, r.correction_amount), (2_000, -600_000));
 		assert_eq!(Settlement::do_try_state(), Ok(()));
 	});
-}
-
-/// Bytes of the keys and values stored at and under `prefix`, and how many.
-fn bytes_under(prefix: &[u8]) -> (usize, usize) {
-	let at = sp_io::storage::get(prefix).map_or((0, 0), |v| (1, prefix.len() + v.len()));
-	let (mut keys, mut bytes) = at;
-	let mut key = prefix.to_vec();
-	while let Some(next) = sp_io::storage::next_key(&key).filter(|k| k.starts_with(prefix)) {
-		keys += 1;
-		bytes += next.len() + sp_io::storage::get(&next).map_or(0, |v| v.len());
-		key = next;
-	}
-	(keys, bytes)
 }
 
 /// What one settled slot of a full community (512 metering points) leaves in state, item by
@@ -936,17 +897,9 @@ fn state_per_slot_of_a_full_community() {
 			assert_ok!(Market::assign_technician(manager.clone(), id, Some(technician.clone())));
 			points.push((who, id));
 		}
-		let gateway = |id: u64| ed25519::Pair::from_seed(&sp_io::hashing::blake2_256(&id.encode()));
-		for (who, id) in &points {
-			let key = gateway(*id).public();
-			if pallet_metering::GatewayKeys::<Runtime>::get(id).is_some() {
-				assert_ok!(Metering::rotate_key(signed(&technician), *id, key));
-			} else {
-				assert_ok!(Metering::register_key(signed(&technician), *id, key));
-			}
+		for (who, _) in &points {
 			assert_ok!(Market::set_standing_order(signed(who), 200_000, 60_000, 5_000_000));
 		}
-		let genesis = frame_system::Pallet::<Runtime>::block_hash(0);
 
 		let first = S0 + 2;
 		let last = first + 5;
@@ -959,21 +912,7 @@ fn state_per_slot_of_a_full_community() {
 				if n % 32 == 31 {
 					continue;
 				}
-				let (import_wh, export_wh) = (n as u64 % 700, (n as u64 * 7) % 900);
-				let (i0, e0) = LastRegisters::<Runtime>::get(id)
-					.map_or((0, 0), |r| (r.import_wh, r.export_wh));
-				let reading = Reading {
-					metering_point: *id,
-					slot: slot - 2,
-					import_wh,
-					export_wh,
-					import_register_wh: i0 + import_wh,
-					export_register_wh: e0 + export_wh,
-				};
-				let pair = gateway(*id);
-				let signature = pair.sign(&reading.signed_bytes(genesis.as_ref()));
-				let signed = SignedReading { reading, key: pair.public(), signature };
-				assert_ok!(Metering::submit_reading(RuntimeOrigin::none(), signed));
+				read(*id, slot - 2, n as u64 % 700, (n as u64 * 7) % 900);
 			}
 			block_at(slot * SLOT_SECONDS - 5);
 		}

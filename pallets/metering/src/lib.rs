@@ -386,14 +386,13 @@ pub mod pallet {
 					&& r.export_register_wh <= MAX_REGISTER_WH,
 				Error::<T>::ValueOutOfRange
 			);
-			let (opens, _) = Self::readings_window(r.slot);
-			let now = pallet_market::Pallet::<T>::now_seconds();
-			ensure!(now >= opens, Error::<T>::SlotNotOver);
 			let community = pallet_market::CommunityParams::<T>::get();
+			let current = community.slot_at(pallet_market::Pallet::<T>::now_seconds());
+			ensure!(r.slot < current, Error::<T>::SlotNotOver);
 			// Settlement forgets a slot `retention_slots` after it settles it; this reading
 			// must reach settlement before then.
 			ensure!(
-				r.slot.saturating_add(community.retention_slots as u64) >= community.slot_at(now),
+				r.slot.saturating_add(community.retention_slots as u64) >= current,
 				Error::<T>::TooOld
 			);
 			if let Some(last) = last.filter(|l| l.slot >= r.slot) {
