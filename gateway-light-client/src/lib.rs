@@ -5,9 +5,19 @@
 //!   a register map ([`meter::map`]): a ready one for SunSpec meters (models 201–204) and for
 //!   the simulator, or one written in the configuration.
 //! - [`reading`] builds a slot's signed reading and the bare extrinsic that carries it.
+//! - [`gateway`] is the slot loop: it takes each slot's end, signs the reading, journals it
+//!   ([`journal`]) and brings it to finality through a node ([`node`]).
+//! - [`config`], [`key`] and [`metrics`] are how the box is run: `gateway.toml`, the device
+//!   key, and what Prometheus scrapes.
 //! - [`sim`] is `lem-meter-sim`'s household: a load, PV and a battery from a seed, whose
 //!   registers only ever increase, on a clock that may run faster than the wall's.
 
+pub mod config;
+pub mod gateway;
+pub mod journal;
+pub mod key;
 pub mod meter;
+pub mod metrics;
+pub mod node;
 pub mod reading;
 pub mod sim;

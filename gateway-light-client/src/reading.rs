@@ -12,6 +12,35 @@ pub const READING_DOMAIN: [u8; 16] = *b"lem/reading/v1\0\0";
 pub const METERING_PALLET: u8 = 21;
 pub const SUBMIT_READING: u8 = 3;
 pub const SUBMIT_READINGS: u8 = 4;
+/// pallet-metering's `Error` variants in order: the pool refuses a reading with
+/// `InvalidTransaction::Custom(index)`. `tests/reading.rs` checks them against the runtime.
+pub const METERING_ERRORS: [&str; 19] = [
+	"NotTechnician",
+	"NotAssigned",
+	"UnknownMeteringPoint",
+	"MeteringPointHasKey",
+	"NoKey",
+	"KeyInUse",
+	"RevokedKey",
+	"UnknownKey",
+	"ForeignKey",
+	"BadSignature",
+	"SlotNotOver",
+	"AboveConnectionLimit",
+	"EmptyBatch",
+	"Replayed",
+	"OutOfOrder",
+	"RegistersBackwards",
+	"RegistersDisagree",
+	"ValueOutOfRange",
+	"TooOld",
+];
+
+/// The name of the metering error with pool code `code`.
+pub fn error_name(code: u8) -> Option<&'static str> {
+	METERING_ERRORS.get(code as usize).copied()
+}
+
 /// Most readings in one batch (`pallet_metering::MAX_BATCH`).
 pub const MAX_BATCH: usize = 96;
 /// A bare extrinsic of format version 5: no signature, no extensions. A reading needs no
@@ -30,7 +59,7 @@ pub struct Reading {
 }
 
 impl Reading {
-	fn fields(&self) -> [u64; 6] {
+	pub fn fields(&self) -> [u64; 6] {
 		[
 			self.metering_point,
 			self.slot,

@@ -98,8 +98,8 @@ fn input(address: u16, words: u8) -> Register {
 #[tokio::test]
 async fn the_simulator_reads_the_same_through_its_own_map_and_as_a_sunspec_meter() {
 	let sim = Sim::start(3);
-	let mut own = Meter::connect(sim.1, 1, &MapConfig::Simulator, WITHIN).await.unwrap();
-	let mut sunspec = Meter::connect(sim.1, 1, &MapConfig::Sunspec, WITHIN).await.unwrap();
+	let mut own = Meter::connect(sim.1, 1, &MapConfig::Simulator {}, WITHIN).await.unwrap();
+	let mut sunspec = Meter::connect(sim.1, 1, &MapConfig::Sunspec {}, WITHIN).await.unwrap();
 	// Model 203 follows the marker and the common model (1, 66 registers).
 	assert_eq!(sunspec.map().import.address, 40_000 + 2 + 68 + 2 + 44);
 	let first = own.read().await.unwrap();
@@ -121,7 +121,7 @@ async fn a_register_the_meter_does_not_have_is_named() {
 	assert!(matches!(e, MeterError::Exception { field: "import", register: 100, .. }), "{e:?}");
 	assert!(e.to_string().contains("import") && e.to_string().contains("register 100"));
 	// And a device without SunSpec is told apart from one without a meter model.
-	let e = Meter::connect(address, 1, &MapConfig::Sunspec, WITHIN).await.err().unwrap();
+	let e = Meter::connect(address, 1, &MapConfig::Sunspec {}, WITHIN).await.err().unwrap();
 	assert_eq!(e, MeterError::NotSunspec);
 	let bad = MapConfig::Registers { import: input(0, 3), export: input(4, 4) };
 	let e = Meter::connect(address, 1, &bad, WITHIN).await.err().unwrap();
@@ -132,7 +132,7 @@ async fn a_register_the_meter_does_not_have_is_named() {
 async fn a_register_that_goes_backwards_is_refused_and_the_last_reading_stands() {
 	let registers = Arc::new(Mutex::new(vec![0, 0, 0, 5_000, 0, 0, 0, 700]));
 	let address = serve_bare(registers.clone()).await;
-	let mut meter = Meter::connect(address, 1, &MapConfig::Simulator, WITHIN).await.unwrap();
+	let mut meter = Meter::connect(address, 1, &MapConfig::Simulator {}, WITHIN).await.unwrap();
 	assert_eq!(meter.read().await.unwrap(), Energy { import_wh: 5_000, export_wh: 700 });
 	registers.lock().unwrap()[7] = 699;
 	assert_eq!(
@@ -147,7 +147,7 @@ async fn a_register_that_goes_backwards_is_refused_and_the_last_reading_stands()
 async fn a_meter_that_does_not_answer_gives_no_reading() {
 	// Nothing listens: unreachable.
 	let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
-	let mut meter = Meter::connect(closed, 1, &MapConfig::Simulator, WITHIN).await.unwrap();
+	let mut meter = Meter::connect(closed, 1, &MapConfig::Simulator {}, WITHIN).await.unwrap();
 	assert!(matches!(meter.read().await, Err(MeterError::Unreachable { .. })));
 	// Something takes the connection and never answers: a timeout naming the register.
 	let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -158,7 +158,7 @@ async fn a_meter_that_does_not_answer_gives_no_reading() {
 			held.push(stream);
 		}
 	});
-	let mut meter = Meter::connect(address, 1, &MapConfig::Simulator, WITHIN).await.unwrap();
+	let mut meter = Meter::connect(address, 1, &MapConfig::Simulator {}, WITHIN).await.unwrap();
 	assert_eq!(
 		meter.read().await.unwrap_err(),
 		MeterError::Timeout { meter: address, field: "import", register: 0 }

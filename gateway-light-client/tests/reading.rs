@@ -2,7 +2,7 @@
 
 use codec::{Decode, Encode};
 use ed25519_dalek::SigningKey;
-use lem_gateway::reading::{extrinsic, Reading, MAX_BATCH};
+use lem_gateway::reading::{error_name, extrinsic, Reading, MAX_BATCH, METERING_ERRORS};
 use lem_runtime::{RuntimeCall, UncheckedExtrinsic};
 use sp_core::{ed25519, Pair};
 
@@ -56,4 +56,22 @@ fn a_signed_reading_is_what_the_runtime_verifies() {
 	assert_eq!(batch[0], runtime_signed);
 	assert_eq!(extrinsic(&[]), None);
 	assert_eq!(extrinsic(&vec![signed; MAX_BATCH + 1]), None);
+}
+
+/// The pool's `Custom(code)` for a refused reading names the same error for the gateway as
+/// for the runtime: the gateway's table is pallet-metering's `Error` enum, in order.
+#[test]
+fn the_gateways_error_names_are_the_runtimes() {
+	type Error = pallet_metering::Error<lem_runtime::Runtime>;
+	for (code, name) in METERING_ERRORS.iter().enumerate() {
+		let error = || Error::decode(&mut &[code as u8][..]).expect("a variant at every index");
+		assert_eq!(pallet_metering::error_code(error()), code as u8);
+		let runtime_name: &'static str = error().into();
+		assert_eq!(runtime_name, *name);
+		assert_eq!(error_name(code as u8), Some(*name));
+	}
+	assert!(
+		Error::decode(&mut &[METERING_ERRORS.len() as u8][..]).is_err(),
+		"the table lists every error"
+	);
 }

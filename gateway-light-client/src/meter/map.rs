@@ -65,11 +65,12 @@ pub struct RegisterMap {
 pub enum MapConfig {
 	/// A SunSpec meter: the map is found on the meter, by walking its models from the SunSpec
 	/// marker to the first meter model (201–204), whose `TotWhImp` and `TotWhExp` (acc32, scaled
-	/// by `TotWh_SF`) are the registers.
-	Sunspec,
+	/// by `TotWh_SF`) are the registers. (Empty braces, not a unit variant: serde refuses
+	/// unknown fields beside the tag only for struct variants.)
+	Sunspec {},
 	/// `lem-meter-sim`'s own registers: import and export in Wh, four words each, in the input
 	/// table from 0.
-	Simulator,
+	Simulator {},
 	/// Any meter, register by register.
 	Registers { import: Register, export: Register },
 }

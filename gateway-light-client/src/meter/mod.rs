@@ -100,9 +100,9 @@ impl Meter {
 		let mut meter =
 			Self { address, unit, map: map::simulator(), answer_within, context: None, last: None };
 		meter.map = match *map {
-			MapConfig::Simulator => map::simulator(),
+			MapConfig::Simulator {} => map::simulator(),
 			MapConfig::Registers { import, export } => RegisterMap { import, export },
-			MapConfig::Sunspec => meter.find_sunspec_meter().await?,
+			MapConfig::Sunspec {} => meter.find_sunspec_meter().await?,
 		};
 		for (field, register) in [("import", &meter.map.import), ("export", &meter.map.export)] {
 			register.check().map_err(|reason| MeterError::BadMap { field, reason })?;

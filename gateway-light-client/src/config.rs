@@ -1,0 +1,178 @@
+//! `gateway.toml`: which metering point the box serves, the chain it signs for, the nodes it
+//! talks to, its meter and where it keeps its key and journal. `gateway.toml` in this crate is
+//! the documented example.
+//!
+//! A configuration is checked whole at start: an unknown field, a missing key file or a
+//! malformed value stops the gateway with an error that names it, before it touches the meter
+//! or a node.
+
+use crate::meter::map::MapConfig;
+use serde::Deserialize;
+use std::{
+	fmt,
+	net::SocketAddr,
+	path::{Path, PathBuf},
+	time::Duration,
+};
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct File {
+	metering_point: u64,
+	genesis_hash: String,
+	nodes: Vec<String>,
+	key_file: PathBuf,
+	journal: PathBuf,
+	#[serde(default)]
+	metrics: Option<SocketAddr>,
+	#[serde(default = "default_keep_slots")]
+	keep_slots: u64,
+	meter: MeterFile,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct MeterFile {
+	address: SocketAddr,
+	#[serde(default = "default_unit")]
+	unit: u8,
+	#[serde(default = "default_poll_seconds")]
+	poll_seconds: u64,
+	#[serde(default = "default_answer_within_ms")]
+	answer_within_ms: u64,
+	map: MapConfig,
+}
+
+/// Two weeks of 15-minute slots: more than the chain keeps (a week), so that the journal still
+/// says why a slot the chain refused as too old is missing.
+fn default_keep_slots() -> u64 {
+	2 * 672
+}
+fn default_unit() -> u8 {
+	1
+}
+fn default_poll_seconds() -> u64 {
+	2
+}
+fn default_answer_within_ms() -> u64 {
+	1_000
+}
+
+/// A checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+	pub metering_point: u64,
+	/// The hash of the chain's block 0: every reading is signed for this chain only, and a
+	/// node of another chain is dropped.
+	pub genesis_hash: [u8; 32],
+	/// WebSocket JSON-RPC URLs, tried in order.
+	pub nodes: Vec<String>,
+	pub key_file: PathBuf,
+	pub journal: PathBuf,
+	/// Where Prometheus scrapes the gateway's metrics; none if absent.
+	pub metrics: Option<SocketAddr>,
+	/// How many slots the journal keeps before the newest.
+	pub keep_slots: u64,
+	pub meter: MeterConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct MeterConfig {
+	pub address: SocketAddr,
+	pub unit: u8,
+	pub poll: Duration,
+	pub answer_within: Duration,
+	pub map: MapConfig,
+}
+
+/// Why a configuration was refused. Each names the file and the field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+	pub path: PathBuf,
+	pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		write!(f, "{}: {}", self.path.display(), self.reason)
+	}
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+	/// Reads and checks `path`. Relative paths in it are relative to the file's directory.
+	pub fn load(path: &Path) -> Result<Config, ConfigError> {
+		let error = |reason: String| ConfigError { path: path.to_owned(), reason };
+		let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+		let file: File = toml::from_str(&text).map_err(|e| error(e.message().to_owned()))?;
+		let dir = path.parent().unwrap_or(Path::new("."));
+		let genesis_hash = parse_hash(&file.genesis_hash).ok_or_else(|| {
+			error(format!("genesis_hash: {:?} is not 32 bytes of hex", file.genesis_hash))
+		})?;
+		if file.nodes.is_empty() {
+			return Err(error("nodes: at least one node URL is needed".into()));
+		}
+		if let Some(url) = file.nodes.iter().find(|u| !u.starts_with("ws://")) {
+			return Err(error(format!("nodes: {url:?} is not a ws:// URL")));
+		}
+		let meter = file.meter;
+		if !(1..=60).contains(&meter.poll_seconds) {
+			return Err(error(format!(
+				"meter.poll_seconds: {} is not between 1 and 60",
+				meter.poll_seconds
+			)));
+		}
+		if meter.answer_within_ms == 0 || meter.answer_within_ms > 1_000 * meter.poll_seconds {
+			return Err(error(format!(
+				"meter.answer_within_ms: {} is not between 1 and the poll interval",
+				meter.answer_within_ms
+			)));
+		}
+		let key_file = dir.join(file.key_file);
+		if !key_file.is_file() {
+			return Err(error(format!(
+				"key_file: {} does not exist (make one with `lem-gateway keygen`)",
+				key_file.display()
+			)));
+		}
+		Ok(Config {
+			metering_point: file.metering_point,
+			genesis_hash,
+			nodes: file.nodes,
+			key_file,
+			journal: dir.join(file.journal),
+			metrics: file.metrics,
+			keep_slots: file.keep_slots.max(1),
+			meter: MeterConfig {
+				address: meter.address,
+				unit: meter.unit,
+				poll: Duration::from_secs(meter.poll_seconds),
+				answer_within: Duration::from_millis(meter.answer_within_ms),
+				map: meter.map,
+			},
+		})
+	}
+}
+
+/// 32 bytes from hex, with or without `0x`.
+pub fn parse_hash(text: &str) -> Option<[u8; 32]> {
+	let bytes = from_hex(text.trim().trim_start_matches("0x"))?;
+	bytes.try_into().ok()
+}
+
+pub fn from_hex(hex: &str) -> Option<Vec<u8>> {
+	if hex.len() % 2 != 0 {
+		return None;
+	}
+	(0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
+}
+
+pub fn to_hex(bytes: &[u8]) -> String {
+	let mut s = String::with_capacity(2 + 2 * bytes.len());
+	s.push_str("0x");
+	for b in bytes {
+		s.push_str(&format!("{b:02x}"));
+	}
+	s
+}

@@ -1,0 +1,313 @@
+//! The journal: every slot the gateway took, on the box's SD card, in a redb file.
+//!
+//! A slot's entry is written — durably, one fsync per slot — before its reading is sent
+//! anywhere, so a reading that left the box is always in the journal, and a restart resumes
+//! from it: it sends the same signed bytes again and never signs a second reading for the slot.
+//! Later states (submitted, in a block, finalized, refused) are committed without an fsync and
+//! become durable with the next slot's entry; one lost in a crash is found again on the chain.
+//!
+//! An entry's bytes are decoded with [`Entry::decode`], which refuses anything but a
+//! well-formed entry (a fuzz target feeds it arbitrary bytes). The journal keeps
+//! `keep_slots` slots before the newest and compacts its file at start, so its size is bounded.
+
+use crate::reading::{Reading, SignedReading};
+use codec::{Decode, Encode};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use std::{fmt, path::Path};
+
+/// Entries by slot.
+const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
+/// What the gateway learned from the chain and needs while offline: `slot_seconds`.
+const CHAIN: TableDefinition<&str, u64> = TableDefinition::new("chain");
+
+/// The first byte of every entry: its layout's version.
+const VERSION: u8 = 1;
+
+/// The meter's cumulative registers at a slot's end, in Wh.
+#[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Registers {
+	pub import_wh: u64,
+	pub export_wh: u64,
+}
+
+/// Where a slot's reading stands.
+#[derive(Encode, Decode, Clone, Debug, PartialEq, Eq)]
+pub enum State {
+	/// Only the registers at the slot's end were taken: the slot's start was not read (the
+	/// gateway or the meter was down), so no reading exists. A later reading's registers carry
+	/// the slot's energy, and settlement corrects the slot's estimate from them.
+	Taken,
+	/// Signed and journaled; not sent yet.
+	Signed,
+	/// Sent to a node, at this unix time (seconds).
+	Submitted { at: u64 },
+	/// On the chain in this block, not yet final.
+	InBlock { block: [u8; 32] },
+	/// Final, in this block.
+	Finalized { block: [u8; 32] },
+	/// Refused by the chain, with the named error (or why else it will not go).
+	Refused { reason: String },
+}
+
+impl State {
+	pub fn name(&self) -> &'static str {
+		match self {
+			Self::Taken => "taken",
+			Self::Signed => "signed",
+			Self::Submitted { .. } => "submitted",
+			Self::InBlock { .. } => "in_block",
+			Self::Finalized { .. } => "finalized",
+			Self::Refused { .. } => "refused",
+		}
+	}
+
+	/// Still to go to the chain, or on it but not final.
+	pub fn is_pending(&self) -> bool {
+		matches!(self, Self::Signed | Self::Submitted { .. } | Self::InBlock { .. })
+	}
+}
+
+/// One slot in the journal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+	pub slot: u64,
+	/// The registers at the slot's end, and when they were read (unix milliseconds).
+	pub registers: Registers,
+	pub taken_at_ms: u64,
+	/// The signed reading; `None` in state [`State::Taken`] only.
+	pub reading: Option<SignedReading>,
+	pub state: State,
+}
+
+#[derive(Encode, Decode)]
+struct Stored {
+	slot: u64,
+	registers: Registers,
+	taken_at_ms: u64,
+	reading: Option<StoredReading>,
+	state: State,
+}
+
+#[derive(Encode, Decode)]
+struct StoredReading {
+	fields: [u64; 6],
+	key: [u8; 32],
+	signature: [u8; 64],
+}
+
+/// Why an entry's bytes are not an entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Corrupt {
+	Version(u8),
+	Undecodable(String),
+	TrailingBytes(usize),
+	/// The fields contradict each other (the reading's slot, a reading in state `Taken`, ...).
+	Inconsistent(&'static str),
+}
+
+impl Entry {
+	pub fn encode(&self) -> Vec<u8> {
+		let reading = self.reading.map(|r| StoredReading {
+			fields: r.reading.fields(),
+			key: r.key,
+			signature: r.signature,
+		});
+		let stored = Stored {
+			slot: self.slot,
+			registers: self.registers,
+			taken_at_ms: self.taken_at_ms,
+			reading,
+			state: self.state.clone(),
+		};
+		let mut bytes = vec![VERSION];
+		stored.encode_to(&mut bytes);
+		bytes
+	}
+
+	/// The entry in `bytes`, or why they are not one. Never panics.
+	pub fn decode(bytes: &[u8]) -> Result<Entry, Corrupt> {
+		let (&version, mut rest) = bytes.split_first().ok_or(Corrupt::Version(0))?;
+		if version != VERSION {
+			return Err(Corrupt::Version(version));
+		}
+		let stored = Stored::decode(&mut rest).map_err(|e| Corrupt::Undecodable(e.to_string()))?;
+		if !rest.is_empty() {
+			return Err(Corrupt::TrailingBytes(rest.len()));
+		}
+		let reading = stored.reading.map(|r| {
+			let [metering_point, slot, import_wh, export_wh, import_register_wh, export_register_wh] =
+				r.fields;
+			SignedReading {
+				reading: Reading {
+					metering_point,
+					slot,
+					import_wh,
+					export_wh,
+					import_register_wh,
+					export_register_wh,
+				},
+				key: r.key,
+				signature: r.signature,
+			}
+		});
+		match (&reading, &stored.state) {
+			(None, State::Taken) => {}
+			(None, _) => return Err(Corrupt::Inconsistent("a state past taken without a reading")),
+			(Some(_), State::Taken) => {
+				return Err(Corrupt::Inconsistent("a reading in state taken"))
+			}
+			(Some(r), _) => {
+				if r.reading.slot != stored.slot {
+					return Err(Corrupt::Inconsistent("the reading is for another slot"));
+				}
+				let registers = Registers {
+					import_wh: r.reading.import_register_wh,
+					export_wh: r.reading.export_register_wh,
+				};
+				if registers != stored.registers {
+					return Err(Corrupt::Inconsistent("the reading's registers differ"));
+				}
+			}
+		}
+		Ok(Entry {
+			slot: stored.slot,
+			registers: stored.registers,
+			taken_at_ms: stored.taken_at_ms,
+			reading,
+			state: stored.state,
+		})
+	}
+}
+
+/// Why the journal could not be used.
+#[derive(Debug)]
+pub enum JournalError {
+	/// Another process — a running gateway — has the journal open.
+	InUse,
+	/// The file could not be opened, read or written.
+	Storage(String),
+	/// An entry's bytes are not an entry.
+	Corrupt { slot: u64, why: Corrupt },
+}
+
+impl fmt::Display for JournalError {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		match self {
+			Self::InUse => write!(f, "the journal is open in another process (a running gateway)"),
+			Self::Storage(e) => write!(f, "journal storage: {e}"),
+			Self::Corrupt { slot, why } => {
+				write!(f, "journal entry of slot {slot} is corrupt: {why:?}")
+			}
+		}
+	}
+}
+
+impl std::error::Error for JournalError {}
+
+impl<E: Into<redb::Error>> From<E> for JournalError {
+	fn from(e: E) -> Self {
+		match e.into() {
+			redb::Error::DatabaseAlreadyOpen => JournalError::InUse,
+			e => JournalError::Storage(e.to_string()),
+		}
+	}
+}
+
+pub struct Journal {
+	db: Database,
+	path: std::path::PathBuf,
+}
+
+/// redb's page cache; the journal is small and read mostly at start.
+const CACHE_BYTES: usize = 256 * 1024;
+
+impl Journal {
+	/// Opens the journal at `path`, creating it if need be, and compacts it.
+	pub fn open(path: &Path) -> Result<Journal, JournalError> {
+		let mut db = Database::builder().set_cache_size(CACHE_BYTES).create(path)?;
+		let txn = db.begin_write()?;
+		txn.open_table(ENTRIES)?;
+		txn.open_table(CHAIN)?;
+		txn.commit()?;
+		db.compact().map_err(|e| JournalError::Storage(e.to_string()))?;
+		Ok(Journal { db, path: path.to_owned() })
+	}
+
+	/// Writes `entries`; `durable` waits for the SD card (one fsync).
+	pub fn put(&self, entries: &[&Entry], durable: bool) -> Result<(), JournalError> {
+		let mut txn = self.db.begin_write()?;
+		txn.set_durability(if durable { Durability::Immediate } else { Durability::None })?;
+		{
+			let mut table = txn.open_table(ENTRIES)?;
+			for e in entries {
+				table.insert(e.slot, e.encode().as_slice())?;
+			}
+		}
+		txn.commit()?;
+		Ok(())
+	}
+
+	pub fn get(&self, slot: u64) -> Result<Option<Entry>, JournalError> {
+		let txn = self.db.begin_read()?;
+		let table = txn.open_table(ENTRIES)?;
+		table.get(slot)?.map(|v| decode(slot, v.value())).transpose()
+	}
+
+	/// The entries of slots `from` on, oldest first.
+	pub fn entries_from(&self, from: u64) -> Result<Vec<Entry>, JournalError> {
+		let txn = self.db.begin_read()?;
+		let table = txn.open_table(ENTRIES)?;
+		let mut entries = Vec::new();
+		for item in table.range(from..)? {
+			let (slot, bytes) = item?;
+			entries.push(decode(slot.value(), bytes.value())?);
+		}
+		Ok(entries)
+	}
+
+	/// The newest entry.
+	pub fn last(&self) -> Result<Option<Entry>, JournalError> {
+		let txn = self.db.begin_read()?;
+		let table = txn.open_table(ENTRIES)?;
+		let last = table.last()?;
+		last.map(|(slot, v)| decode(slot.value(), v.value())).transpose()
+	}
+
+	/// Removes the entries of slots before `slot`.
+	pub fn forget_before(&self, slot: u64) -> Result<(), JournalError> {
+		let mut txn = self.db.begin_write()?;
+		txn.set_durability(Durability::None)?;
+		txn.open_table(ENTRIES)?.retain_in(..slot, |_, _| false)?;
+		txn.commit()?;
+		Ok(())
+	}
+
+	/// A fact about the chain kept for when no node answers.
+	pub fn chain_fact(&self, name: &str) -> Result<Option<u64>, JournalError> {
+		let txn = self.db.begin_read()?;
+		Ok(txn.open_table(CHAIN)?.get(name)?.map(|v| v.value()))
+	}
+
+	pub fn set_chain_fact(&self, name: &str, value: u64) -> Result<(), JournalError> {
+		let txn = self.db.begin_write()?;
+		txn.open_table(CHAIN)?.insert(name, value)?;
+		txn.commit()?;
+		Ok(())
+	}
+
+	/// The file's size in bytes.
+	pub fn size(&self) -> u64 {
+		std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
+	}
+}
+
+fn decode(slot: u64, bytes: &[u8]) -> Result<Entry, JournalError> {
+	let entry = Entry::decode(bytes).map_err(|why| JournalError::Corrupt { slot, why })?;
+	if entry.slot != slot {
+		return Err(JournalError::Corrupt {
+			slot,
+			why: Corrupt::Inconsistent("keyed by another slot"),
+		});
+	}
+	Ok(entry)
+}

@@ -1,0 +1,98 @@
+//! The journal on a real file: what is written survives reopening, a second process is kept
+//! out, corrupt bytes are refused by name, and old slots leave.
+
+use ed25519_dalek::SigningKey;
+use lem_gateway::{
+	journal::{Corrupt, Entry, Journal, JournalError, Registers, State},
+	reading::Reading,
+};
+
+fn entry(slot: u64, state: State) -> Entry {
+	let registers = Registers { import_wh: 1_000 + slot, export_wh: 2_000 + slot };
+	let reading = (state != State::Taken).then(|| {
+		Reading {
+			metering_point: 1001,
+			slot,
+			import_wh: 1,
+			export_wh: 1,
+			import_register_wh: registers.import_wh,
+			export_register_wh: registers.export_wh,
+		}
+		.sign(&SigningKey::from_bytes(&[7; 32]), &[1; 32])
+	});
+	Entry { slot, registers, taken_at_ms: slot * 30_000, reading, state }
+}
+
+#[test]
+fn entries_survive_reopening_and_old_slots_leave() {
+	let dir = tempfile::tempdir().unwrap();
+	let path = dir.path().join("journal.redb");
+	{
+		let journal = Journal::open(&path).unwrap();
+		journal.put(&[&entry(10, State::Taken), &entry(11, State::Signed)], true).unwrap();
+		journal.put(&[&entry(12, State::Refused { reason: "TooOld".into() })], false).unwrap();
+		journal.put(&[&entry(11, State::Finalized { block: [9; 32] })], true).unwrap();
+		journal.set_chain_fact("slot_seconds", 30).unwrap();
+		assert!(matches!(Journal::open(&path), Err(JournalError::InUse)));
+	}
+	let journal = Journal::open(&path).unwrap();
+	let slots: Vec<(u64, State)> =
+		journal.entries_from(0).unwrap().into_iter().map(|e| (e.slot, e.state)).collect();
+	assert_eq!(
+		slots,
+		vec![
+			(10, State::Taken),
+			(11, State::Finalized { block: [9; 32] }),
+			(12, State::Refused { reason: "TooOld".into() }),
+		]
+	);
+	assert_eq!(journal.get(11).unwrap(), Some(entry(11, State::Finalized { block: [9; 32] })));
+	assert_eq!(journal.last().unwrap().map(|e| e.slot), Some(12));
+	assert_eq!(journal.chain_fact("slot_seconds").unwrap(), Some(30));
+	journal.forget_before(12).unwrap();
+	assert_eq!(journal.entries_from(0).unwrap().len(), 1);
+}
+
+#[test]
+fn a_journal_of_two_weeks_stays_small() {
+	let dir = tempfile::tempdir().unwrap();
+	let path = dir.path().join("journal.redb");
+	let keep = 1_344;
+	{
+		let journal = Journal::open(&path).unwrap();
+		for slot in 0..3 * keep {
+			journal.put(&[&entry(slot, State::Signed)], slot % 96 == 0).unwrap();
+			journal.put(&[&entry(slot, State::Finalized { block: [1; 32] })], false).unwrap();
+			journal.forget_before(slot.saturating_sub(keep)).unwrap();
+		}
+		journal.put(&[&entry(3 * keep, State::Signed)], true).unwrap();
+	}
+	let journal = Journal::open(&path).unwrap();
+	// The newest slot and the `keep` slots before it, and the one written after the loop.
+	assert_eq!(journal.entries_from(0).unwrap().len() as u64, keep + 2);
+	// 1 346 entries of about 200 bytes, in pages of 4 KiB: a few hundred KiB, not growing with
+	// the slots written.
+	assert!(journal.size() < 2 << 20, "journal is {} bytes", journal.size());
+}
+
+#[test]
+fn corrupt_entries_are_refused_by_name() {
+	let good = entry(5, State::Signed).encode();
+	assert_eq!(Entry::decode(&good), Ok(entry(5, State::Signed)));
+	assert_eq!(Entry::decode(&[]), Err(Corrupt::Version(0)));
+	assert!(matches!(Entry::decode(&[2]), Err(Corrupt::Version(2))));
+	assert!(matches!(Entry::decode(&good[..good.len() - 1]), Err(Corrupt::Undecodable(_))));
+	assert!(matches!(
+		Entry::decode(&[good.clone(), vec![0]].concat()),
+		Err(Corrupt::TrailingBytes(1))
+	));
+	let mut other_slot = entry(5, State::Signed);
+	other_slot.reading.as_mut().unwrap().reading.slot = 6;
+	assert!(matches!(Entry::decode(&other_slot.encode()), Err(Corrupt::Inconsistent(_))));
+	let mut taken_with_reading = entry(5, State::Signed);
+	taken_with_reading.state = State::Taken;
+	assert!(matches!(Entry::decode(&taken_with_reading.encode()), Err(Corrupt::Inconsistent(_))));
+	let mut signed_without = entry(5, State::Taken);
+	signed_without.state = State::Signed;
+	assert!(matches!(Entry::decode(&signed_without.encode()), Err(Corrupt::Inconsistent(_))));
+}
