@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of lem: unit, property and pallet tests, the runtime on its real
 # configuration, the end-to-end tests against real lem-node processes on loopback, and bounded
-# fuzz runs of the two decoders of untrusted bytes: the clearing CLI's JSON input and the
-# auditor's reading of a node's answers; and the gateway's aarch64 build.
+# fuzz runs of the decoders of untrusted bytes: the clearing CLI's JSON input, the auditor's
+# reading of a node's answers and the gateway's journal entries; and the gateway's aarch64
+# build.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -19,3 +20,4 @@ scripts/build-gateway-aarch64.sh
 export FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 scripts/fuzz.sh cli/clear json_input
 scripts/fuzz.sh cli/audit node_answers
+scripts/fuzz.sh gateway-light-client journal_entry
