@@ -5,16 +5,17 @@
 //! Every wait has a deadline and fails the test with what it last saw, so a hung network shows
 //! up as a failure that names the missing progress rather than as a stuck run.
 
+pub mod boxes;
 pub mod gateway;
 
+/// Development keys and wallet-style signing, shared with `lem-demo`.
+pub use lem_demo::{dev_pair, sign};
+
 use codec::{Decode, Encode};
-use lem_runtime::{
-	AccountId, RuntimeCall, RuntimeError, RuntimeEvent, SignedPayload, TxExtension,
-	UncheckedExtrinsic, VERSION,
-};
+use lem_runtime::{AccountId, RuntimeCall, RuntimeError, RuntimeEvent, UncheckedExtrinsic};
 use serde_json::{json, Value};
 use sp_core::{bytes, sr25519, Pair, H256};
-use sp_runtime::{generic::Era, DispatchError, MultiAddress, MultiSignature};
+use sp_runtime::DispatchError;
 use std::{
 	fs::File,
 	io::{BufRead, BufReader},
@@ -306,52 +307,6 @@ fn header_number(header: &Value) -> u32 {
 	u32::from_str_radix(n.trim_start_matches("0x"), 16).unwrap()
 }
 
-/// The development key `//name` (`Alice`, `Dso`, `Household1`, ...).
-pub fn dev_pair(name: &str) -> sr25519::Pair {
-	sr25519::Pair::from_string(&format!("//{name}"), None).expect("a valid derivation")
-}
-
-/// A signed extrinsic exactly as a wallet makes it: immortal, no tip, no metadata hash.
-pub fn sign(
-	signer: &sr25519::Pair,
-	call: RuntimeCall,
-	nonce: u32,
-	genesis: H256,
-) -> UncheckedExtrinsic {
-	let extension: TxExtension = (
-		frame_system::CheckNonZeroSender::new(),
-		frame_system::CheckSpecVersion::new(),
-		frame_system::CheckTxVersion::new(),
-		frame_system::CheckGenesis::new(),
-		frame_system::CheckEra::from(Era::Immortal),
-		frame_system::CheckNonce::from(nonce),
-		frame_system::CheckWeight::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::from(0),
-		frame_metadata_hash_extension::CheckMetadataHash::new(false),
-		frame_system::WeightReclaim::new(),
-	);
-	let implicit = (
-		(),
-		VERSION.spec_version,
-		VERSION.transaction_version,
-		genesis,
-		genesis,
-		(),
-		(),
-		(),
-		None,
-		(),
-	);
-	let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
-	let signature = payload.using_encoded(|p| signer.sign(p));
-	UncheckedExtrinsic::new_signed(
-		call,
-		MultiAddress::Id(signer.public().into()),
-		MultiSignature::Sr25519(signature),
-		extension,
-	)
-}
-
 /// What happened to one included extrinsic.
 #[derive(Debug)]
 pub struct Outcome {
@@ -445,6 +400,12 @@ pub struct LocalNetwork {
 
 impl LocalNetwork {
 	pub fn start() -> LocalNetwork {
+		Self::start_on("local")
+	}
+
+	/// The four authorities on `chain`: `local`, or a chain spec file of the same authorities
+	/// (see [`local_chain_spec`]).
+	pub fn start_on(chain: &str) -> LocalNetwork {
 		// A test that failed while holding the lock poisons it; the next test still runs.
 		let turn = ONE_NETWORK_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
 		let dir = tempfile::Builder::new().prefix("lem-local-").tempdir().unwrap();
@@ -454,7 +415,7 @@ impl LocalNetwork {
 			let bootnodes = nodes.first().map(|n| vec![n.multiaddr()]).unwrap_or_default();
 			nodes.push(Node::start(NodeConfig {
 				name: format!("node{}-{who}", i + 1),
-				chain: "local".into(),
+				chain: chain.into(),
 				base_path: dir.path().join(format!("node{}", i + 1)),
 				node_key: NODE_KEYS[i].into(),
 				dev_account: Some(who),
@@ -471,7 +432,7 @@ impl LocalNetwork {
 	pub fn extra_node_config(&self, name: &str, node_key: &str, validator: bool) -> NodeConfig {
 		NodeConfig {
 			name: name.into(),
-			chain: "local".into(),
+			chain: self.nodes[0].config.chain.clone(),
 			base_path: self.dir.path().join(name),
 			node_key: node_key.into(),
 			dev_account: None,
@@ -497,4 +458,19 @@ impl LocalNetwork {
 		}
 		panic!("timed out waiting for {what}; finalized #{last}\n{}", n.log_tail());
 	}
+}
+
+/// A chain spec of the `local` chain with its genesis patched by `edit` (e.g. a shorter
+/// retention window), written to `dir`: a test preset, made from the real one.
+pub fn local_chain_spec(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
+	let out = Command::new(node_binary())
+		.args(["export-chain-spec", "--chain", "local"])
+		.output()
+		.expect("lem-node export-chain-spec");
+	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	let mut spec: Value = serde_json::from_slice(&out.stdout).expect("a chain spec");
+	edit(&mut spec["genesis"]["runtimeGenesis"]["patch"]);
+	let path = dir.join("local-test.json");
+	std::fs::write(&path, spec.to_string()).unwrap();
+	path
 }

@@ -1,0 +1,336 @@
+//! The boxes at the meters as real processes: `lem-meter-sim` serving a demo household's
+//! meter over Modbus TCP, `lem-gateway` reading it and talking to nodes, and a TCP proxy that
+//! can cut a gateway off from its node, as a Wi-Fi outage would.
+
+use crate::{node_binary, wait_for};
+use std::{
+	fs::File,
+	io::{BufRead, BufReader, Read},
+	net::{SocketAddr, TcpListener, TcpStream},
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	sync::{
+		atomic::{AtomicBool, Ordering},
+		Arc, Mutex,
+	},
+	time::Duration,
+};
+
+/// A binary of the workspace, beside `lem-node`.
+pub fn binary(name: &str) -> PathBuf {
+	let bin = node_binary().with_file_name(name);
+	assert!(bin.exists(), "{} is missing: run `cargo build --workspace` first", bin.display());
+	bin
+}
+
+fn signal(child: &Child, signal: &str) {
+	let status =
+		Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status();
+	assert!(status.is_ok_and(|s| s.success()), "kill -{signal} {}", child.id());
+}
+
+/// `lem-meter-sim` for one demo household, its clock 30 times as fast as the wall's.
+pub struct MeterSim {
+	child: Child,
+	pub address: SocketAddr,
+}
+
+impl MeterSim {
+	pub fn start(household: u8) -> MeterSim {
+		let mut child = Command::new(binary("lem-meter-sim"))
+			.args(["--household", &household.to_string(), "--listen", "127.0.0.1:0"])
+			.args(["--speed", "30"])
+			.stdout(Stdio::piped())
+			.stderr(Stdio::null())
+			.spawn()
+			.expect("spawn lem-meter-sim");
+		let mut first = String::new();
+		BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+		let address = first
+			.trim()
+			.strip_prefix("listening on ")
+			.and_then(|a| a.parse().ok())
+			.unwrap_or_else(|| panic!("lem-meter-sim said {first:?}"));
+		MeterSim { child, address }
+	}
+
+	/// Freezes the meter: it takes connections but answers nothing (SIGSTOP).
+	pub fn pause(&self) {
+		signal(&self.child, "STOP");
+	}
+
+	pub fn resume(&self) {
+		signal(&self.child, "CONT");
+	}
+}
+
+impl Drop for MeterSim {
+	fn drop(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
+/// One line of `lem-gateway journal`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct JournalLine {
+	pub slot: u64,
+	pub state: String,
+	pub import_register_wh: u64,
+	pub export_register_wh: u64,
+	/// The reading's energy, if the slot has a reading.
+	pub energy: Option<(u64, u64)>,
+	pub reason: Option<String>,
+}
+
+/// A `lem-gateway` process with its own directory: key, configuration, journal, log.
+pub struct GatewayBox {
+	pub dir: PathBuf,
+	pub config: PathBuf,
+	/// The device key's public half, as `keygen` printed it.
+	pub public: [u8; 32],
+	log: PathBuf,
+	child: Option<Child>,
+}
+
+impl GatewayBox {
+	/// Makes the box's key with `lem-gateway keygen` and writes its configuration.
+	pub fn new(
+		dir: &Path,
+		metering_point: u64,
+		genesis: [u8; 32],
+		nodes: &[String],
+		meter: SocketAddr,
+	) -> Self {
+		std::fs::create_dir_all(dir).unwrap();
+		let out = Command::new(binary("lem-gateway"))
+			.args(["keygen", "--out"])
+			.arg(dir.join("device.key"))
+			.output()
+			.expect("lem-gateway keygen");
+		assert!(out.status.success(), "keygen: {}", String::from_utf8_lossy(&out.stderr));
+		let printed = String::from_utf8(out.stdout).unwrap();
+		let public = hex32(printed.trim()).unwrap_or_else(|| panic!("keygen printed {printed:?}"));
+		let nodes: Vec<String> = nodes.iter().map(|n| format!("{n:?}")).collect();
+		let config = dir.join("gateway.toml");
+		std::fs::write(
+			&config,
+			format!(
+				"metering_point = {metering_point}\n\
+				 genesis_hash = \"0x{}\"\n\
+				 nodes = [{}]\n\
+				 key_file = \"device.key\"\n\
+				 journal = \"journal.redb\"\n\
+				 [meter]\naddress = \"{meter}\"\npoll_seconds = 2\n\
+				 [meter.map]\nkind = \"simulator\"\n",
+				hex(&genesis),
+				nodes.join(", "),
+			),
+		)
+		.unwrap();
+		GatewayBox {
+			dir: dir.to_owned(),
+			config,
+			public,
+			log: dir.join("gateway.log"),
+			child: None,
+		}
+	}
+
+	pub fn start(&mut self) {
+		let log = File::options().create(true).append(true).open(&self.log).unwrap();
+		let child = Command::new(binary("lem-gateway"))
+			.arg("--config")
+			.arg(&self.config)
+			.stdout(Stdio::from(log.try_clone().unwrap()))
+			.stderr(Stdio::from(log))
+			.spawn()
+			.expect("spawn lem-gateway");
+		self.child = Some(child);
+	}
+
+	/// Kills it without warning, as a power cut would.
+	pub fn kill(&mut self) {
+		if let Some(mut c) = self.child.take() {
+			let _ = c.kill();
+			let _ = c.wait();
+		}
+	}
+
+	/// Stops it as systemd does (SIGTERM) and waits for it to exit.
+	pub fn stop(&mut self) {
+		if let Some(mut c) = self.child.take() {
+			signal(&c, "TERM");
+			let _ = c.wait();
+		}
+	}
+
+	pub fn log(&self) -> String {
+		let mut text = String::new();
+		if let Ok(mut f) = File::open(&self.log) {
+			f.read_to_string(&mut text).unwrap();
+		}
+		text
+	}
+
+	/// How many log lines contain `what`.
+	pub fn count(&self, what: &str) -> usize {
+		self.log().lines().filter(|l| l.contains(what)).count()
+	}
+
+	/// Waits until the log has one more line containing `what` than `before`.
+	pub fn wait_for_log(&self, what: &str, before: usize, timeout: Duration) {
+		wait_for(&format!("gateway log line {what:?}"), timeout, || {
+			(self.count(what) > before).then_some(())
+		});
+	}
+
+	/// `lem-gateway journal` (the gateway must be stopped).
+	pub fn journal(&self) -> Vec<JournalLine> {
+		let out = Command::new(binary("lem-gateway"))
+			.args(["journal", "--config"])
+			.arg(&self.config)
+			.output()
+			.expect("lem-gateway journal");
+		assert!(out.status.success(), "journal: {}", String::from_utf8_lossy(&out.stderr));
+		String::from_utf8(out.stdout).unwrap().lines().map(parse_journal_line).collect()
+	}
+
+	/// Runs `lem-gateway --config <config>` until it exits, for at most `timeout`; returns
+	/// whether it exited successfully, and its log.
+	pub fn run_to_exit(config: &Path, timeout: Duration) -> (bool, String) {
+		let mut child = Command::new(binary("lem-gateway"))
+			.arg("--config")
+			.arg(config)
+			.stdout(Stdio::null())
+			.stderr(Stdio::piped())
+			.spawn()
+			.expect("spawn lem-gateway");
+		let deadline = std::time::Instant::now() + timeout;
+		let status = loop {
+			if let Some(status) = child.try_wait().unwrap() {
+				break Some(status);
+			}
+			if std::time::Instant::now() > deadline {
+				let _ = child.kill();
+				let _ = child.wait();
+				break None;
+			}
+			std::thread::sleep(Duration::from_millis(100));
+		};
+		let mut log = String::new();
+		child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+		if status.is_none() {
+			log += &format!("\n(still running after {timeout:?})");
+		}
+		(status.is_some_and(|s| s.success()), log)
+	}
+}
+
+impl Drop for GatewayBox {
+	fn drop(&mut self) {
+		self.kill();
+	}
+}
+
+fn parse_journal_line(line: &str) -> JournalLine {
+	let (fields, reason) = match line.split_once(" reason=") {
+		Some((f, r)) => (f, Some(r.trim_matches('"').to_owned())),
+		None => (line, None),
+	};
+	let mut entry = JournalLine { reason, ..Default::default() };
+	let (mut import, mut export) = (None, None);
+	for field in fields.split_whitespace() {
+		let (k, v) = field.split_once('=').unwrap_or_else(|| panic!("journal line {line:?}"));
+		let n = || v.parse::<u64>().unwrap_or_else(|_| panic!("journal line {line:?}"));
+		match k {
+			"slot" => entry.slot = n(),
+			"state" => entry.state = v.to_owned(),
+			"import_register_wh" => entry.import_register_wh = n(),
+			"export_register_wh" => entry.export_register_wh = n(),
+			"import_wh" => import = Some(n()),
+			"export_wh" => export = Some(n()),
+			_ => {}
+		}
+	}
+	entry.energy = import.zip(export);
+	entry
+}
+
+fn hex(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hex32(text: &str) -> Option<[u8; 32]> {
+	let text = text.trim_start_matches("0x");
+	let bytes: Option<Vec<u8>> = (0..text.len())
+		.step_by(2)
+		.map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+		.collect();
+	bytes?.try_into().ok()
+}
+
+/// A TCP proxy on loopback in front of `target`: while cut, it drops every connection and
+/// refuses new ones, as a dead Wi-Fi link would.
+pub struct Proxy {
+	pub address: SocketAddr,
+	open: Arc<AtomicBool>,
+	streams: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Proxy {
+	pub fn start(target: SocketAddr) -> Proxy {
+		let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+		let address = listener.local_addr().unwrap();
+		let open = Arc::new(AtomicBool::new(true));
+		let streams: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+		let (is_open, all) = (open.clone(), streams.clone());
+		std::thread::spawn(move || {
+			for client in listener.incoming() {
+				let Ok(client) = client else { continue };
+				if !is_open.load(Ordering::SeqCst) {
+					continue; // dropped: closed at once
+				}
+				let Ok(server) = TcpStream::connect(target) else { continue };
+				let mut list = all.lock().unwrap();
+				list.extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
+				let (from_client, to_server) =
+					(client.try_clone().unwrap(), server.try_clone().unwrap());
+				std::thread::spawn(move || {
+					forward(from_client, to_server, Some((address, target)))
+				});
+				std::thread::spawn(move || forward(server, client, None));
+			}
+		});
+		Proxy { address, open, streams }
+	}
+
+	/// Cuts every connection through the proxy and refuses new ones.
+	pub fn cut(&self) {
+		self.open.store(false, Ordering::SeqCst);
+		for s in self.streams.lock().unwrap().drain(..) {
+			let _ = s.shutdown(std::net::Shutdown::Both);
+		}
+	}
+
+	pub fn restore(&self) {
+		self.open.store(true, Ordering::SeqCst);
+	}
+}
+
+/// Copies `from` to `to` until either closes. A node accepts RPC only for the hosts it serves,
+/// so, as a reverse proxy does, the request's `Host` names the node rather than the proxy.
+fn forward(mut from: TcpStream, mut to: TcpStream, host: Option<(SocketAddr, SocketAddr)>) {
+	use std::io::Write;
+	if let Some((proxy, target)) = host {
+		let mut first = [0u8; 4096];
+		let Ok(n) = from.read(&mut first) else { return };
+		let request =
+			String::from_utf8_lossy(&first[..n]).replace(&proxy.to_string(), &target.to_string());
+		if to.write_all(request.as_bytes()).is_err() {
+			return;
+		}
+	}
+	let _ = std::io::copy(&mut from, &mut to);
+	let _ = to.shutdown(std::net::Shutdown::Both);
+}

@@ -1,0 +1,331 @@
+//! The boxes at the meters on a running network: four demo households, each with a
+//! `lem-meter-sim` and a `lem-gateway` process, on the four authorities of the `local` chain
+//! with a retention window of three slots and readings due one slot after their slot, so that
+//! a gateway can be cut off past the window within a test. The households share the network and each lives through one thing:
+//! 1. nothing: every slot's reading arrives, is final and settles;
+//! 2. SIGKILL after signing, after submitting and after finality, each time restarted;
+//! 3. cut off from its node for five slots: it catches up in batches, the slots past the
+//!    window are refused `TooOld` (its journal says so), and the correction settles them;
+//! 4. its meter stopped for over two slots: no reading is invented; the slots settle on
+//!    estimates, which the next reading corrects.
+//!
+//! For each, the chain holds exactly the journal's readings, and the energy settled — metered,
+//! estimated and corrected — adds up to what its meter's registers advanced by.
+
+use lem_runtime::AccountId;
+use lem_tests::{boxes::*, *};
+use pallet_market::{demo, runtime_api::SlotClock, Slot};
+use pallet_settlement::{SettledSlot, SettlementRecord, SettlementsPage};
+use serde_json::json;
+use sp_core::{Pair, H256};
+use std::{
+	collections::{BTreeMap, BTreeSet},
+	sync::{
+		atomic::{AtomicBool, Ordering},
+		Mutex,
+	},
+	thread::sleep,
+	time::Duration,
+};
+
+const SLOT: Duration = Duration::from_secs(30);
+const RETENTION_SLOTS: u64 = 3;
+/// Readings are due a slot after their slot's end (the window must be shorter than what the
+/// chain keeps): slots settle a slot sooner than in the demo.
+const GRACE_SECONDS: u64 = 30;
+const HOUSEHOLDS: [u8; 4] = [1, 2, 3, 4];
+
+fn point(h: u8) -> u64 {
+	demo::HOUSEHOLD_METERING_POINTS[h as usize - 1].id
+}
+
+fn account(h: u8) -> AccountId {
+	dev_pair(&format!("Household{h}")).public().into()
+}
+
+/// What the chain showed while it kept it: records of settled slots, readings of kept slots.
+#[derive(Default)]
+struct Seen {
+	settled: BTreeSet<Slot>,
+	records: BTreeMap<(Slot, u8), SettlementRecord>,
+	readings: BTreeMap<(Slot, u8), (u64, u64)>,
+}
+
+/// Collects, at the finalized head, each slot's records as it settles and every reading
+/// while its slot is kept: with a window of three slots, the chain forgets them soon.
+fn watch(node: &Node, seen: &Mutex<Seen>, stop: &AtomicBool) {
+	let mut next: Option<Slot> = None;
+	while !stop.load(Ordering::SeqCst) {
+		let fin: H256 =
+			serde_json::from_value(node.rpc("chain_getFinalizedHead", json!([]))).unwrap();
+		let cursor: Option<Slot> = node.runtime_call("SettlementApi_next_to_settle", (), Some(fin));
+		let clock: SlotClock = node.runtime_call("MarketApi_clock", (), Some(fin));
+		if let Some(cursor) = cursor {
+			for slot in next.unwrap_or(cursor)..cursor {
+				let summary: Option<SettledSlot> =
+					node.runtime_call("SettlementApi_settled_slot", slot, Some(fin));
+				assert!(summary.is_some(), "slot {slot} was forgotten before the test saw it");
+				let page: SettlementsPage<AccountId> = node.runtime_call(
+					"SettlementApi_settlements",
+					(slot, slot, None::<AccountId>, None::<AccountId>),
+					Some(fin),
+				);
+				let mut seen = seen.lock().unwrap();
+				for (_, who, record) in page.records {
+					if let Some(h) = HOUSEHOLDS.into_iter().find(|&h| account(h) == who) {
+						seen.records.insert((slot, h), record);
+					}
+				}
+				seen.settled.insert(slot);
+			}
+			next = Some(cursor);
+			for slot in cursor.saturating_sub(RETENTION_SLOTS)..clock.current_slot {
+				for h in HOUSEHOLDS {
+					let reading: Option<(u64, u64)> =
+						node.runtime_call("MeteringApi_reading", (point(h), slot), Some(fin));
+					if let Some(r) = reading {
+						seen.lock().unwrap().readings.insert((slot, h), r);
+					}
+				}
+			}
+		}
+		sleep(Duration::from_secs(3));
+	}
+}
+
+fn current_slot(node: &Node) -> Slot {
+	node.runtime_call::<SlotClock>("MarketApi_clock", (), None).current_slot
+}
+
+#[test]
+fn gateways_feed_the_market_through_kills_outages_and_a_stopped_meter() {
+	let dir = tempfile::Builder::new().prefix("lem-gateways-").tempdir().unwrap();
+	let spec = local_chain_spec(dir.path(), |patch| {
+		patch["market"]["community"]["retentionSlots"] = json!(RETENTION_SLOTS);
+		patch["metering"]["readingsGraceSeconds"] = json!(GRACE_SECONDS);
+	});
+	let net = LocalNetwork::start_on(spec.to_str().unwrap());
+	let node = &net.nodes[0];
+	wait_for("block #1", SLOT * 2, || (node.best_number() >= 1).then_some(()));
+	let genesis = node.genesis_hash();
+
+	// Household 3 reaches its node through a proxy the test can cut.
+	let ws = |n: &Node| format!("ws://127.0.0.1:{}", n.config.rpc_port);
+	let proxy =
+		Proxy::start(format!("127.0.0.1:{}", net.nodes[2].config.rpc_port).parse().unwrap());
+	let sims: Vec<MeterSim> = HOUSEHOLDS.iter().map(|&h| MeterSim::start(h)).collect();
+	let mut boxes: Vec<GatewayBox> = HOUSEHOLDS
+		.iter()
+		.zip(&sims)
+		.map(|(&h, sim)| {
+			let nodes = match h {
+				3 => vec![format!("ws://{}", proxy.address)],
+				_ => vec![ws(&net.nodes[h as usize - 1])],
+			};
+			GatewayBox::new(
+				&dir.path().join(format!("box{h}")),
+				point(h),
+				genesis.0,
+				&nodes,
+				sim.address,
+			)
+		})
+		.collect();
+
+	// The demo's technician registers the boxes' keys.
+	let technician = dev_pair("Technician");
+	let xts = HOUSEHOLDS
+		.iter()
+		.zip(&boxes)
+		.enumerate()
+		.map(|(i, (&h, b))| {
+			let call = lem_runtime::RuntimeCall::Metering(pallet_metering::Call::register_key {
+				metering_point: point(h),
+				key: sp_core::ed25519::Public::from_raw(b.public),
+			});
+			sign(&technician, call, i as u32, genesis)
+		})
+		.collect();
+	node.submit_all(xts).into_iter().for_each(|o| {
+		o.ok();
+	});
+	boxes.iter_mut().for_each(GatewayBox::start);
+
+	let seen = Mutex::new(Seen::default());
+	let stop = AtomicBool::new(false);
+	std::thread::scope(|s| {
+		s.spawn(|| watch(node, &seen, &stop));
+		// Each box's first slot has no start; its second is its first reading.
+		for b in &boxes {
+			b.wait_for_log("reading final", 0, SLOT * 4);
+		}
+		let two = &mut boxes[1];
+		let restored = std::thread::scope(|s| {
+			s.spawn(|| {
+				for after in ["reading signed", "submitted", "reading final"] {
+					two.wait_for_log(after, two.count(after), SLOT * 3);
+					two.kill();
+					two.start();
+				}
+			});
+			s.spawn(|| {
+				sims[3].pause();
+				sleep(SLOT * 5 / 2);
+				sims[3].resume();
+			});
+			proxy.cut();
+			sleep(SLOT * 5);
+			proxy.restore();
+			current_slot(node)
+		});
+		// Settled through two slots after household 3 is back: their readings were on time.
+		let through = restored + 2;
+		wait_for("the slots after the outage to settle", SLOT * 8, || {
+			seen.lock().unwrap().settled.contains(&through).then_some(())
+		});
+		stop.store(true, Ordering::SeqCst);
+	});
+	boxes.iter_mut().for_each(GatewayBox::stop);
+	let seen = seen.into_inner().unwrap();
+
+	let settled_through = *seen.settled.last().unwrap();
+	for (&h, b) in HOUSEHOLDS.iter().zip(&boxes) {
+		let journal = b.journal();
+		let log = b.log();
+		let context = format!("household {h}: journal {journal:#?}\n{log}");
+		let readings: BTreeMap<Slot, (u64, u64)> =
+			journal.iter().filter_map(|l| Some((l.slot, l.energy?))).collect();
+
+		// The chain holds exactly the journal's readings that it took, with their values.
+		let on_chain: BTreeMap<Slot, (u64, u64)> = seen
+			.readings
+			.iter()
+			.filter(|((_, who), _)| *who == h)
+			.map(|((s, _), r)| (*s, *r))
+			.collect();
+		for (slot, energy) in &on_chain {
+			assert_eq!(readings.get(slot), Some(energy), "slot {slot}: {context}");
+		}
+		for line in &journal {
+			match (line.state.as_str(), line.energy) {
+				("finalized", Some(energy)) => {
+					assert!(
+						on_chain.get(&line.slot).is_none_or(|c| *c == energy),
+						"slot {}: {context}",
+						line.slot
+					)
+				}
+				("taken", None) => {}
+				// Stopped before its slot settled: it may still be on its way.
+				("signed" | "submitted" | "in_block", Some(_)) if line.slot > settled_through => {}
+				("refused", Some(_)) if h == 3 => {
+					assert_eq!(line.reason.as_deref(), Some("TooOld"), "{context}")
+				}
+				_ => panic!("slot {} left {}: {context}", line.slot, line.state),
+			}
+		}
+
+		// Settled energy adds up to the registers' advance, from the first slot settled on
+		// its reading to the last such slot, corrections included.
+		let records: BTreeMap<Slot, &SettlementRecord> = seen
+			.records
+			.iter()
+			.filter(|((_, who), _)| *who == h)
+			.map(|((s, _), r)| (*s, r))
+			.collect();
+		let on_time = |s: &Slot| {
+			records.get(s).is_some_and(|r| r.estimated_readings == 0) && readings.contains_key(s)
+		};
+		let first = *records.keys().find(|s| on_time(s)).unwrap_or_else(|| panic!("{context}"));
+		let last = *records.keys().rev().find(|s| on_time(s)).unwrap();
+		let net = |(i, e): (u64, u64)| i as i64 - e as i64;
+		let registers = |s: Slot| {
+			let l = journal.iter().find(|l| l.slot == s).unwrap();
+			net((l.import_register_wh, l.export_register_wh))
+		};
+		let settled: i64 = records
+			.range(first + 1..=last)
+			.map(|(_, r)| {
+				net((r.metered.import_wh, r.metered.export_wh))
+					+ net((r.estimated.import_wh, r.estimated.export_wh))
+					+ r.corrected_wh
+			})
+			.sum();
+		assert_eq!(settled, registers(last) - registers(first), "{context}");
+		assert!(last >= first + 4, "household {h} settled on readings in too few slots: {context}");
+		let estimated =
+			records.range(first + 1..=last).filter(|(_, r)| r.estimated_readings > 0).count();
+		let corrected =
+			records.range(first + 1..=last).filter(|(_, r)| r.corrected_wh != 0).count();
+
+		match h {
+			// Every slot read, final and settled on its reading.
+			1 | 2 => {
+				assert_eq!(estimated, 0, "{context}");
+				assert!((first..=last).all(|s| on_time(&s)), "{context}");
+			}
+			// Slots past the window refused as such, the rest caught up in a batch, the gap
+			// estimated and corrected.
+			3 => {
+				assert!(journal.iter().any(|l| l.reason.as_deref() == Some("TooOld")), "{context}");
+				assert!(
+					log.lines().any(|l| l.contains("submitted") && !l.contains("readings=1")),
+					"no batch: {context}"
+				);
+				assert!(estimated > 0 && corrected > 0, "{context}");
+			}
+			// No reading while the meter was stopped: the slots were estimated, then corrected.
+			_ => {
+				let missing = (first..=last).filter(|s| !readings.contains_key(s)).count();
+				assert!(missing >= 2, "{context}");
+				assert!(estimated >= missing && corrected > 0, "{context}");
+			}
+		}
+	}
+}
+
+/// A configuration the gateway cannot run with stops it at start, with an error that names
+/// what is wrong.
+#[test]
+fn a_bad_configuration_stops_the_gateway_with_a_named_error() {
+	let dir = tempfile::Builder::new().prefix("lem-gateway-config-").tempdir().unwrap();
+	let sim = MeterSim::start(1);
+	let good =
+		GatewayBox::new(dir.path(), 1001, [1; 32], &["ws://127.0.0.1:9".into()], sim.address);
+	let text = std::fs::read_to_string(&good.config).unwrap();
+	let cases = [
+		(
+			"an unknown register",
+			text.replace(
+				"kind = \"simulator\"",
+				"kind = \"registers\"\n\
+				 import = { table = \"holding\", address = 9000, words = 2, unit = \"wh\" }\n\
+				 export = { table = \"holding\", address = 9002, words = 2, unit = \"wh\" }",
+			),
+			"meter refused import: Holding register 9000",
+		),
+		(
+			"an unreachable meter",
+			text.replace(&sim.address.to_string(), &format!("127.0.0.1:{}", free_port())),
+			"unreachable",
+		),
+		(
+			"a missing key file",
+			text.replace("device.key", "missing.key"),
+			"missing.key does not exist",
+		),
+		("an unknown field", format!("{text}colour = \"red\"\n"), "unknown field `colour`"),
+		(
+			"a bad genesis hash",
+			text.replace("genesis_hash = \"0x", "genesis_hash = \"0xzz"),
+			"genesis_hash",
+		),
+	];
+	for (what, config, error) in cases {
+		let path = dir.path().join("bad.toml");
+		std::fs::write(&path, config).unwrap();
+		let (ok, log) = GatewayBox::run_to_exit(&path, Duration::from_secs(30));
+		assert!(!ok, "{what}: the gateway ran\n{log}");
+		assert!(log.contains(error), "{what}: no {error:?} in\n{log}");
+	}
+}
