@@ -9,7 +9,7 @@ cd "$ROOT"
 scripts/setup.sh
 target=aarch64-unknown-linux-gnu
 cargo build --locked --release -p lem-gateway --target "$target"
-for bin in lem-meter-sim; do
+for bin in lem-gateway lem-meter-sim; do
 	path=$TARGET_DIR/$target/release/$bin
 	file "$path" | grep -q "ELF 64-bit LSB.*ARM aarch64" || {
 		echo "$path is not an aarch64 executable" >&2

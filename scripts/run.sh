@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Runs lem: builds lem-node, starts the four authority nodes of the `local` chain on loopback
-# and shows the blocks they produce and finalize. Ctrl-C stops everything.
+# Runs lem's demo community on this machine: the four authority nodes of the `local` chain,
+# and for each of the ten demo households a meter (lem-meter-sim, its day 30 times as fast,
+# so a 30 s slot is 15 minutes of it) and a gateway (lem-gateway) that reads it and signs every
+# slot's reading. The demo's technician registers the gateways' keys and the households set
+# standing orders; then it shows each slot being read, cleared and settled. Ctrl-C stops
+# everything. Every run starts a fresh chain in $LEM_RUN_DIR (default /tmp/lem-run).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -8,25 +12,81 @@ cd "$ROOT"
 
 scripts/setup.sh
 cargo build --workspace --locked
+BIN=$(dirname "$LEM_NODE")
+
+RUN_DIR=${LEM_RUN_DIR:-/tmp/lem-run}
+rm -rf "$RUN_DIR"
+mkdir -p "$RUN_DIR"
+export LEM_NET_DIR="$RUN_DIR/net"
+
+pids=()
+stop() {
+	trap - INT TERM EXIT
+	echo "stopping"
+	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
 
 scripts/start-local-network.sh &
-net=$!
-trap 'kill -TERM $net 2>/dev/null || true; wait $net 2>/dev/null || true' INT TERM EXIT
+pids+=($!)
 
 rpc() {
 	curl -s -H 'Content-Type: application/json' \
 		-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":[$2]}" http://127.0.0.1:9944 || true
 }
-number() { sed -n 's/.*"number":"0x\([0-9a-f]*\)".*/\1/p'; }
-
 echo "waiting for node1's RPC at http://127.0.0.1:9944 ..."
-while kill -0 $net 2>/dev/null; do
-	best=$(rpc chain_getHeader "" | number)
-	fin_hash=$(rpc chain_getFinalizedHead "" | sed -n 's/.*"result":"\(0x[0-9a-f]*\)".*/\1/p')
-	if [ -n "$best" ] && [ -n "$fin_hash" ]; then
-		fin=$(rpc chain_getHeader "\"$fin_hash\"" | number)
-		peers=$(rpc system_health "" | sed -n 's/.*"peers":\([0-9]*\).*/\1/p')
-		echo "$(date +%T)  best #$((16#$best))  finalized #$((16#$fin))  peers $peers"
-	fi
-	sleep 6
+until rpc system_health "" | grep -q '"peers"'; do sleep 1; done
+genesis=$(rpc chain_getBlockHash 0 | sed -n 's/.*"result":"\(0x[0-9a-f]*\)".*/\1/p')
+echo "chain genesis $genesis"
+
+gateways=()
+for h in $(seq 1 10); do
+	box="$RUN_DIR/box$h" point=$((1000 + h)) meter="127.0.0.1:$((5020 + h))"
+	mkdir -p "$box"
+	# The households' day starts at 08:00, so the sun soon shines on the PV roofs.
+	"$BIN/lem-meter-sim" --household "$h" --listen "$meter" --speed 30 --start-hour 8 >"$box/meter.log" 2>&1 &
+	pids+=($!)
+	public=$("$BIN/lem-gateway" keygen --out "$box/device.key")
+	gateways+=(--gateway "$point=$public")
+	# Each box prefers one node and falls back on the others.
+	first=$((9944 + (h - 1) % 4))
+	nodes="\"ws://127.0.0.1:$first\""
+	for port in 9944 9945 9946 9947; do
+		[ "$port" = "$first" ] || nodes+=", \"ws://127.0.0.1:$port\""
+	done
+	cat >"$box/gateway.toml" <<-EOF
+		metering_point = $point
+		genesis_hash = "$genesis"
+		nodes = [$nodes]
+		key_file = "device.key"
+		journal = "journal.redb"
+		metrics = "127.0.0.1:$((9700 + h))"
+		[meter]
+		address = "$meter"
+		[meter.map]
+		kind = "simulator"
+	EOF
 done
+
+echo "the technician registers the ten gateways' keys; the households set standing orders ..."
+"$BIN/lem-demo" setup "${gateways[@]}"
+
+for h in $(seq 1 10); do
+	"$BIN/lem-gateway" --config "$RUN_DIR/box$h/gateway.toml" 2>>"$RUN_DIR/box$h/gateway.log" &
+	pids+=($!)
+done
+cat <<EOF
+
+The market runs. Slots are 30 s; a slot is cleared at gate closure, 10 s before it starts;
+each gateway signs its reading right after the slot ends; the chain settles the slot once
+the readings window (60 s) is over, with the households' standing orders trading the
+metered energy locally. Gateway logs and journals: $RUN_DIR/box<h>/; metrics:
+http://127.0.0.1:9701/metrics ... 9710; node logs: $LEM_NET_DIR/. Ctrl-C stops.
+
+EOF
+"$BIN/lem-demo" watch &
+pids+=($!)
+wait -n "${pids[@]}"
+echo "a process exited; see the logs in $RUN_DIR" >&2
+exit 1

@@ -61,18 +61,29 @@ impl Chain {
 		Ok(n.as_u64().ok_or("system_accountNextIndex: not a number")? as u32)
 	}
 
-	/// Signs `calls` as `signer`, in order, submits them, and waits until its nonce shows all
-	/// of them in a block (not whether each succeeded: the caller reads back what it set).
-	pub fn submit(&self, signer: &sr25519::Pair, calls: Vec<RuntimeCall>) -> Result<(), Error> {
+	/// Signs each signer's calls, in order, submits them all, and waits until each signer's
+	/// nonce in the best block shows its calls included (not whether each succeeded: the
+	/// caller reads back what it set).
+	pub fn submit_all(&self, batches: &[(sr25519::Pair, Vec<RuntimeCall>)]) -> Result<(), Error> {
 		let genesis = self.genesis_hash()?;
-		let first = self.nonce(signer)?;
-		for (i, call) in calls.iter().enumerate() {
-			let xt = sign(signer, call.clone(), first + i as u32, genesis);
-			self.rpc("author_submitExtrinsic", json!([bytes::to_hex(&xt.encode(), false)]))?;
+		let mut waiting = Vec::new();
+		for (signer, calls) in batches {
+			let first = self.nonce(signer)?;
+			for (i, call) in calls.iter().enumerate() {
+				let xt = sign(signer, call.clone(), first + i as u32, genesis);
+				self.rpc("author_submitExtrinsic", json!([bytes::to_hex(&xt.encode(), false)]))?;
+			}
+			let who: lem_runtime::AccountId = signer.public().into();
+			waiting.push((who, first + calls.len() as u32));
 		}
-		let done = first + calls.len() as u32;
 		for _ in 0..60 {
-			if self.nonce(signer)? >= done {
+			let mut included = true;
+			for (who, done) in &waiting {
+				// The nonce in the best block's state, not the pool's.
+				let nonce: u32 = self.call("AccountNonceApi_account_nonce", who, None)?;
+				included &= nonce >= *done;
+			}
+			if included {
 				return Ok(());
 			}
 			std::thread::sleep(Duration::from_secs(1));

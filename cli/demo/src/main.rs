@@ -86,22 +86,23 @@ fn setup(chain: &Chain, gateways: &[(u64, [u8; 32])]) -> Result<(), Error> {
 	}
 	let calls: Vec<RuntimeCall> = calls.into_iter().map(RuntimeCall::Metering).collect();
 	if !calls.is_empty() {
-		chain.submit(&dev_pair("Technician"), calls)?;
+		chain.submit_all(&[(dev_pair("Technician"), calls)])?;
 	}
 	for &(point, key) in gateways {
 		if key_of(point)? != Some(ed25519::Public::from_raw(key)) {
 			return Err(format!("metering point {point}: the key was not registered").into());
 		}
-		println!("metering point {point}: gateway key 0x{} registered", bytes::to_hex(&key, false));
+		println!("metering point {point}: gateway key {} registered", bytes::to_hex(&key, false));
 	}
-	for household in 1..=HOUSEHOLD_METERING_POINTS.len() {
-		let call = RuntimeCall::Market(pallet_market::Call::set_standing_order {
-			buy_limit_per_kwh: BUY_LIMIT_PER_KWH,
-			sell_limit_per_kwh: SELL_LIMIT_PER_KWH,
-			daily_budget: DAILY_BUDGET,
-		});
-		chain.submit(&dev_pair(&format!("Household{household}")), vec![call])?;
-	}
+	let standing_order = RuntimeCall::Market(pallet_market::Call::set_standing_order {
+		buy_limit_per_kwh: BUY_LIMIT_PER_KWH,
+		sell_limit_per_kwh: SELL_LIMIT_PER_KWH,
+		daily_budget: DAILY_BUDGET,
+	});
+	let households: Vec<_> = (1..=HOUSEHOLD_METERING_POINTS.len())
+		.map(|h| (dev_pair(&format!("Household{h}")), vec![standing_order.clone()]))
+		.collect();
+	chain.submit_all(&households)?;
 	println!(
 		"households 1-{}: standing orders to buy up to {} and sell from {} per kWh",
 		HOUSEHOLD_METERING_POINTS.len(),
@@ -140,9 +141,15 @@ fn watch(chain: &Chain) -> Result<(), Error> {
 	loop {
 		let at: H256 = chain.finalized_head()?;
 		let clock: SlotClock = chain.call("MarketApi_clock", (), Some(at))?;
+		if clock.now_seconds == 0 {
+			// Genesis has no time yet: no slot to show.
+			std::thread::sleep(Duration::from_secs(3));
+			continue;
+		}
 		let label = |slot: Slot| format!("slot {slot} ({} UTC)", clock_time(slot * slot_seconds));
 
-		let cleared_to = clock.next_to_clear.unwrap_or(0);
+		// Slots from the first the chain clears or settles after the watch starts.
+		let cleared_to = clock.next_to_clear.unwrap_or(clock.current_slot);
 		for slot in next_cleared.unwrap_or(cleared_to)..cleared_to {
 			let cleared: Option<ClearedSlot> =
 				chain.call("MarketApi_cleared_slot", slot, Some(at))?;
@@ -152,7 +159,7 @@ fn watch(chain: &Chain) -> Result<(), Error> {
 		next_cleared = Some(cleared_to);
 
 		let settled_to: Option<Slot> = chain.call("SettlementApi_next_to_settle", (), Some(at))?;
-		let settled_to = settled_to.unwrap_or(0);
+		let settled_to = settled_to.unwrap_or(clock.current_slot);
 		for slot in settled_to.max(clock.current_slot.saturating_sub(3))..clock.current_slot {
 			let mut read = 0;
 			for p in HOUSEHOLD_METERING_POINTS.iter() {

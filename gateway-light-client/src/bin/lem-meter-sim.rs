@@ -26,6 +26,10 @@ struct Args {
 	speed: f64,
 	#[arg(long, default_value_t = 0)]
 	seed: u64,
+	/// The hour of the day (UTC, 0-23) the household's clock starts at, today; the wall's time
+	/// if absent. A demo started at night can begin in the morning, when the sun rises.
+	#[arg(long, value_parser = clap::value_parser!(u8).range(0..=23))]
+	start_hour: Option<u8>,
 	/// What the registers show when the simulation starts, each way.
 	#[arg(long, default_value_t = 1_000_000)]
 	start_wh: u64,
@@ -48,7 +52,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let meter = Arc::new(Mutex::new(SimMeter::new(household, args.start_wh)));
 
 	// The household's time starts at the wall's and runs `speed` times as fast.
-	let (start, wall_start) = (unix_now(), unix_now());
+	let wall_start = unix_now();
+	let start = match args.start_hour {
+		Some(hour) => (wall_start / 86_400.0).floor() * 86_400.0 + f64::from(hour) * 3_600.0,
+		None => wall_start,
+	};
 	let ticking = meter.clone();
 	tokio::spawn(async move {
 		let mut interval = tokio::time::interval(TICK);
