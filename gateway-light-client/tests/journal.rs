@@ -72,6 +72,7 @@ fn a_journal_of_two_weeks_stays_small() {
 	assert_eq!(journal.entries_from(0).unwrap().len() as u64, keep + 2);
 	// 1 346 entries of about 200 bytes, in pages of 4 KiB: a few hundred KiB, not growing with
 	// the slots written.
+	eprintln!("a journal of {} slots: {} bytes", keep + 2, journal.size());
 	assert!(journal.size() < 2 << 20, "journal is {} bytes", journal.size());
 }
 
