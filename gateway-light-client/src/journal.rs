@@ -6,11 +6,11 @@
 //! Later states (submitted, in a block, finalized, refused) are committed without an fsync and
 //! become durable with the next slot's entry; one lost in a crash is found again on the chain.
 //!
-//! An entry's bytes are decoded with [`Entry::decode`], which refuses anything but a
+//! An entry's bytes are decoded with [`Entry::from_bytes`], which refuses anything but a
 //! well-formed entry (a fuzz target feeds it arbitrary bytes). The journal keeps
 //! `keep_slots` slots before the newest and compacts its file at start, so its size is bounded.
 
-use crate::reading::{Reading, SignedReading};
+use crate::reading::SignedReading;
 use codec::{Decode, Encode};
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use std::{fmt, path::Path};
@@ -67,8 +67,8 @@ impl State {
 	}
 }
 
-/// One slot in the journal.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One slot in the journal. Stored as its SCALE encoding after a version byte.
+#[derive(Encode, Decode, Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
 	pub slot: u64,
 	/// The registers at the slot's end, and when they were read (unix milliseconds).
@@ -77,22 +77,6 @@ pub struct Entry {
 	/// The signed reading; `None` in state [`State::Taken`] only.
 	pub reading: Option<SignedReading>,
 	pub state: State,
-}
-
-#[derive(Encode, Decode)]
-struct Stored {
-	slot: u64,
-	registers: Registers,
-	taken_at_ms: u64,
-	reading: Option<StoredReading>,
-	state: State,
-}
-
-#[derive(Encode, Decode)]
-struct StoredReading {
-	fields: [u64; 6],
-	key: [u8; 32],
-	signature: [u8; 64],
 }
 
 /// Why an entry's bytes are not an entry.
@@ -106,76 +90,43 @@ pub enum Corrupt {
 }
 
 impl Entry {
-	pub fn encode(&self) -> Vec<u8> {
-		let reading = self.reading.map(|r| StoredReading {
-			fields: r.reading.fields(),
-			key: r.key,
-			signature: r.signature,
-		});
-		let stored = Stored {
-			slot: self.slot,
-			registers: self.registers,
-			taken_at_ms: self.taken_at_ms,
-			reading,
-			state: self.state.clone(),
-		};
+	pub fn to_bytes(&self) -> Vec<u8> {
 		let mut bytes = vec![VERSION];
-		stored.encode_to(&mut bytes);
+		Encode::encode_to(self, &mut bytes);
 		bytes
 	}
 
 	/// The entry in `bytes`, or why they are not one. Never panics.
-	pub fn decode(bytes: &[u8]) -> Result<Entry, Corrupt> {
+	pub fn from_bytes(bytes: &[u8]) -> Result<Entry, Corrupt> {
 		let (&version, mut rest) = bytes.split_first().ok_or(Corrupt::Version(0))?;
 		if version != VERSION {
 			return Err(Corrupt::Version(version));
 		}
-		let stored = Stored::decode(&mut rest).map_err(|e| Corrupt::Undecodable(e.to_string()))?;
+		let entry = <Entry as Decode>::decode(&mut rest)
+			.map_err(|e| Corrupt::Undecodable(e.to_string()))?;
 		if !rest.is_empty() {
 			return Err(Corrupt::TrailingBytes(rest.len()));
 		}
-		let reading = stored.reading.map(|r| {
-			let [metering_point, slot, import_wh, export_wh, import_register_wh, export_register_wh] =
-				r.fields;
-			SignedReading {
-				reading: Reading {
-					metering_point,
-					slot,
-					import_wh,
-					export_wh,
-					import_register_wh,
-					export_register_wh,
-				},
-				key: r.key,
-				signature: r.signature,
-			}
-		});
-		match (&reading, &stored.state) {
+		match (&entry.reading, &entry.state) {
 			(None, State::Taken) => {}
 			(None, _) => return Err(Corrupt::Inconsistent("a state past taken without a reading")),
 			(Some(_), State::Taken) => {
 				return Err(Corrupt::Inconsistent("a reading in state taken"))
 			}
 			(Some(r), _) => {
-				if r.reading.slot != stored.slot {
+				if r.reading.slot != entry.slot {
 					return Err(Corrupt::Inconsistent("the reading is for another slot"));
 				}
 				let registers = Registers {
 					import_wh: r.reading.import_register_wh,
 					export_wh: r.reading.export_register_wh,
 				};
-				if registers != stored.registers {
+				if registers != entry.registers {
 					return Err(Corrupt::Inconsistent("the reading's registers differ"));
 				}
 			}
 		}
-		Ok(Entry {
-			slot: stored.slot,
-			registers: stored.registers,
-			taken_at_ms: stored.taken_at_ms,
-			reading,
-			state: stored.state,
-		})
+		Ok(entry)
 	}
 }
 
@@ -240,7 +191,7 @@ impl Journal {
 		{
 			let mut table = txn.open_table(ENTRIES)?;
 			for e in entries {
-				table.insert(e.slot, e.encode().as_slice())?;
+				table.insert(e.slot, e.to_bytes().as_slice())?;
 			}
 		}
 		txn.commit()?;
@@ -302,7 +253,7 @@ impl Journal {
 }
 
 fn decode(slot: u64, bytes: &[u8]) -> Result<Entry, JournalError> {
-	let entry = Entry::decode(bytes).map_err(|why| JournalError::Corrupt { slot, why })?;
+	let entry = Entry::from_bytes(bytes).map_err(|why| JournalError::Corrupt { slot, why })?;
 	if entry.slot != slot {
 		return Err(JournalError::Corrupt {
 			slot,

@@ -3,7 +3,7 @@
 //! from the documented layout, not from the runtime's types, so that the box needs no runtime;
 //! a test checks it against the runtime's own encoding.
 
-use codec::{Compact, Encode};
+use codec::{Compact, Decode, Encode};
 use ed25519_dalek::{Signer, SigningKey};
 
 /// First 16 bytes of every signed reading.
@@ -47,8 +47,9 @@ pub const MAX_BATCH: usize = 96;
 /// account and no funds.
 const BARE_V5: u8 = 0b0000_0101;
 
-/// One metering point's energy in one slot, with the registers at the slot's end.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One metering point's energy in one slot, with the registers at the slot's end. Its SCALE
+/// encoding is `pallet_metering::Reading`'s: the six fields in order.
+#[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reading {
 	pub metering_point: u64,
 	pub slot: u64,
@@ -88,23 +89,13 @@ impl Reading {
 	}
 }
 
-/// A reading with the key that signed it and the signature.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A reading with the key that signed it and the signature; encoded as
+/// `pallet_metering::SignedReading`.
+#[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignedReading {
 	pub reading: Reading,
 	pub key: [u8; 32],
 	pub signature: [u8; 64],
-}
-
-impl SignedReading {
-	/// Its SCALE encoding, as `pallet_metering::SignedReading`.
-	fn encode_to(&self, out: &mut Vec<u8>) {
-		for v in self.reading.fields() {
-			out.extend_from_slice(&v.to_le_bytes());
-		}
-		out.extend_from_slice(&self.key);
-		out.extend_from_slice(&self.signature);
-	}
 }
 
 /// The extrinsic submitting `readings`: `submit_reading` for one, `submit_readings` for more

@@ -78,22 +78,25 @@ fn a_journal_of_two_weeks_stays_small() {
 
 #[test]
 fn corrupt_entries_are_refused_by_name() {
-	let good = entry(5, State::Signed).encode();
-	assert_eq!(Entry::decode(&good), Ok(entry(5, State::Signed)));
-	assert_eq!(Entry::decode(&[]), Err(Corrupt::Version(0)));
-	assert!(matches!(Entry::decode(&[2]), Err(Corrupt::Version(2))));
-	assert!(matches!(Entry::decode(&good[..good.len() - 1]), Err(Corrupt::Undecodable(_))));
+	let good = entry(5, State::Signed).to_bytes();
+	assert_eq!(Entry::from_bytes(&good), Ok(entry(5, State::Signed)));
+	assert_eq!(Entry::from_bytes(&[]), Err(Corrupt::Version(0)));
+	assert!(matches!(Entry::from_bytes(&[2]), Err(Corrupt::Version(2))));
+	assert!(matches!(Entry::from_bytes(&good[..good.len() - 1]), Err(Corrupt::Undecodable(_))));
 	assert!(matches!(
-		Entry::decode(&[good.clone(), vec![0]].concat()),
+		Entry::from_bytes(&[good.clone(), vec![0]].concat()),
 		Err(Corrupt::TrailingBytes(1))
 	));
 	let mut other_slot = entry(5, State::Signed);
 	other_slot.reading.as_mut().unwrap().reading.slot = 6;
-	assert!(matches!(Entry::decode(&other_slot.encode()), Err(Corrupt::Inconsistent(_))));
+	assert!(matches!(Entry::from_bytes(&other_slot.to_bytes()), Err(Corrupt::Inconsistent(_))));
 	let mut taken_with_reading = entry(5, State::Signed);
 	taken_with_reading.state = State::Taken;
-	assert!(matches!(Entry::decode(&taken_with_reading.encode()), Err(Corrupt::Inconsistent(_))));
+	assert!(matches!(
+		Entry::from_bytes(&taken_with_reading.to_bytes()),
+		Err(Corrupt::Inconsistent(_))
+	));
 	let mut signed_without = entry(5, State::Taken);
 	signed_without.state = State::Signed;
-	assert!(matches!(Entry::decode(&signed_without.encode()), Err(Corrupt::Inconsistent(_))));
+	assert!(matches!(Entry::from_bytes(&signed_without.to_bytes()), Err(Corrupt::Inconsistent(_))));
 }

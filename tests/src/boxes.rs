@@ -110,20 +110,23 @@ impl GatewayBox {
 			.expect("lem-gateway keygen");
 		assert!(out.status.success(), "keygen: {}", String::from_utf8_lossy(&out.stderr));
 		let printed = String::from_utf8(out.stdout).unwrap();
-		let public = hex32(printed.trim()).unwrap_or_else(|| panic!("keygen printed {printed:?}"));
+		let public = sp_core::bytes::from_hex(printed.trim())
+			.ok()
+			.and_then(|k| k.try_into().ok())
+			.unwrap_or_else(|| panic!("keygen printed {printed:?}"));
 		let nodes: Vec<String> = nodes.iter().map(|n| format!("{n:?}")).collect();
 		let config = dir.join("gateway.toml");
 		std::fs::write(
 			&config,
 			format!(
 				"metering_point = {metering_point}\n\
-				 genesis_hash = \"0x{}\"\n\
+				 genesis_hash = \"{}\"\n\
 				 nodes = [{}]\n\
 				 key_file = \"device.key\"\n\
 				 journal = \"journal.redb\"\n\
 				 [meter]\naddress = \"{meter}\"\npoll_seconds = 2\n\
 				 [meter.map]\nkind = \"simulator\"\n",
-				hex(&genesis),
+				sp_core::bytes::to_hex(&genesis, false),
 				nodes.join(", "),
 			),
 		)
@@ -255,19 +258,6 @@ fn parse_journal_line(line: &str) -> JournalLine {
 	}
 	entry.energy = import.zip(export);
 	entry
-}
-
-fn hex(bytes: &[u8]) -> String {
-	bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn hex32(text: &str) -> Option<[u8; 32]> {
-	let text = text.trim_start_matches("0x");
-	let bytes: Option<Vec<u8>> = (0..text.len())
-		.step_by(2)
-		.map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-		.collect();
-	bytes?.try_into().ok()
 }
 
 /// A TCP proxy on loopback in front of `target`: while cut, it drops every connection and

@@ -7,7 +7,7 @@ use lem_gateway::journal::Entry;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
-	if let Ok(entry) = Entry::decode(bytes) {
-		assert_eq!(entry.encode(), bytes, "an accepted entry re-encodes to its bytes");
+	if let Ok(entry) = Entry::from_bytes(bytes) {
+		assert_eq!(entry.to_bytes(), bytes, "an accepted entry re-encodes to its bytes");
 	}
 });
