@@ -166,7 +166,7 @@ pub fn new_full<
 		);
 	net_config.add_notification_protocol(grandpa_protocol_config);
 
-	let warp_sync = Arc::new(sc_consensus_grandpa::warp_proof::NetworkProvider::new(
+	let warp_proofs = Arc::new(sc_consensus_grandpa::warp_proof::NetworkProvider::new(
 		backend.clone(),
 		grandpa_link.shared_authority_set().clone(),
 		Vec::default(),
@@ -182,7 +182,7 @@ pub fn new_full<
 			spawn_essential_handle: task_manager.spawn_essential_handle(),
 			import_queue,
 			block_announce_validator_builder: None,
-			warp_sync_config: Some(WarpSyncConfig::WithProvider(warp_sync)),
+			warp_sync_config: Some(WarpSyncConfig::WithProvider(warp_proofs.clone())),
 			block_relay: None,
 			metrics,
 			gap_sync_body_policy: None,
@@ -200,11 +200,32 @@ pub fn new_full<
 	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
 
+	// Gateways and auditors check finality themselves: they need the voter's justifications as
+	// they are made, and the set-change proofs a warp-syncing node would get, over RPC.
+	let shared_voter_state = SharedVoterState::empty();
 	let rpc_extensions_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();
-		Box::new(move |_| {
-			let deps = crate::rpc::FullDeps { client: client.clone(), pool: pool.clone() };
+		let shared_voter_state = shared_voter_state.clone();
+		let authority_set = grandpa_link.shared_authority_set().clone();
+		let justifications = grandpa_link.justification_stream();
+		let finality_proofs = sc_consensus_grandpa::FinalityProofProvider::new_for_service(
+			backend.clone(),
+			Some(authority_set.clone()),
+		);
+		Box::new(move |subscription_executor| {
+			let deps = crate::rpc::FullDeps {
+				client: client.clone(),
+				pool: pool.clone(),
+				grandpa: crate::rpc::GrandpaDeps {
+					shared_voter_state: shared_voter_state.clone(),
+					authority_set: authority_set.clone(),
+					justifications: justifications.clone(),
+					subscription_executor,
+					finality_proofs: finality_proofs.clone(),
+					warp_proofs: warp_proofs.clone(),
+				},
+			};
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})
 	};
@@ -291,7 +312,7 @@ pub fn new_full<
 			notification_service: grandpa_notification_service,
 			voting_rule: sc_consensus_grandpa::VotingRulesBuilder::default().build(),
 			prometheus_registry,
-			shared_voter_state: SharedVoterState::empty(),
+			shared_voter_state,
 			telemetry: telemetry.as_ref().map(|x| x.handle()),
 			offchain_tx_pool_factory: OffchainTransactionPoolFactory::new(transaction_pool),
 		};
