@@ -7,6 +7,7 @@
 
 pub mod boxes;
 pub mod gateway;
+pub mod lying;
 
 /// Development keys and wallet-style signing, shared with `lem-demo`.
 pub use lem_demo::{dev_pair, sign};
@@ -473,4 +474,21 @@ pub fn local_chain_spec(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
 	let path = dir.join("local-test.json");
 	std::fs::write(&path, spec.to_string()).unwrap();
 	path
+}
+
+/// `chain` (a name or a chain spec file) as a raw chain spec: genesis as storage, which a light
+/// client starts from.
+pub fn raw_chain_spec(chain: &str) -> Vec<u8> {
+	let out = Command::new(node_binary())
+		.args(["export-chain-spec", "--chain", chain, "--raw"])
+		.output()
+		.expect("lem-node export-chain-spec --raw");
+	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	out.stdout
+}
+
+impl Node {
+	pub fn ws_url(&self) -> String {
+		format!("ws://127.0.0.1:{}", self.config.rpc_port)
+	}
 }

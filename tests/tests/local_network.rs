@@ -100,10 +100,55 @@ fn a_node_whose_peer_id_is_not_on_chain_cannot_sync() {
 	}
 }
 
+/// A light client that follows finality while the council hands it to a new set and back:
+/// its authority set, checked by every handoff's justification, must be the chain's.
+struct Follower {
+	rt: tokio::runtime::Runtime,
+	client: lem_light_client::client::LightClient,
+}
+
+impl Follower {
+	fn new(net: &LocalNetwork, genesis: &lem_light_client::Checkpoint) -> Follower {
+		let urls = net.nodes.iter().map(|n| n.ws_url()).collect();
+		let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+		let client = lem_light_client::client::LightClient::new(
+			urls,
+			genesis.hash(),
+			genesis.clone(),
+			MINUTE,
+		);
+		Follower { rt, client }
+	}
+
+	/// Follows until the set has `voters` voters; the handoffs it checked on the way.
+	fn until_voters(&mut self, voters: usize) -> u32 {
+		let mut handoffs = 0;
+		wait_for(&format!("a light client to follow to {voters} voters"), 3 * MINUTE, || {
+			// A connection idle while the council votes may have closed: the client moves to
+			// the next node. A lie fails the test.
+			match self.rt.block_on(self.client.follow()) {
+				Ok(p) => handoffs += p.handoffs,
+				Err(e @ lem_light_client::client::ClientError::Lie { .. }) => panic!("{e}"),
+				Err(_) => return None,
+			}
+			(self.client.checkpoint().set.authorities.len() == voters).then_some(())
+		});
+		// The set it followed to is the chain's, read with a proof at the block it checked.
+		let key = lem_light_client::storage::value_key("Grandpa", "CurrentSetId");
+		let set_id = self.rt.block_on(self.client.read(&[key])).unwrap()[0].clone();
+		assert_eq!(set_id, Some(self.client.checkpoint().set.set_id.encode()));
+		handoffs
+	}
+}
+
 #[test]
 fn council_adds_a_fifth_authority_which_authors_and_then_removes_it() {
 	let net = LocalNetwork::start();
+	let genesis = lem_light_client::chain_spec::genesis(&raw_chain_spec("local")).unwrap();
+	assert_eq!(genesis.hash(), net.nodes[0].genesis_hash().0);
 	net.wait_finalized(0, 2, 2 * MINUTE);
+	let mut running = Follower::new(&net, &genesis);
+	assert_eq!(running.until_voters(4), 0);
 	let ferdie_pair = Sr25519Keyring::Ferdie.pair();
 	let ferdie = Sr25519Keyring::Ferdie.to_account_id();
 
@@ -145,6 +190,7 @@ fn council_adds_a_fifth_authority_which_authors_and_then_removes_it() {
 		(from..=best).find(|b| block_author(&net.nodes[0], *b) == keys.aura)
 	});
 	net.wait_finalized(0, authored, 2 * MINUTE);
+	assert!(running.until_voters(5) >= 1);
 
 	council_decides(
 		&net,
@@ -162,6 +208,11 @@ fn council_adds_a_fifth_authority_which_authors_and_then_removes_it() {
 	for b in from..=from + 8 {
 		assert_ne!(block_author(&net.nodes[0], b), keys.aura, "removed node authored #{b}");
 	}
+	assert!(running.until_voters(4) >= 1);
+	// A client that was off through both changes catches up from genesis in one go.
+	let mut stopped = Follower::new(&net, &genesis);
+	assert!(stopped.until_voters(4) >= 2);
+	assert_eq!(stopped.client.checkpoint().set, running.client.checkpoint().set);
 }
 
 #[test]

@@ -1,0 +1,384 @@
+//! The client's only contact with the chain: JSON-RPC over WebSocket to a list of nodes, none
+//! of them trusted.
+//!
+//! Everything a node says is checked before it is used: finality by warp proofs from the
+//! client's checkpoint, values by storage proofs against the checkpoint's state root. A node
+//! that fails a check — or that stops finalizing, or has not finalized the client's own
+//! checkpoint — is named in the log, dropped, and the next one in the list asked.
+
+use crate::{
+	finality::{Checkpoint, FinalityError, Progress},
+	header::Hash,
+	hex,
+	storage::{self, ProofError},
+};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::{fmt, time::Duration};
+use tokio::{
+	net::TcpStream,
+	time::{timeout, Instant},
+};
+use tokio_tungstenite::{tungstenite::Message, MaybeTlsStream, WebSocketStream};
+use tracing::{info, warn};
+
+/// How long a node has to answer one call.
+const ANSWER_WITHIN: Duration = Duration::from_secs(10);
+/// How long to wait before trying the next node after one failed.
+const NODE_RETRY: Duration = Duration::from_secs(3);
+/// Warp proofs asked for in one `follow`: each is up to 8 MiB of handoffs.
+const MAX_WARP_PROOFS: usize = 16;
+
+/// The pool's code for an invalid transaction, with `data` "Custom error: <n>" for a pallet's
+/// refusal (sc-rpc-api's author errors).
+const POOL_INVALID_TX: i64 = 1010;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeError {
+	Connect(String),
+	/// The node did not answer in time.
+	Timeout(&'static str),
+	/// The connection closed or broke.
+	Closed(String),
+	/// The node answered something that is not what the call returns.
+	BadAnswer {
+		method: &'static str,
+		reason: String,
+	},
+	/// The node serves another chain.
+	WrongChain {
+		genesis: String,
+	},
+	/// The node refused the call.
+	Refused {
+		code: i64,
+		message: String,
+		data: Option<String>,
+	},
+}
+
+impl fmt::Display for NodeError {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		match self {
+			Self::Connect(e) => write!(f, "cannot connect: {e}"),
+			Self::Timeout(method) => write!(f, "no answer to {method} within {ANSWER_WITHIN:?}"),
+			Self::Closed(e) => write!(f, "connection closed: {e}"),
+			Self::BadAnswer { method, reason } => write!(f, "bad answer to {method}: {reason}"),
+			Self::WrongChain { genesis } => write!(f, "serves another chain (genesis {genesis})"),
+			Self::Refused { code, message, data } => {
+				write!(f, "refused ({code}): {message}")?;
+				data.iter().try_for_each(|d| write!(f, ": {d}"))
+			}
+		}
+	}
+}
+
+impl std::error::Error for NodeError {}
+
+impl NodeError {
+	/// The pallet's error code if the pool refused a transaction as `Custom(code)`.
+	pub fn custom_invalid(&self) -> Option<u8> {
+		match self {
+			Self::Refused { code: POOL_INVALID_TX, data: Some(d), .. } => {
+				d.strip_prefix("Custom error: ")?.parse().ok()
+			}
+			_ => None,
+		}
+	}
+}
+
+/// What a node said that did not check.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lie {
+	/// A warp proof (justification, header or handoff) that does not check.
+	Finality(FinalityError),
+	/// A storage proof that does not check against the finalized state root.
+	Proof(ProofError),
+	/// Finality has not moved for this long: the node's head is stale.
+	StaleHead { for_seconds: u64 },
+	/// The node has not finalized the client's checkpoint, or will not prove from it.
+	Behind { reason: String },
+}
+
+impl fmt::Display for Lie {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		match self {
+			Self::Finality(e) => write!(f, "bad finality proof: {e:?}"),
+			Self::Proof(e) => write!(f, "bad storage proof: {e:?}"),
+			Self::StaleHead { for_seconds } => {
+				write!(f, "stale head: finality has not moved for {for_seconds} s")
+			}
+			Self::Behind { reason } => write!(f, "behind the client's checkpoint: {reason}"),
+		}
+	}
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientError {
+	/// No node is connected now (the last one failed; the next is tried after a pause).
+	NoNode,
+	/// The node failed or refused a call.
+	Node { node: String, error: NodeError },
+	/// The node said something that did not check; it is dropped.
+	Lie { node: String, lie: Lie },
+}
+
+impl fmt::Display for ClientError {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		match self {
+			Self::NoNode => write!(f, "no node connected"),
+			Self::Node { node, error } => write!(f, "{node}: {error}"),
+			Self::Lie { node, lie } => write!(f, "{node} lied: {lie}"),
+		}
+	}
+}
+
+impl std::error::Error for ClientError {}
+
+/// One node over JSON-RPC on a WebSocket.
+pub struct Node {
+	pub url: String,
+	socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+	next_id: u64,
+}
+
+impl Node {
+	/// Connects to `url` and checks that the node's block 0 is `genesis`.
+	pub async fn connect(url: &str, genesis: &Hash) -> Result<Node, NodeError> {
+		let (socket, _) = timeout(ANSWER_WITHIN, tokio_tungstenite::connect_async(url))
+			.await
+			.map_err(|_| NodeError::Timeout("connect"))?
+			.map_err(|e| NodeError::Connect(e.to_string()))?;
+		let mut node = Node { url: url.to_owned(), socket, next_id: 0 };
+		let method = "chain_getBlockHash";
+		let theirs = node.call(method, json!([0])).await?;
+		let theirs = hash_in(method, &theirs)?;
+		if &theirs != genesis {
+			return Err(NodeError::WrongChain { genesis: hex::encode(&theirs) });
+		}
+		Ok(node)
+	}
+
+	pub async fn call(&mut self, method: &'static str, params: Value) -> Result<Value, NodeError> {
+		self.next_id += 1;
+		let id = self.next_id;
+		let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+		timeout(ANSWER_WITHIN, async {
+			self.socket
+				.send(Message::text(request.to_string()))
+				.await
+				.map_err(|e| NodeError::Closed(e.to_string()))?;
+			loop {
+				let message = match self.socket.next().await {
+					Some(Ok(m)) => m,
+					Some(Err(e)) => return Err(NodeError::Closed(e.to_string())),
+					None => return Err(NodeError::Closed("by the node".into())),
+				};
+				let Message::Text(text) = message else { continue };
+				let answer: Value = serde_json::from_str(&text)
+					.map_err(|e| NodeError::BadAnswer { method, reason: e.to_string() })?;
+				if answer["id"] != json!(id) {
+					continue;
+				}
+				if let Some(error) = answer.get("error") {
+					return Err(NodeError::Refused {
+						code: error["code"].as_i64().unwrap_or_default(),
+						message: error["message"].as_str().unwrap_or_default().to_owned(),
+						data: error
+							.get("data")
+							.map(|d| d.as_str().map_or(d.to_string(), str::to_owned)),
+					});
+				}
+				return Ok(answer["result"].clone());
+			}
+		})
+		.await
+		.map_err(|_| NodeError::Timeout(method))?
+	}
+
+	/// The handoffs and latest justification from the finalized block `from`.
+	pub async fn warp_proof(&mut self, from: &Hash) -> Result<Vec<u8>, NodeError> {
+		let method = "lem_grandpaWarpProof";
+		let v = self.call(method, json!([hex::encode(from)])).await?;
+		bytes_in(method, &v)
+	}
+
+	/// The trie nodes that prove `keys` at block `at`.
+	pub async fn read_proof(
+		&mut self,
+		keys: &[Vec<u8>],
+		at: &Hash,
+	) -> Result<Vec<Vec<u8>>, NodeError> {
+		let method = "state_getReadProof";
+		let keys: Vec<String> = keys.iter().map(|k| hex::encode(k)).collect();
+		let v = self.call(method, json!([keys, hex::encode(at)])).await?;
+		let nodes = v["proof"].as_array().ok_or_else(|| bad(method, "no proof"))?;
+		nodes.iter().map(|n| bytes_in(method, n)).collect()
+	}
+
+	/// Hands `extrinsic` to the node's pool.
+	pub async fn submit(&mut self, extrinsic: &[u8]) -> Result<(), NodeError> {
+		self.call("author_submitExtrinsic", json!([hex::encode(extrinsic)])).await.map(drop)
+	}
+}
+
+fn bad(method: &'static str, reason: &str) -> NodeError {
+	NodeError::BadAnswer { method, reason: reason.into() }
+}
+
+fn bytes_in(method: &'static str, v: &Value) -> Result<Vec<u8>, NodeError> {
+	v.as_str().and_then(hex::decode).ok_or_else(|| bad(method, "not hex"))
+}
+
+fn hash_in(method: &'static str, v: &Value) -> Result<Hash, NodeError> {
+	v.as_str().and_then(hex::decode_hash).ok_or_else(|| bad(method, "not a block hash"))
+}
+
+/// The nodes of the configuration, one in use at a time, and what the client has checked.
+pub struct LightClient {
+	urls: Vec<String>,
+	genesis: Hash,
+	next: usize,
+	node: Option<Node>,
+	retry_at: Option<Instant>,
+	checkpoint: Checkpoint,
+	last_advance: Instant,
+	stale_after: Duration,
+}
+
+impl LightClient {
+	/// A client of the chain with `genesis`, trusting `checkpoint` (the chain spec's genesis,
+	/// or one it checked before), that drops a node whose finality stops for `stale_after`.
+	pub fn new(
+		urls: Vec<String>,
+		genesis: Hash,
+		checkpoint: Checkpoint,
+		stale_after: Duration,
+	) -> Self {
+		assert!(!urls.is_empty(), "a client needs a node");
+		LightClient {
+			urls,
+			genesis,
+			next: 0,
+			node: None,
+			retry_at: None,
+			checkpoint,
+			last_advance: Instant::now(),
+			stale_after,
+		}
+	}
+
+	pub fn checkpoint(&self) -> &Checkpoint {
+		&self.checkpoint
+	}
+
+	pub fn node_url(&self) -> Option<&str> {
+		self.node.as_ref().map(|n| n.url.as_str())
+	}
+
+	/// The node in use, connecting to the next one if there is none (at most once per pause).
+	async fn node(&mut self) -> Result<&mut Node, ClientError> {
+		if self.node.is_none() {
+			let now = Instant::now();
+			if self.retry_at.is_some_and(|at| now < at) {
+				return Err(ClientError::NoNode);
+			}
+			let url = self.urls[self.next % self.urls.len()].clone();
+			match Node::connect(&url, &self.genesis).await {
+				Ok(node) => {
+					info!(node = %url, "connected");
+					self.node = Some(node);
+					self.retry_at = None;
+					self.last_advance = now;
+				}
+				Err(error) => {
+					warn!(node = %url, %error, "node unavailable");
+					self.next += 1;
+					self.retry_at = Some(now + NODE_RETRY);
+					return Err(ClientError::Node { node: url, error });
+				}
+			}
+		}
+		Ok(self.node.as_mut().expect("connected above"))
+	}
+
+	/// Drops the node in use: the next call goes to the next one.
+	pub fn drop_node(&mut self) {
+		if let Some(node) = self.node.take() {
+			self.next += 1;
+			info!(node = %node.url, "dropped the node");
+		}
+	}
+
+	fn fail<T>(&mut self, error: NodeError) -> Result<T, ClientError> {
+		let node = self.node.as_ref().map(|n| n.url.clone()).unwrap_or_default();
+		if !matches!(error, NodeError::Refused { .. }) {
+			warn!(node = %node, %error, "node failed");
+			self.drop_node();
+		}
+		Err(ClientError::Node { node, error })
+	}
+
+	fn lied<T>(&mut self, lie: Lie) -> Result<T, ClientError> {
+		let node = self.node.as_ref().map(|n| n.url.clone()).unwrap_or_default();
+		warn!(node = %node, %lie, "the node lied; dropping it");
+		self.drop_node();
+		Err(ClientError::Lie { node, lie })
+	}
+
+	/// Moves the checkpoint to the node's latest finalized block, checking every handoff and
+	/// justification on the way.
+	pub async fn follow(&mut self) -> Result<Progress, ClientError> {
+		let mut total = Progress { handoffs: 0, advanced: false, finished: false };
+		for _ in 0..MAX_WARP_PROOFS {
+			let from = self.checkpoint.hash();
+			let proof = match self.node().await?.warp_proof(&from).await {
+				Ok(proof) => proof,
+				// A node that has not finalized the checkpoint cannot prove from it.
+				Err(NodeError::Refused { message, .. }) => {
+					return self.lied(Lie::Behind { reason: message })
+				}
+				Err(e) => return self.fail(e),
+			};
+			let progress = match self.checkpoint.apply_warp_proof(&proof) {
+				Ok(p) => p,
+				Err(e) => return self.lied(Lie::Finality(e)),
+			};
+			total.handoffs += progress.handoffs;
+			total.advanced |= progress.advanced;
+			total.finished = progress.finished;
+			if progress.finished || !progress.advanced {
+				break;
+			}
+		}
+		let now = Instant::now();
+		if total.advanced {
+			self.last_advance = now;
+		} else if now - self.last_advance > self.stale_after {
+			let for_seconds = (now - self.last_advance).as_secs();
+			return self.lied(Lie::StaleHead { for_seconds });
+		}
+		Ok(total)
+	}
+
+	/// The values under `keys` at the checkpoint (`None`: proven absent).
+	pub async fn read(&mut self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, ClientError> {
+		let at = self.checkpoint.hash();
+		let nodes = match self.node().await?.read_proof(keys, &at).await {
+			Ok(nodes) => nodes,
+			Err(e) => return self.fail(e),
+		};
+		match storage::read_proof(&self.checkpoint.finalized.state_root, nodes, keys) {
+			Ok(values) => Ok(values),
+			Err(e) => self.lied(Lie::Proof(e)),
+		}
+	}
+
+	/// Hands `extrinsic` to the node in use. A refusal keeps the node; a failure drops it.
+	pub async fn submit(&mut self, extrinsic: &[u8]) -> Result<(), ClientError> {
+		match self.node().await?.submit(extrinsic).await {
+			Ok(()) => Ok(()),
+			Err(e) => self.fail(e),
+		}
+	}
+}
