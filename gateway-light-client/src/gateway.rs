@@ -32,6 +32,8 @@ use tracing::{debug, info, warn};
 
 /// A reading in the pool but in no block after this long is sent again (same bytes).
 const RESUBMIT_AFTER_SECONDS: u64 = 30;
+/// The pool's answer to bytes it refused or included in the last half hour.
+const POOL_BANNED: i64 = 1012;
 /// How long to wait before trying the next node after one failed.
 const NODE_RETRY: Duration = Duration::from_secs(3);
 /// The gateway wakes this long after a slot's boundary to take the registers.
@@ -392,6 +394,13 @@ impl Gateway {
 		let Some(extrinsic) = reading::extrinsic(&readings) else { return Ok(()) };
 		let now = unix_ms() / 1000;
 		let verdict = node.submit(&extrinsic).await;
+		// Banned: the pool refused these very bytes before (or included them). The runtime
+		// says whether and why it refuses them now.
+		let code = match &verdict {
+			Err(NodeError::Refused { code: POOL_BANNED, .. }) => node.refusal(&extrinsic).await?,
+			Err(e) => e.custom_invalid(),
+			Ok(()) => None,
+		};
 		let (first, last) = (batch[0], batch[batch.len() - 1]);
 		let mark = |this: &mut Self, state: State| {
 			for slot in &batch {
@@ -405,7 +414,7 @@ impl Gateway {
 				mark(self, State::Submitted { at: now });
 				self.one_by_one = false;
 			}
-			Err(e) => match (e.custom_invalid().and_then(reading::error_name), batch.len()) {
+			Err(e) => match (code.and_then(reading::error_name), batch.len()) {
 				(Some(error), n) if n > 1 => {
 					info!(
 						first_slot = first,
@@ -423,9 +432,12 @@ impl Gateway {
 					mark(self, State::Refused { reason: error.into() });
 					self.one_by_one = false;
 				}
-				// In the pool already, or just included (the pool bans what it included for a
+				// In the pool already (1013, or 1014 for a batch overlapping a reading there), or
+				// just included (the pool bans what it included for a
 				// while). Where it is, the next check finds out.
-				(None, _) if matches!(e, NodeError::Refused { code: 1012 | 1013, .. }) => {
+				(None, _)
+					if matches!(e, NodeError::Refused { code: POOL_BANNED | 1013 | 1014, .. }) =>
+				{
 					mark(self, State::Submitted { at: now })
 				}
 				(None, _) if e.is_connection() => return Err(e.into()),

@@ -172,6 +172,22 @@ impl Node {
 		self.head_of(hash).await
 	}
 
+	/// Calls runtime API `function` with SCALE `args` at block `at`: the result's bytes.
+	async fn runtime_call_raw(
+		&mut self,
+		function: &str,
+		args: &[u8],
+		at: Option<[u8; 32]>,
+	) -> Result<Vec<u8>, NodeError> {
+		let method = "state_call";
+		let mut params = vec![json!(function), json!(to_hex(args))];
+		params.extend(at.map(|h| json!(to_hex(&h))));
+		let v = self.call(method, Value::Array(params)).await?;
+		v.as_str()
+			.and_then(|s| from_hex(s.trim_start_matches("0x")))
+			.ok_or(NodeError::BadAnswer { method, reason: "not hex".into() })
+	}
+
 	/// Calls runtime API `function` with SCALE `args` at block `at`, and decodes its result.
 	async fn runtime_call<T: Decode>(
 		&mut self,
@@ -179,16 +195,26 @@ impl Node {
 		args: impl Encode,
 		at: Option<[u8; 32]>,
 	) -> Result<T, NodeError> {
-		let method = "state_call";
-		let mut params = vec![json!(function), json!(to_hex(&args.encode()))];
-		params.extend(at.map(|h| json!(to_hex(&h))));
-		let v = self.call(method, Value::Array(params)).await?;
-		let bytes = v
-			.as_str()
-			.and_then(|s| from_hex(s.trim_start_matches("0x")))
-			.ok_or(NodeError::BadAnswer { method, reason: "not hex".into() })?;
+		let bytes = self.runtime_call_raw(function, &args.encode(), at).await?;
 		T::decode_all(&mut &bytes[..])
-			.map_err(|e| NodeError::BadAnswer { method, reason: e.to_string() })
+			.map_err(|e| NodeError::BadAnswer { method: "state_call", reason: e.to_string() })
+	}
+
+	/// The pallet's code for why the runtime refuses `extrinsic` at the best block, if it
+	/// does (`InvalidTransaction::Custom`). The pool bans a refused extrinsic's bytes for half
+	/// an hour and then answers only "banned"; the runtime still says why.
+	pub async fn refusal(&mut self, extrinsic: &[u8]) -> Result<Option<u8>, NodeError> {
+		const EXTERNAL: u8 = 2;
+		let best = self.best_head().await?;
+		let args = [&[EXTERNAL][..], extrinsic, &best.hash].concat();
+		let validity = self
+			.runtime_call_raw("TaggedTransactionQueue_validate_transaction", &args, None)
+			.await?;
+		// Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(code))).
+		Ok(match validity[..] {
+			[1, 0, 7, code] => Some(code),
+			_ => None,
+		})
 	}
 
 	/// The energy (import, export) the chain holds for a metering point's slot at block `at`.
