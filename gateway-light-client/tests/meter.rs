@@ -28,7 +28,7 @@ impl Sim {
 	fn start(household: u8) -> Self {
 		let mut child = Command::new(env!("CARGO_BIN_EXE_lem-meter-sim"))
 			.args(["--household", &household.to_string(), "--listen", "127.0.0.1:0"])
-			.args(["--speed", "600"])
+			.args(["--speed", "600", "--start-hour", "18"])
 			.stdout(Stdio::piped())
 			.spawn()
 			.expect("lem-meter-sim starts");
