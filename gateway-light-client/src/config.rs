@@ -107,9 +107,10 @@ impl Config {
 		let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
 		let file: File = toml::from_str(&text).map_err(|e| error(e.message().to_owned()))?;
 		let dir = path.parent().unwrap_or(Path::new("."));
-		let genesis_hash = parse_hash(&file.genesis_hash).ok_or_else(|| {
-			error(format!("genesis_hash: {:?} is not 32 bytes of hex", file.genesis_hash))
-		})?;
+		let genesis_hash = lem_light_client::hex::decode_hash(file.genesis_hash.trim())
+			.ok_or_else(|| {
+				error(format!("genesis_hash: {:?} is not 32 bytes of hex", file.genesis_hash))
+			})?;
 		if file.nodes.is_empty() {
 			return Err(error("nodes: at least one node URL is needed".into()));
 		}
@@ -153,26 +154,4 @@ impl Config {
 			},
 		})
 	}
-}
-
-/// 32 bytes from hex, with or without `0x`.
-pub fn parse_hash(text: &str) -> Option<[u8; 32]> {
-	let bytes = from_hex(text.trim().trim_start_matches("0x"))?;
-	bytes.try_into().ok()
-}
-
-pub fn from_hex(hex: &str) -> Option<Vec<u8>> {
-	if hex.len() % 2 != 0 {
-		return None;
-	}
-	(0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
-}
-
-pub fn to_hex(bytes: &[u8]) -> String {
-	let mut s = String::with_capacity(2 + 2 * bytes.len());
-	s.push_str("0x");
-	for b in bytes {
-		s.push_str(&format!("{b:02x}"));
-	}
-	s
 }

@@ -18,7 +18,7 @@ use crate::{
 	key,
 	meter::{Energy, Meter, MeterError},
 	metrics::Metrics,
-	node::{Head, Node, NodeError},
+	node::{self as ask, Head, Node, NodeError},
 	reading::{self, Reading, MAX_BATCH},
 };
 use ed25519_dalek::SigningKey;
@@ -113,7 +113,7 @@ impl Gateway {
 		let slot_seconds = journal.chain_fact("slot_seconds").map_err(StartError::Journal)?;
 		info!(
 			metering_point = config.metering_point,
-			key = %crate::config::to_hex(&key.verifying_key().to_bytes()),
+			key = %lem_light_client::hex::encode(&key.verifying_key().to_bytes()),
 			newest_slot = last.as_ref().map(|e| e.slot),
 			pending = pending.len(),
 			"gateway started"
@@ -256,7 +256,8 @@ impl Gateway {
 		}
 		let url = self.config.nodes[self.next_node % self.config.nodes.len()].clone();
 		let connected = match Node::connect(&url, &self.config.genesis_hash).await {
-			Ok(mut node) if self.slot_seconds.is_none() => match node.slot_seconds().await {
+			Ok(mut node) if self.slot_seconds.is_none() => match ask::slot_seconds(&mut node).await
+			{
 				Ok(s) if s > 0 => {
 					self.journal.set_chain_fact("slot_seconds", s)?;
 					self.slot_seconds = Some(s);
@@ -296,12 +297,12 @@ impl Gateway {
 
 	async fn sync(&mut self) -> Result<(), SyncError> {
 		let node = self.node.as_mut().expect("connected");
-		let finalized = node.finalized_head().await?;
+		let finalized = ask::finalized_head(node).await?;
 		Metrics::set(&self.metrics.last_finalized_block, finalized.number);
 		if self.pending.is_empty() {
 			return Ok(());
 		}
-		let best = node.best_head().await?;
+		let best = ask::best_head(node).await?;
 		if self.checked_at != Some((best, finalized)) {
 			self.check_pending(best, finalized).await?;
 			self.checked_at = Some((best, finalized));
@@ -322,12 +323,12 @@ impl Gateway {
 				continue;
 			}
 			let ours = entry.reading.map(|r| (r.reading.import_wh, r.reading.export_wh));
-			let state = match node.reading(point, entry.slot, finalized.hash).await? {
+			let state = match ask::reading(node, point, entry.slot, finalized.hash).await? {
 				Some(m) if Some(m) == ours => State::Finalized { block: finalized.hash },
 				Some(_) => State::Refused {
 					reason: "another reading of this slot is final on the chain".into(),
 				},
-				None => match node.reading(point, entry.slot, best.hash).await? {
+				None => match ask::reading(node, point, entry.slot, best.hash).await? {
 					Some(m) if Some(m) == ours => State::InBlock { block: best.hash },
 					// Not on the best chain (any more): send it again if it has waited long.
 					_ => match entry.state {
@@ -343,7 +344,7 @@ impl Gateway {
 				match &state {
 					State::Finalized { block } => {
 						Metrics::add(&self.metrics.finalized, 1);
-						info!(slot = entry.slot, block = %crate::config::to_hex(block), "reading final");
+						info!(slot = entry.slot, block = %lem_light_client::hex::encode(block), "reading final");
 					}
 					State::InBlock { .. } => debug!(slot = entry.slot, "reading in a block"),
 					State::Refused { reason } => {
@@ -381,7 +382,7 @@ impl Gateway {
 			return Ok(());
 		}
 		let node = self.node.as_mut().expect("connected");
-		let current_slot = node.current_slot().await?;
+		let current_slot = ask::current_slot(node).await?;
 		let limit = if self.one_by_one { 1 } else { MAX_BATCH };
 		let batch: Vec<u64> = self
 			.pending
@@ -397,7 +398,9 @@ impl Gateway {
 		// Banned: the pool refused these very bytes before (or included them). The runtime
 		// says whether and why it refuses them now.
 		let code = match &verdict {
-			Err(NodeError::Refused { code: POOL_BANNED, .. }) => node.refusal(&extrinsic).await?,
+			Err(NodeError::Refused { code: POOL_BANNED, .. }) => {
+				ask::refusal(node, &extrinsic).await?
+			}
 			Err(e) => e.custom_invalid(),
 			Ok(()) => None,
 		};

@@ -2,8 +2,8 @@
 //! kept as hex in a file only the gateway's user may read; its public half is what the
 //! technician registers for the metering point on the chain.
 
-use crate::config::{from_hex, to_hex};
 use ed25519_dalek::SigningKey;
+use lem_light_client::hex;
 use std::{fmt, io::Write, path::Path};
 
 #[derive(Debug)]
@@ -41,14 +41,16 @@ pub fn generate(path: &Path) -> Result<SigningKey, KeyError> {
 		std::io::ErrorKind::AlreadyExists => KeyError::Exists,
 		_ => KeyError::Io(e),
 	})?;
-	writeln!(file, "{}", &to_hex(&secret)[2..]).map_err(KeyError::Io)?;
+	writeln!(file, "{}", &hex::encode(&secret)[2..]).map_err(KeyError::Io)?;
 	file.sync_all().map_err(KeyError::Io)?;
 	Ok(SigningKey::from_bytes(&secret))
 }
 
 pub fn load(path: &Path) -> Result<SigningKey, KeyError> {
 	let text = std::fs::read_to_string(path).map_err(KeyError::Io)?;
-	let secret: [u8; 32] =
-		from_hex(text.trim()).and_then(|b| b.try_into().ok()).ok_or(KeyError::Malformed)?;
+	let secret: [u8; 32] = Some(text.trim())
+		.filter(|t| !t.starts_with("0x"))
+		.and_then(hex::decode_hash)
+		.ok_or(KeyError::Malformed)?;
 	Ok(SigningKey::from_bytes(&secret))
 }

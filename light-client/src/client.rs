@@ -76,6 +76,11 @@ impl fmt::Display for NodeError {
 impl std::error::Error for NodeError {}
 
 impl NodeError {
+	/// Whether the node itself failed (as opposed to refusing what it was sent).
+	pub fn is_connection(&self) -> bool {
+		!matches!(self, Self::Refused { .. })
+	}
+
 	/// The pallet's error code if the pool refused a transaction as `Custom(code)`.
 	pub fn custom_invalid(&self) -> Option<u8> {
 		match self {
@@ -216,6 +221,20 @@ impl Node {
 		nodes.iter().map(|n| bytes_in(method, n)).collect()
 	}
 
+	/// Runtime API `function` with SCALE `args`, at block `at` or the best: the result's bytes.
+	pub async fn state_call(
+		&mut self,
+		function: &str,
+		args: &[u8],
+		at: Option<&Hash>,
+	) -> Result<Vec<u8>, NodeError> {
+		let method = "state_call";
+		let mut params = vec![json!(function), json!(hex::encode(args))];
+		params.extend(at.map(|h| json!(hex::encode(h))));
+		let v = self.call(method, Value::Array(params)).await?;
+		bytes_in(method, &v)
+	}
+
 	/// Hands `extrinsic` to the node's pool.
 	pub async fn submit(&mut self, extrinsic: &[u8]) -> Result<(), NodeError> {
 		self.call("author_submitExtrinsic", json!([hex::encode(extrinsic)])).await.map(drop)
@@ -312,7 +331,7 @@ impl LightClient {
 
 	fn fail<T>(&mut self, error: NodeError) -> Result<T, ClientError> {
 		let node = self.node.as_ref().map(|n| n.url.clone()).unwrap_or_default();
-		if !matches!(error, NodeError::Refused { .. }) {
+		if error.is_connection() {
 			warn!(node = %node, %error, "node failed");
 			self.drop_node();
 		}

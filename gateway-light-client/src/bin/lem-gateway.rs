@@ -8,7 +8,7 @@
 
 use clap::{Parser, Subcommand};
 use lem_gateway::{
-	config::{to_hex, Config},
+	config::Config,
 	gateway::Gateway,
 	journal::{Journal, State},
 	key,
@@ -77,7 +77,7 @@ fn config(path: Option<PathBuf>) -> Result<Config> {
 
 fn keygen(out: PathBuf) -> Result<()> {
 	let key = key::generate(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-	println!("{}", to_hex(&key.verifying_key().to_bytes()));
+	println!("{}", lem_light_client::hex::encode(&key.verifying_key().to_bytes()));
 	Ok(())
 }
 
@@ -97,7 +97,7 @@ fn journal(config: Config, from: u64) -> Result<()> {
 		}
 		match e.state {
 			State::InBlock { block } | State::Finalized { block } => {
-				line += &format!(" block={}", to_hex(&block))
+				line += &format!(" block={}", lem_light_client::hex::encode(&block))
 			}
 			State::Refused { reason } => line += &format!(" reason={reason:?}"),
 			_ => {}
