@@ -147,6 +147,10 @@ impl Node {
 		}
 	}
 
+	pub fn ws_url(&self) -> String {
+		format!("ws://127.0.0.1:{}", self.config.rpc_port)
+	}
+
 	pub fn multiaddr(&self) -> String {
 		format!(
 			"/ip4/127.0.0.1/tcp/{}/p2p/{}",
@@ -485,10 +489,4 @@ pub fn raw_chain_spec(chain: &str) -> Vec<u8> {
 		.expect("lem-node export-chain-spec --raw");
 	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 	out.stdout
-}
-
-impl Node {
-	pub fn ws_url(&self) -> String {
-		format!("ws://127.0.0.1:{}", self.config.rpc_port)
-	}
 }
