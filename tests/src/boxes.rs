@@ -4,6 +4,7 @@
 
 use crate::{node_binary, wait_for};
 use std::{
+	collections::BTreeSet,
 	fs::File,
 	io::{BufRead, BufReader, Read},
 	net::{SocketAddr, TcpListener, TcpStream},
@@ -186,6 +187,25 @@ impl GatewayBox {
 		wait_for(&format!("gateway log line {what:?}"), timeout, || {
 			(self.count(what) > before).then_some(())
 		});
+	}
+
+	/// Slots whose reading the log shows signed but not yet final or refused.
+	pub fn open_slots(&self) -> BTreeSet<u64> {
+		let slot = |line: &str| {
+			let digits =
+				line.split(" slot=").nth(1)?.split(|c: char| !c.is_ascii_digit()).next()?;
+			digits.parse().ok()
+		};
+		let mut open = BTreeSet::new();
+		for line in self.log().lines() {
+			let Some(s) = slot(line) else { continue };
+			if line.contains("reading signed") {
+				open.insert(s);
+			} else if line.contains("reading final") || line.contains("reading refused") {
+				open.remove(&s);
+			}
+		}
+		open
 	}
 
 	/// `lem-gateway journal` (the gateway must be stopped).
