@@ -8,7 +8,7 @@
 
 use crate::{
 	finality::{Checkpoint, FinalityError, Progress},
-	header::Hash,
+	header::{Hash, Header},
 	hex,
 	storage::{self, ProofError},
 };
@@ -103,6 +103,8 @@ pub enum Lie {
 	StaleHead { for_seconds: u64 },
 	/// The node has not finalized the client's checkpoint, or will not prove from it.
 	Behind { reason: String },
+	/// A header that does not hash to the block it was asked for.
+	WrongHeader { asked: Hash },
 }
 
 impl fmt::Display for Lie {
@@ -114,6 +116,9 @@ impl fmt::Display for Lie {
 				write!(f, "stale head: finality has not moved for {for_seconds} s")
 			}
 			Self::Behind { reason } => write!(f, "behind the client's checkpoint: {reason}"),
+			Self::WrongHeader { asked } => {
+				write!(f, "a header that is not block {}", hex::encode(asked))
+			}
 		}
 	}
 }
@@ -126,6 +131,8 @@ pub enum ClientError {
 	Node { node: String, error: NodeError },
 	/// The node said something that did not check; it is dropped.
 	Lie { node: String, lie: Lie },
+	/// The block is not on the chain the client checked finality of, or not yet final there.
+	NotFinalized { block: Hash },
 }
 
 impl fmt::Display for ClientError {
@@ -134,6 +141,9 @@ impl fmt::Display for ClientError {
 			Self::NoNode => write!(f, "no node connected"),
 			Self::Node { node, error } => write!(f, "{node}: {error}"),
 			Self::Lie { node, lie } => write!(f, "{node} lied: {lie}"),
+			Self::NotFinalized { block } => {
+				write!(f, "block {} is not on the finalized chain", hex::encode(block))
+			}
 		}
 	}
 }
@@ -150,6 +160,9 @@ pub struct Node {
 impl Node {
 	/// Connects to `url` and checks that the node's block 0 is `genesis`.
 	pub async fn connect(url: &str, genesis: &Hash) -> Result<Node, NodeError> {
+		// rustls needs one crypto provider for the process; ring is the one built in.
+		#[cfg(feature = "tls")]
+		let _ = rustls::crypto::ring::default_provider().install_default();
 		let (socket, _) = timeout(ANSWER_WITHIN, tokio_tungstenite::connect_async(url))
 			.await
 			.map_err(|_| NodeError::Timeout("connect"))?
@@ -208,6 +221,16 @@ impl Node {
 		bytes_in(method, &v)
 	}
 
+	/// The header of block `hash`, if the node has it.
+	pub async fn header(&mut self, hash: &Hash) -> Result<Option<Header>, NodeError> {
+		let method = "chain_getHeader";
+		let v = self.call(method, json!([hex::encode(hash)])).await?;
+		if v.is_null() {
+			return Ok(None);
+		}
+		Header::from_rpc(&v).map(Some).ok_or_else(|| bad(method, "not a header"))
+	}
+
 	/// The trie nodes that prove `keys` at block `at`.
 	pub async fn read_proof(
 		&mut self,
@@ -263,6 +286,8 @@ pub struct LightClient {
 	checkpoint: Checkpoint,
 	last_advance: Instant,
 	stale_after: Duration,
+	connections: u64,
+	proof_bytes: u64,
 }
 
 impl LightClient {
@@ -284,6 +309,8 @@ impl LightClient {
 			checkpoint,
 			last_advance: Instant::now(),
 			stale_after,
+			connections: 0,
+			proof_bytes: 0,
 		}
 	}
 
@@ -293,6 +320,17 @@ impl LightClient {
 
 	pub fn node_url(&self) -> Option<&str> {
 		self.node.as_ref().map(|n| n.url.as_str())
+	}
+
+	/// Bytes of finality and storage proofs received: what checking costs on the wire.
+	pub fn proof_bytes(&self) -> u64 {
+		self.proof_bytes
+	}
+
+	/// How many connections were made: a new one may be to a node whose pool has not seen
+	/// what was submitted before.
+	pub fn connections(&self) -> u64 {
+		self.connections
 	}
 
 	/// The node in use, connecting to the next one if there is none (at most once per pause).
@@ -309,6 +347,7 @@ impl LightClient {
 					self.node = Some(node);
 					self.retry_at = None;
 					self.last_advance = now;
+					self.connections += 1;
 				}
 				Err(error) => {
 					warn!(node = %url, %error, "node unavailable");
@@ -359,6 +398,7 @@ impl LightClient {
 				}
 				Err(e) => return self.fail(e),
 			};
+			self.proof_bytes += proof.len() as u64;
 			let progress = match self.checkpoint.apply_warp_proof(&proof) {
 				Ok(p) => p,
 				Err(e) => return self.lied(Lie::Finality(e)),
@@ -382,14 +422,74 @@ impl LightClient {
 
 	/// The values under `keys` at the checkpoint (`None`: proven absent).
 	pub async fn read(&mut self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, ClientError> {
-		let at = self.checkpoint.hash();
-		let nodes = match self.node().await?.read_proof(keys, &at).await {
+		let at = self.checkpoint.finalized.clone();
+		self.read_at(&at, keys).await
+	}
+
+	/// The values under `keys` at block `at`, whose header the caller checked (the checkpoint,
+	/// or one [`Self::finalized_header`] gave).
+	pub async fn read_at(
+		&mut self,
+		at: &Header,
+		keys: &[Vec<u8>],
+	) -> Result<Vec<Option<Vec<u8>>>, ClientError> {
+		let nodes = match self.node().await?.read_proof(keys, &at.hash()).await {
 			Ok(nodes) => nodes,
 			Err(e) => return self.fail(e),
 		};
-		match storage::read_proof(&self.checkpoint.finalized.state_root, nodes, keys) {
+		self.proof_bytes += nodes.iter().map(|n| n.len() as u64).sum::<u64>();
+		match storage::read_proof(&at.state_root, nodes, keys) {
 			Ok(values) => Ok(values),
 			Err(e) => self.lied(Lie::Proof(e)),
+		}
+	}
+
+	/// The header of block `hash` if it is final: the checkpoint, or an ancestor of it, linked
+	/// to it header by header through parent hashes (one call per block back).
+	pub async fn finalized_header(&mut self, hash: &Hash) -> Result<Header, ClientError> {
+		if *hash == self.checkpoint.hash() {
+			return Ok(self.checkpoint.finalized.clone());
+		}
+		let asked = self.header(hash).await?;
+		let not_finalized = || Err(ClientError::NotFinalized { block: *hash });
+		if asked.number >= self.checkpoint.number() {
+			return not_finalized();
+		}
+		let mut child = self.checkpoint.finalized.clone();
+		while child.number > asked.number + 1 {
+			child = self.header(&child.parent_hash).await?;
+		}
+		if child.parent_hash != *hash {
+			return not_finalized();
+		}
+		Ok(asked)
+	}
+
+	/// The node's header of block `hash`, checked to be that block's.
+	async fn header(&mut self, hash: &Hash) -> Result<Header, ClientError> {
+		let header = match self.node().await?.header(hash).await {
+			Ok(Some(header)) => header,
+			Ok(None) => return Err(ClientError::NotFinalized { block: *hash }),
+			Err(e) => return self.fail(e),
+		};
+		if header.hash() != *hash {
+			return self.lied(Lie::WrongHeader { asked: *hash });
+		}
+		Ok(header)
+	}
+
+	/// Runtime API `function` at block `at` (the node's best if none), run by the node: its
+	/// word, unchecked. Only for what no value depends on, such as why the pool refuses a
+	/// transaction.
+	pub async fn state_call_unchecked(
+		&mut self,
+		function: &str,
+		args: &[u8],
+		at: Option<&Hash>,
+	) -> Result<Vec<u8>, ClientError> {
+		match self.node().await?.state_call(function, args, at).await {
+			Ok(bytes) => Ok(bytes),
+			Err(e) => self.fail(e),
 		}
 	}
 

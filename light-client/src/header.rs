@@ -4,7 +4,7 @@
 //! the hash against it.
 
 use alloc::vec::Vec;
-use codec::{Decode, Encode};
+use codec::{Decode, DecodeAll, Encode};
 
 pub type Hash = [u8; 32];
 
@@ -62,6 +62,30 @@ pub struct ScheduledChange {
 impl Header {
 	pub fn hash(&self) -> Hash {
 		sp_crypto_hashing::blake2_256(&self.encode())
+	}
+
+	/// A header as `chain_getHeader` answers it (JSON, the digest's logs SCALE in hex); `None`
+	/// if the value is not one.
+	#[cfg(feature = "std")]
+	pub fn from_rpc(v: &serde_json::Value) -> Option<Header> {
+		use crate::hex;
+		let hash = |field: &str| v[field].as_str().and_then(hex::decode_hash);
+		let number = v["number"].as_str()?.strip_prefix("0x")?;
+		let digest = v["digest"]["logs"]
+			.as_array()?
+			.iter()
+			.map(|log| {
+				let bytes = hex::decode(log.as_str()?)?;
+				DigestItem::decode_all(&mut &bytes[..]).ok()
+			})
+			.collect::<Option<_>>()?;
+		Some(Header {
+			parent_hash: hash("parentHash")?,
+			number: u32::from_str_radix(number, 16).ok()?,
+			state_root: hash("stateRoot")?,
+			extrinsics_root: hash("extrinsicsRoot")?,
+			digest,
+		})
 	}
 
 	/// The GRANDPA logs of this header that decode (a log that does not cannot be a change:

@@ -60,10 +60,11 @@ pub enum JustificationError {
 }
 
 impl AuthoritySet {
-	/// GRANDPA's supermajority: all but the most faulty weight that a third can be.
+	/// GRANDPA's supermajority: all but the most faulty weight that a third can be. At least
+	/// one, so that a set without weight (which Substrate never makes) finalizes nothing.
 	pub fn threshold(&self) -> u64 {
 		let total = self.authorities.iter().fold(0u64, |t, (_, w)| t.saturating_add(*w));
-		total - total.saturating_sub(1) / 3
+		(total - total.saturating_sub(1) / 3).max(1)
 	}
 
 	fn weight(&self, id: &[u8; 32]) -> Option<u64> {

@@ -87,6 +87,12 @@ fn headers_encode_and_hash_as_substrate_does() {
 	assert_eq!(theirs.hash().0, h.hash());
 	let logs: Vec<_> = h.grandpa_logs().collect();
 	assert_eq!(logs.len(), 1);
+	// As `chain_getHeader` answers it: Substrate's own JSON of the header.
+	let json = serde_json::to_value(&theirs).unwrap();
+	assert_eq!(Header::from_rpc(&json), Some(h));
+	let mut broken = json.clone();
+	broken["digest"]["logs"][0] = serde_json::json!("0xff");
+	assert_eq!(Header::from_rpc(&broken), None);
 }
 
 #[test]
@@ -112,6 +118,10 @@ fn a_supermajority_finalizes_and_less_does_not() {
 	let j = justify(&target, &keys(&["A", "B", "Mallory"]), 5);
 	assert!(matches!(j.verify(&set), Err(JustificationError::NotAVoter { .. })));
 	assert!(!substrate_accepts(&j, &set));
+	// A set without weight finalizes nothing, not even with no votes.
+	let empty = AuthoritySet { set_id: 5, authorities: vec![] };
+	let j = justify(&target, &[], 5);
+	assert_eq!(j.verify(&empty), Err(JustificationError::TooFewVotes { weight: 0, threshold: 1 }));
 }
 
 #[test]
