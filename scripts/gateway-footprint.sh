@@ -43,12 +43,13 @@ until rpc system_health "" | grep -q '"peers"'; do
 	kill -0 "$node" 2>/dev/null || { tail "$dir/node.log" >&2; exit 1; }
 	sleep 1
 done
-genesis=$(rpc chain_getBlockHash 0 | sed -n 's/.*"result":"\(0x[0-9a-f]*\)".*/\1/p')
+proof_bytes_end=$(proof_bytes)
+"$LEM_NODE" export-chain-spec --chain dev --raw >"$dir/chain-spec.json"
 public=$("$GATEWAY" keygen --out "$dir/device.key")
 "$BIN/lem-demo" --rpc http://127.0.0.1:9990 setup --gateway "1005=$public" >/dev/null
 cat >"$dir/gateway.toml" <<-EOF
 	metering_point = 1005
-	genesis_hash = "$genesis"
+	chain_spec = "chain-spec.json"
 	nodes = ["ws://127.0.0.1:9990"]
 	key_file = "device.key"
 	journal = "journal.redb"
@@ -62,8 +63,10 @@ EOF
 gw=$!
 pids+=($gw)
 
+proof_bytes() { curl -s http://127.0.0.1:9799/metrics | awk '/^lem_gateway_proof_bytes_total/ {print $2}'; }
 # Start sampling at a slot's start, for whole slots.
 sleep $((30 - $(date +%s) % 30))
+proof_bytes_start=$(proof_bytes)
 ticks=$(getconf CLK_TCK)
 samples="$dir/samples"
 end=$(($(date +%s) + SLOTS * 30))
@@ -88,6 +91,8 @@ awk -v ticks="$ticks" '
 	}' "$samples"
 final=$(grep -c "reading final" "$dir/gateway.log" || true)
 echo "readings final during the run: $final"
+echo "proofs received (finality and storage): $((proof_bytes_end - proof_bytes_start)) bytes in $SLOTS slots, \
+$(((proof_bytes_end - proof_bytes_start) / SLOTS)) bytes per slot"
 kill -TERM "$gw"
 wait "$gw" || true
 entries=$("$GATEWAY" journal --config "$dir/gateway.toml" | wc -l)

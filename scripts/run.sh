@@ -39,6 +39,8 @@ echo "waiting for node1's RPC at http://127.0.0.1:9944 ..."
 until rpc system_health "" | grep -q '"peers"'; do sleep 1; done
 genesis=$(rpc chain_getBlockHash 0 | sed -n 's/.*"result":"\(0x[0-9a-f]*\)".*/\1/p')
 echo "chain genesis $genesis"
+# What every gateway trusts: the raw chain spec; from it each checks finality and values itself.
+"$LEM_NODE" export-chain-spec --chain local --raw >"$RUN_DIR/chain-spec.json"
 
 gateways=()
 for h in $(seq 1 10); do
@@ -57,7 +59,7 @@ for h in $(seq 1 10); do
 	done
 	cat >"$box/gateway.toml" <<-EOF
 		metering_point = $point
-		genesis_hash = "$genesis"
+		chain_spec = "$RUN_DIR/chain-spec.json"
 		nodes = [$nodes]
 		key_file = "device.key"
 		journal = "journal.redb"

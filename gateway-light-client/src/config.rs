@@ -1,5 +1,5 @@
-//! `gateway.toml`: which metering point the box serves, the chain it signs for, the nodes it
-//! talks to, its meter and where it keeps its key and journal. `gateway.toml` in this crate is
+//! `gateway.toml`: which metering point the box serves, the chain it signs for (its raw chain
+//! spec), the nodes it talks to, its meter and where it keeps its key and journal. `gateway.toml` in this crate is
 //! the documented example.
 //!
 //! A configuration is checked whole at start: an unknown field, a missing key file or a
@@ -7,6 +7,7 @@
 //! or a node.
 
 use crate::meter::map::MapConfig;
+use lem_light_client::finality::Checkpoint;
 use serde::Deserialize;
 use std::{
 	fmt,
@@ -19,7 +20,7 @@ use std::{
 #[serde(deny_unknown_fields)]
 struct File {
 	metering_point: u64,
-	genesis_hash: String,
+	chain_spec: PathBuf,
 	nodes: Vec<String>,
 	key_file: PathBuf,
 	journal: PathBuf,
@@ -62,6 +63,9 @@ fn default_answer_within_ms() -> u64 {
 #[derive(Debug, Clone)]
 pub struct Config {
 	pub metering_point: u64,
+	/// Block 0 and the first GRANDPA set, from the raw chain spec: where following finality
+	/// starts when the journal has no checkpoint.
+	pub genesis: Checkpoint,
 	/// The hash of the chain's block 0: every reading is signed for this chain only, and a
 	/// node of another chain is dropped.
 	pub genesis_hash: [u8; 32],
@@ -107,10 +111,11 @@ impl Config {
 		let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
 		let file: File = toml::from_str(&text).map_err(|e| error(e.message().to_owned()))?;
 		let dir = path.parent().unwrap_or(Path::new("."));
-		let genesis_hash = lem_light_client::hex::decode_hash(file.genesis_hash.trim())
-			.ok_or_else(|| {
-				error(format!("genesis_hash: {:?} is not 32 bytes of hex", file.genesis_hash))
-			})?;
+		let chain_spec = dir.join(&file.chain_spec);
+		let spec = std::fs::read(&chain_spec)
+			.map_err(|e| error(format!("chain_spec: {}: {e}", chain_spec.display())))?;
+		let genesis = lem_light_client::chain_spec::genesis(&spec)
+			.map_err(|e| error(format!("chain_spec: {}: {e}", chain_spec.display())))?;
 		if file.nodes.is_empty() {
 			return Err(error("nodes: at least one node URL is needed".into()));
 		}
@@ -139,7 +144,8 @@ impl Config {
 		}
 		Ok(Config {
 			metering_point: file.metering_point,
-			genesis_hash,
+			genesis_hash: genesis.hash(),
+			genesis,
 			nodes: file.nodes,
 			key_file,
 			journal: dir.join(file.journal),

@@ -7,21 +7,27 @@
 //! the gateway never invents energy. The registers of the next reading carry it, and
 //! settlement corrects the slot's estimate from them.
 //!
+//! The gateway follows finality itself (lem-light-client): it holds the checkpoint in its
+//! journal and calls a reading final only when a storage proof at a block it checked shows it.
+//! It follows every few seconds while readings are pending, and once a minute otherwise, so
+//! that the checkpoint never falls far behind.
+//!
 //! Readings go to the chain oldest first, one extrinsic in flight at a time: one reading, or
 //! all that are waiting in a batch of up to 96 after time offline. A batch is refused whole
 //! if one reading in it fails, so after a refused batch the readings go one by one until the
 //! failing one has its verdict.
 
 use crate::{
+	chain::{self, ChainError, Finalized},
 	config::Config,
 	journal::{Entry, Journal, JournalError, Registers, State},
 	key,
 	meter::{Energy, Meter, MeterError},
 	metrics::Metrics,
-	node::{self as ask, Head, Node, NodeError},
 	reading::{self, Reading, MAX_BATCH},
 };
 use ed25519_dalek::SigningKey;
+use lem_light_client::client::{ClientError, LightClient, NodeError};
 use std::{
 	collections::BTreeMap,
 	fmt,
@@ -32,10 +38,18 @@ use tracing::{debug, info, warn};
 
 /// A reading in the pool but in no block after this long is sent again (same bytes).
 const RESUBMIT_AFTER_SECONDS: u64 = 30;
+/// Readings sent again this many times through one node, none final since, and the next node
+/// is tried.
+const UNCONFIRMED_LIMIT: u32 = 2;
 /// The pool's answer to bytes it refused or included in the last half hour.
 const POOL_BANNED: i64 = 1012;
-/// How long to wait before trying the next node after one failed.
-const NODE_RETRY: Duration = Duration::from_secs(3);
+/// lem's block time.
+const BLOCK_SECONDS: u64 = 6;
+/// How often finality is followed while readings are pending (a block's time), and else.
+const FOLLOW_BUSY: Duration = Duration::from_secs(6);
+const FOLLOW_IDLE: Duration = Duration::from_secs(60);
+/// A node whose finality has not moved for this long is dropped for the next.
+const STALE_AFTER: Duration = Duration::from_secs(120);
 /// The gateway wakes this long after a slot's boundary to take the registers.
 const AFTER_BOUNDARY: Duration = Duration::from_millis(50);
 
@@ -65,19 +79,24 @@ pub struct Gateway {
 	journal: Journal,
 	metrics: Arc<Metrics>,
 	meter: Meter,
-	/// The node in use, and which of the configuration's to try next.
-	node: Option<Node>,
-	next_node: usize,
-	node_retry_at: Option<tokio::time::Instant>,
+	/// The nodes, and the finality checked through them.
+	client: LightClient,
+	/// When finality was last followed, and the block the pending readings were last read at.
+	followed_at: Option<tokio::time::Instant>,
+	read_at: Option<[u8; 32]>,
+	/// The client's connection the readings in state `Submitted` were sent through.
+	submitted_through: u64,
 	slot_seconds: Option<u64>,
 	/// The newest slot whose end was taken.
 	last_taken: Option<u64>,
 	/// Readings not yet final, by slot: the journal's pending entries.
 	pending: BTreeMap<u64, Entry>,
-	/// The (best, finalized) heads the pending readings were last checked at.
-	checked_at: Option<(Head, Head)>,
 	/// After a refused batch: send the oldest reading alone.
 	one_by_one: bool,
+	/// A reading one node refused, with the error and the node, until another node's word.
+	refused_by: Option<(u64, &'static str, String)>,
+	/// Readings sent again through the node in use because they did not become final.
+	unconfirmed: u32,
 }
 
 fn unix_ms() -> u64 {
@@ -111,6 +130,20 @@ impl Gateway {
 			.map(|e| (e.slot, e))
 			.collect();
 		let slot_seconds = journal.chain_fact("slot_seconds").map_err(StartError::Journal)?;
+		let genesis = config.genesis_hash;
+		let checkpoint = journal.checkpoint(&genesis).map_err(StartError::Journal)?;
+		info!(
+			block = checkpoint.as_ref().map_or(0, |c| c.number()),
+			set_id = checkpoint.as_ref().map_or(0, |c| c.set.set_id),
+			"following finality from {}",
+			if checkpoint.is_some() {
+				"the journal's checkpoint"
+			} else {
+				"the chain spec's genesis"
+			}
+		);
+		let checkpoint = checkpoint.unwrap_or_else(|| config.genesis.clone());
+		let client = LightClient::new(config.nodes.clone(), genesis, checkpoint, STALE_AFTER);
 		info!(
 			metering_point = config.metering_point,
 			key = %lem_light_client::hex::encode(&key.verifying_key().to_bytes()),
@@ -126,14 +159,16 @@ impl Gateway {
 			journal,
 			metrics,
 			meter,
-			node: None,
-			next_node: 0,
-			node_retry_at: None,
+			client,
+			followed_at: None,
+			read_at: None,
+			submitted_through: 0,
 			slot_seconds,
 			last_taken: last.map(|e| e.slot),
 			pending,
-			checked_at: None,
 			one_by_one: false,
+			refused_by: None,
+			unconfirmed: 0,
 		})
 	}
 
@@ -231,134 +266,118 @@ impl Gateway {
 	}
 
 	async fn work_with_chain(&mut self) -> Result<(), JournalError> {
-		if self.node.is_none() && !self.connect().await? {
-			return Ok(());
-		}
-		if let Err(e) = self.sync().await {
-			match e {
-				SyncError::Journal(e) => return Err(e),
-				SyncError::Node(e) => {
-					let url = self.node.take().map(|n| n.url).unwrap_or_default();
-					warn!(node = %url, error = %e, "dropping the node");
-					Metrics::set(&self.metrics.node_connected, 0);
-					self.next_node += 1;
-				}
+		match self.sync().await {
+			Err(SyncError::Journal(e)) => return Err(e),
+			// The client logs a failed or lying node itself, and drops it; not a refusal.
+			Err(SyncError::Chain(ChainError::Client(e)))
+				if !matches!(e, ClientError::Node { error: NodeError::Refused { .. }, .. }) =>
+			{
+				debug!(error = %e, "chain work stopped")
 			}
+			Err(SyncError::Chain(e)) => warn!(error = %e, "chain work stopped"),
+			Ok(()) => {}
 		}
+		Metrics::set(&self.metrics.node_connected, self.client.node_url().is_some() as u64);
+		Metrics::set(&self.metrics.proof_bytes, self.client.proof_bytes());
 		Ok(())
 	}
 
-	/// Tries the next node in the configuration. True if one is connected.
-	async fn connect(&mut self) -> Result<bool, JournalError> {
-		let now = tokio::time::Instant::now();
-		if self.node_retry_at.is_some_and(|at| now < at) {
-			return Ok(false);
-		}
-		let url = self.config.nodes[self.next_node % self.config.nodes.len()].clone();
-		let connected = match Node::connect(&url, &self.config.genesis_hash).await {
-			Ok(mut node) if self.slot_seconds.is_none() => match ask::slot_seconds(&mut node).await
-			{
-				Ok(s) if s > 0 => {
-					self.journal.set_chain_fact("slot_seconds", s)?;
-					self.slot_seconds = Some(s);
-					Ok(node)
-				}
-				Ok(s) => Err(NodeError::BadAnswer {
-					method: "state_call",
-					reason: format!("slot of {s} s"),
-				}),
-				Err(e) => Err(e),
-			},
-			other => other,
-		};
-		match connected {
-			Ok(node) => {
-				info!(node = %url, "connected");
-				self.node = Some(node);
-				self.node_retry_at = None;
-				self.checked_at = None;
-				Metrics::set(&self.metrics.node_connected, 1);
-				// The new node's pool may not hold what the last one was given.
-				for entry in self.pending.values_mut() {
-					if matches!(entry.state, State::Submitted { .. }) {
-						entry.state = State::Signed;
-					}
-				}
-				Ok(true)
-			}
-			Err(e) => {
-				warn!(node = %url, error = %e, "node unavailable");
-				self.next_node += 1;
-				self.node_retry_at = Some(now + NODE_RETRY);
-				Ok(false)
-			}
-		}
-	}
-
 	async fn sync(&mut self) -> Result<(), SyncError> {
-		let node = self.node.as_mut().expect("connected");
-		let finalized = ask::finalized_head(node).await?;
-		Metrics::set(&self.metrics.last_finalized_block, finalized.number);
-		if self.pending.is_empty() {
-			return Ok(());
+		let every = if self.pending.is_empty() { FOLLOW_IDLE } else { FOLLOW_BUSY };
+		if self.followed_at.is_none_or(|at| at.elapsed() >= every) {
+			self.follow().await?;
 		}
-		let best = ask::best_head(node).await?;
-		if self.checked_at != Some((best, finalized)) {
-			self.check_pending(best, finalized).await?;
-			self.checked_at = Some((best, finalized));
+		// The new node's pool may not hold what the last one was given.
+		if self.client.connections() != self.submitted_through {
+			for entry in self.pending.values_mut() {
+				if matches!(entry.state, State::Submitted { .. }) {
+					entry.state = State::Signed;
+				}
+			}
 		}
 		self.submit_next().await?;
 		Metrics::set(&self.metrics.pending, self.pending.len() as u64);
 		Ok(())
 	}
 
-	/// Looks each reading in flight up on the chain: final, in a block, or lost.
-	async fn check_pending(&mut self, best: Head, finalized: Head) -> Result<(), SyncError> {
-		let node = self.node.as_mut().expect("connected");
-		let point = self.config.metering_point;
+	/// Moves the checkpoint to the latest finalized block, keeps it in the journal and reads
+	/// the pending readings there.
+	async fn follow(&mut self) -> Result<(), SyncError> {
+		let progress = self.client.follow().await.map_err(ChainError::Client)?;
+		let checkpoint = self.client.checkpoint();
+		if progress.handoffs > 0 {
+			info!(
+				block = checkpoint.number(),
+				set_id = checkpoint.set.set_id,
+				"authority set handed off"
+			);
+		}
+		Metrics::set(&self.metrics.last_finalized_block, checkpoint.number() as u64);
+		if progress.advanced {
+			self.journal.set_checkpoint(&self.config.genesis_hash, checkpoint)?;
+		}
+		if self.read_at != Some(checkpoint.hash()) {
+			let slots: Vec<u64> = self.pending.keys().copied().collect();
+			let finalized =
+				chain::read_finalized(&mut self.client, self.config.metering_point, &slots).await?;
+			if self.slot_seconds != Some(finalized.slot_seconds) {
+				self.journal.set_chain_fact("slot_seconds", finalized.slot_seconds)?;
+				self.slot_seconds = Some(finalized.slot_seconds);
+			}
+			self.check_pending(&finalized)?;
+			self.read_at = Some(finalized.block);
+		}
+		// Only now: past a node that failed on the way, the next wake follows again.
+		self.followed_at = Some(tokio::time::Instant::now());
+		Ok(())
+	}
+
+	/// Marks each pending reading the chain holds at the finalized block final (or refused, if
+	/// the chain holds another), and one sent long ago but still absent for sending again.
+	fn check_pending(&mut self, finalized: &Finalized) -> Result<(), JournalError> {
 		let now = unix_ms() / 1000;
 		let mut changed = Vec::new();
 		for entry in self.pending.values_mut() {
-			if matches!(entry.state, State::Signed) {
-				continue;
-			}
 			let ours = entry.reading.map(|r| (r.reading.import_wh, r.reading.export_wh));
-			let state = match ask::reading(node, point, entry.slot, finalized.hash).await? {
-				Some(m) if Some(m) == ours => State::Finalized { block: finalized.hash },
+			let state = match finalized.readings.get(&entry.slot).copied().flatten() {
+				Some(theirs) if Some(theirs) == ours => State::Finalized { block: finalized.block },
 				Some(_) => State::Refused {
 					reason: "another reading of this slot is final on the chain".into(),
 				},
-				None => match ask::reading(node, point, entry.slot, best.hash).await? {
-					Some(m) if Some(m) == ours => State::InBlock { block: best.hash },
-					// Not on the best chain (any more): send it again if it has waited long.
-					_ => match entry.state {
-						State::InBlock { .. } => State::Signed,
-						State::Submitted { at } if now >= at + RESUBMIT_AFTER_SECONDS => {
-							State::Signed
-						}
-						ref s => s.clone(),
-					},
+				// Not final: send it again if it has waited long (the pool may have lost it).
+				None => match entry.state {
+					State::Submitted { at } if now >= at + RESUBMIT_AFTER_SECONDS => {
+						self.unconfirmed += 1;
+						State::Signed
+					}
+					ref s => s.clone(),
 				},
 			};
 			if state != entry.state {
 				match &state {
 					State::Finalized { block } => {
+						self.unconfirmed = 0;
 						Metrics::add(&self.metrics.finalized, 1);
-						info!(slot = entry.slot, block = %lem_light_client::hex::encode(block), "reading final");
+						info!(slot = entry.slot, block = %lem_light_client::hex::encode(block), number = finalized.number, "reading final");
 					}
-					State::InBlock { .. } => debug!(slot = entry.slot, "reading in a block"),
 					State::Refused { reason } => {
 						Metrics::add(&self.metrics.refused, 1);
 						warn!(slot = entry.slot, reason = %reason, "reading refused");
 					}
-					_ => debug!(slot = entry.slot, "reading not on the chain; sending it again"),
+					_ => debug!(slot = entry.slot, "reading not final yet; sending it again"),
 				}
 				entry.state = state;
 				changed.push(entry.slot);
 			}
 		}
-		self.save(&changed)?;
-		Ok(())
+		// A node that takes readings but never gets them final may be dropping them.
+		if self.unconfirmed >= UNCONFIRMED_LIMIT && self.config.nodes.len() > 1 {
+			let node = self.client.node_url().unwrap_or_default();
+			warn!(node = %node, "readings sent through this node do not become final; trying the next node");
+			self.client.drop_node();
+			self.unconfirmed = 0;
+		}
+		self.save(&changed)
 	}
 
 	/// Journals the new states of `slots` (no fsync: a state lost in a crash is found again
@@ -381,28 +400,37 @@ impl Gateway {
 		if !self.pending.values().any(|e| e.state == State::Signed) {
 			return Ok(());
 		}
-		let node = self.node.as_mut().expect("connected");
-		let current_slot = ask::current_slot(node).await?;
+		let Some(slot_seconds) = self.slot_seconds else { return Ok(()) };
+		let best = chain::best_block_seconds(&mut self.client).await?;
+		// A slot is over for the chain once its end is a block deep: an authority that has not
+		// yet imported the first block past it would refuse the reading as early, and its pool
+		// then bans the bytes for half an hour.
+		let over = |slot: u64| (slot + 1) * slot_seconds + BLOCK_SECONDS <= best;
 		let limit = if self.one_by_one { 1 } else { MAX_BATCH };
 		let batch: Vec<u64> = self
 			.pending
 			.values()
-			.filter(|e| e.state == State::Signed && e.slot < current_slot)
+			.filter(|e| e.state == State::Signed && over(e.slot))
 			.take(limit)
 			.map(|e| e.slot)
 			.collect();
 		let readings: Vec<_> = batch.iter().filter_map(|s| self.pending[s].reading).collect();
 		let Some(extrinsic) = reading::extrinsic(&readings) else { return Ok(()) };
 		let now = unix_ms() / 1000;
-		let verdict = node.submit(&extrinsic).await;
+		let refused = match self.client.submit(&extrinsic).await {
+			Ok(()) => None,
+			Err(ClientError::Node { error: e @ NodeError::Refused { .. }, .. }) => Some(e),
+			Err(e) => return Err(ChainError::Client(e).into()),
+		};
+		self.submitted_through = self.client.connections();
 		// Banned: the pool refused these very bytes before (or included them). The runtime
 		// says whether and why it refuses them now.
-		let code = match &verdict {
-			Err(NodeError::Refused { code: POOL_BANNED, .. }) => {
-				ask::refusal(node, &extrinsic).await?
+		let code = match &refused {
+			Some(NodeError::Refused { code: POOL_BANNED, .. }) => {
+				chain::refusal(&mut self.client, &extrinsic).await?
 			}
-			Err(e) => e.custom_invalid(),
-			Ok(()) => None,
+			Some(e) => e.custom_invalid(),
+			None => None,
 		};
 		let (first, last) = (batch[0], batch[batch.len() - 1]);
 		let mark = |this: &mut Self, state: State| {
@@ -410,14 +438,16 @@ impl Gateway {
 				this.pending.get_mut(slot).expect("pending").state = state.clone();
 			}
 		};
-		match verdict {
-			Ok(()) => {
+		let node = self.client.node_url().unwrap_or_default().to_owned();
+		match refused {
+			None => {
 				Metrics::add(&self.metrics.submitted, batch.len() as u64);
-				info!(first_slot = first, last_slot = last, readings = batch.len(), node = %node.url, "submitted");
+				info!(first_slot = first, last_slot = last, readings = batch.len(), node = %node, "submitted");
 				mark(self, State::Submitted { at: now });
 				self.one_by_one = false;
+				self.refused_by = None;
 			}
-			Err(e) => match (code.and_then(reading::error_name), batch.len()) {
+			Some(e) => match (code.and_then(reading::error_name), batch.len()) {
 				(Some(error), n) if n > 1 => {
 					info!(
 						first_slot = first,
@@ -429,21 +459,28 @@ impl Gateway {
 				}
 				// Already on the chain: where, the next check finds out.
 				(Some("Replayed"), _) => mark(self, State::Submitted { at: now }),
+				// One node's word that the chain refuses a reading is not enough while another
+				// can be asked: a node may lie to keep a reading off the chain.
+				(Some(error), _) if !self.second_refusal(first, error, &node) => {
+					info!(slot = first, error, node = %node, "reading refused; asking the next node");
+					self.refused_by = Some((first, error, node));
+					self.client.drop_node();
+				}
 				(Some(error), _) => {
 					Metrics::add(&self.metrics.refused, 1);
 					warn!(slot = first, error, "reading refused");
 					mark(self, State::Refused { reason: error.into() });
+					self.refused_by = None;
 					self.one_by_one = false;
 				}
 				// In the pool already (1013, or 1014 for a batch overlapping a reading there), or
-				// just included (the pool bans what it included for a
-				// while). Where it is, the next check finds out.
+				// just included (the pool bans what it included for a while). Where it is, the
+				// next check finds out.
 				(None, _)
 					if matches!(e, NodeError::Refused { code: POOL_BANNED | 1013 | 1014, .. }) =>
 				{
 					mark(self, State::Submitted { at: now })
 				}
-				(None, _) if e.is_connection() => return Err(e.into()),
 				(None, _) => {
 					warn!(first_slot = first, error = %e, "submission failed; trying again")
 				}
@@ -452,16 +489,27 @@ impl Gateway {
 		self.save(&batch)?;
 		Ok(())
 	}
+
+	/// Whether refusing `slot`'s reading with `error` through `node` is final: another node
+	/// said the same before, or there is no other node to ask.
+	fn second_refusal(&self, slot: u64, error: &str, node: &str) -> bool {
+		let distinct = |url: &String| url != node;
+		self.config.nodes.iter().filter(|u| distinct(u)).count() == 0
+			|| self
+				.refused_by
+				.as_ref()
+				.is_some_and(|(s, e, by)| *s == slot && *e == error && distinct(by))
+	}
 }
 
 enum SyncError {
-	Node(NodeError),
+	Chain(ChainError),
 	Journal(JournalError),
 }
 
-impl From<NodeError> for SyncError {
-	fn from(e: NodeError) -> Self {
-		SyncError::Node(e)
+impl From<ChainError> for SyncError {
+	fn from(e: ChainError) -> Self {
+		SyncError::Chain(e)
 	}
 }
 

@@ -3,15 +3,18 @@
 //! A slot's entry is written — durably, one fsync per slot — before its reading is sent
 //! anywhere, so a reading that left the box is always in the journal, and a restart resumes
 //! from it: it sends the same signed bytes again and never signs a second reading for the slot.
-//! Later states (submitted, in a block, finalized, refused) are committed without an fsync and
-//! become durable with the next slot's entry; one lost in a crash is found again on the chain.
+//! Later states (submitted, finalized, refused) are committed without an fsync and become
+//! durable with the next slot's entry; one lost in a crash is found again on the chain. So is
+//! the finality checkpoint kept beside the entries: one lost only means following from the
+//! one before.
 //!
 //! An entry's bytes are decoded with [`Entry::from_bytes`], which refuses anything but a
 //! well-formed entry (a fuzz target feeds it arbitrary bytes). The journal keeps
 //! `keep_slots` slots before the newest and compacts its file at start, so its size is bounded.
 
 use crate::reading::SignedReading;
-use codec::{Decode, Encode};
+use codec::{Decode, DecodeAll, Encode};
+use lem_light_client::finality::Checkpoint;
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use std::{fmt, path::Path};
 
@@ -19,9 +22,12 @@ use std::{fmt, path::Path};
 const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
 /// What the gateway learned from the chain and needs while offline: `slot_seconds`.
 const CHAIN: TableDefinition<&str, u64> = TableDefinition::new("chain");
+/// The light client's checkpoint, under `CHECKPOINT`, after the genesis hash of its chain.
+const FINALITY: TableDefinition<&str, &[u8]> = TableDefinition::new("finality");
+const CHECKPOINT: &str = "checkpoint";
 
-/// The first byte of every entry: its layout's version.
-const VERSION: u8 = 1;
+/// The first byte of every entry: its layout's version. Version 1 had an `InBlock` state.
+const VERSION: u8 = 2;
 
 /// The meter's cumulative registers at a slot's end, in Wh.
 #[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,9 +47,7 @@ pub enum State {
 	Signed,
 	/// Sent to a node, at this unix time (seconds).
 	Submitted { at: u64 },
-	/// On the chain in this block, not yet final.
-	InBlock { block: [u8; 32] },
-	/// Final, in this block.
+	/// Final: proven on the chain at this block, whose finality the gateway checked.
 	Finalized { block: [u8; 32] },
 	/// Refused by the chain, with the named error (or why else it will not go).
 	Refused { reason: String },
@@ -55,15 +59,14 @@ impl State {
 			Self::Taken => "taken",
 			Self::Signed => "signed",
 			Self::Submitted { .. } => "submitted",
-			Self::InBlock { .. } => "in_block",
 			Self::Finalized { .. } => "finalized",
 			Self::Refused { .. } => "refused",
 		}
 	}
 
-	/// Still to go to the chain, or on it but not final.
+	/// Not yet final on the chain, nor refused.
 	pub fn is_pending(&self) -> bool {
-		matches!(self, Self::Signed | Self::Submitted { .. } | Self::InBlock { .. })
+		matches!(self, Self::Signed | Self::Submitted { .. })
 	}
 }
 
@@ -139,6 +142,10 @@ pub enum JournalError {
 	Storage(String),
 	/// An entry's bytes are not an entry.
 	Corrupt { slot: u64, why: Corrupt },
+	/// The journal follows another chain than the configuration's.
+	OtherChain { genesis: [u8; 32] },
+	/// The stored finality checkpoint does not decode.
+	CorruptCheckpoint,
 }
 
 impl fmt::Display for JournalError {
@@ -149,6 +156,12 @@ impl fmt::Display for JournalError {
 			Self::Corrupt { slot, why } => {
 				write!(f, "journal entry of slot {slot} is corrupt: {why:?}")
 			}
+			Self::OtherChain { genesis } => write!(
+				f,
+				"the journal is of another chain (genesis {})",
+				lem_light_client::hex::encode(genesis)
+			),
+			Self::CorruptCheckpoint => write!(f, "the journal's finality checkpoint is corrupt"),
 		}
 	}
 }
@@ -179,6 +192,7 @@ impl Journal {
 		let txn = db.begin_write()?;
 		txn.open_table(ENTRIES)?;
 		txn.open_table(CHAIN)?;
+		txn.open_table(FINALITY)?;
 		txn.commit()?;
 		db.compact().map_err(|e| JournalError::Storage(e.to_string()))?;
 		Ok(Journal { db, path: path.to_owned() })
@@ -242,6 +256,37 @@ impl Journal {
 	pub fn set_chain_fact(&self, name: &str, value: u64) -> Result<(), JournalError> {
 		let txn = self.db.begin_write()?;
 		txn.open_table(CHAIN)?.insert(name, value)?;
+		txn.commit()?;
+		Ok(())
+	}
+
+	/// The finality checkpoint last kept for the chain with `genesis`, if any.
+	pub fn checkpoint(&self, genesis: &[u8; 32]) -> Result<Option<Checkpoint>, JournalError> {
+		let txn = self.db.begin_read()?;
+		let table = txn.open_table(FINALITY)?;
+		let Some(value) = table.get(CHECKPOINT)? else { return Ok(None) };
+		let bytes = value.value();
+		let (ours, checkpoint) =
+			bytes.split_at_checked(32).ok_or(JournalError::CorruptCheckpoint)?;
+		if ours != genesis {
+			let genesis = ours.try_into().expect("32 bytes");
+			return Err(JournalError::OtherChain { genesis });
+		}
+		Checkpoint::decode_all(&mut &checkpoint[..])
+			.map(Some)
+			.map_err(|_| JournalError::CorruptCheckpoint)
+	}
+
+	/// Keeps `checkpoint` of the chain with `genesis` (no fsync, as for later states).
+	pub fn set_checkpoint(
+		&self,
+		genesis: &[u8; 32],
+		checkpoint: &Checkpoint,
+	) -> Result<(), JournalError> {
+		let mut txn = self.db.begin_write()?;
+		txn.set_durability(Durability::None)?;
+		let bytes = [&genesis[..], &checkpoint.encode()].concat();
+		txn.open_table(FINALITY)?.insert(CHECKPOINT, bytes.as_slice())?;
 		txn.commit()?;
 		Ok(())
 	}

@@ -6,18 +6,19 @@
 //!   the simulator, or one written in the configuration.
 //! - [`reading`] builds a slot's signed reading and the bare extrinsic that carries it.
 //! - [`gateway`] is the slot loop: it takes each slot's end, signs the reading, journals it
-//!   ([`journal`]) and brings it to finality through a node ([`node`]).
+//!   ([`journal`]) and brings it to finality through the community's nodes, trusting none:
+//!   [`chain`] reads what it relies on with proofs at a block whose finality it checked.
 //! - [`config`], [`key`] and [`metrics`] are how the box is run: `gateway.toml`, the device
 //!   key, and what Prometheus scrapes.
 //! - [`sim`] is `lem-meter-sim`'s household: a load, PV and a battery from a seed, whose
 //!   registers only ever increase, on a clock that may run faster than the wall's.
 
+pub mod chain;
 pub mod config;
 pub mod gateway;
 pub mod journal;
 pub mod key;
 pub mod meter;
 pub mod metrics;
-pub mod node;
 pub mod reading;
 pub mod sim;

@@ -26,6 +26,7 @@ pub struct Metrics {
 	pub journal_bytes: AtomicU64,
 	pub node_connected: AtomicU64,
 	pub last_finalized_block: AtomicU64,
+	pub proof_bytes: AtomicU64,
 }
 
 impl Metrics {
@@ -85,8 +86,14 @@ impl Metrics {
 		metric(
 			"last_finalized_block",
 			"gauge",
-			"The newest finalized block number seen.",
+			"The newest finalized block number whose finality the gateway checked.",
 			&self.last_finalized_block,
+		);
+		metric(
+			"proof_bytes_total",
+			"counter",
+			"Bytes of finality and storage proofs received from nodes.",
+			&self.proof_bytes,
 		);
 		out
 	}

@@ -96,7 +96,7 @@ fn journal(config: Config, from: u64) -> Result<()> {
 				&format!(" import_wh={} export_wh={}", r.reading.import_wh, r.reading.export_wh);
 		}
 		match e.state {
-			State::InBlock { block } | State::Finalized { block } => {
+			State::Finalized { block } => {
 				line += &format!(" block={}", lem_light_client::hex::encode(&block))
 			}
 			State::Refused { reason } => line += &format!(" reason={reason:?}"),
