@@ -3,6 +3,7 @@
 //! can cut a gateway off from its node, as a Wi-Fi outage would.
 
 use crate::{node_binary, wait_for};
+use sp_core::Pair;
 use std::{
 	collections::BTreeSet,
 	fs::File,
@@ -86,6 +87,7 @@ pub struct JournalLine {
 
 /// A `lem-gateway` process with its own directory: key, configuration, journal, log.
 pub struct GatewayBox {
+	pub metering_point: u64,
 	pub dir: PathBuf,
 	pub config: PathBuf,
 	/// The device key's public half, as `keygen` printed it.
@@ -99,7 +101,7 @@ impl GatewayBox {
 	pub fn new(
 		dir: &Path,
 		metering_point: u64,
-		genesis: [u8; 32],
+		raw_chain_spec: &Path,
 		nodes: &[String],
 		meter: SocketAddr,
 	) -> Self {
@@ -121,23 +123,45 @@ impl GatewayBox {
 			&config,
 			format!(
 				"metering_point = {metering_point}\n\
-				 genesis_hash = \"{}\"\n\
+				 chain_spec = {:?}\n\
 				 nodes = [{}]\n\
 				 key_file = \"device.key\"\n\
 				 journal = \"journal.redb\"\n\
 				 [meter]\naddress = \"{meter}\"\npoll_seconds = 2\n\
 				 [meter.map]\nkind = \"simulator\"\n",
-				sp_core::bytes::to_hex(&genesis, false),
+				raw_chain_spec,
 				nodes.join(", "),
 			),
 		)
 		.unwrap();
 		GatewayBox {
+			metering_point,
 			dir: dir.to_owned(),
 			config,
 			public,
 			log: dir.join("gateway.log"),
 			child: None,
+		}
+	}
+
+	/// The demo's technician registers the boxes' keys, each for its metering point.
+	pub fn register_keys(node: &crate::Node, boxes: &[GatewayBox]) {
+		let technician = crate::dev_pair("Technician");
+		let nonce = node.nonce(&technician.public().into());
+		let xts = boxes
+			.iter()
+			.enumerate()
+			.map(|(i, b)| {
+				let call =
+					lem_runtime::RuntimeCall::Metering(pallet_metering::Call::register_key {
+						metering_point: b.metering_point,
+						key: sp_core::ed25519::Public::from_raw(b.public),
+					});
+				crate::sign(&technician, call, nonce + i as u32, node.genesis_hash())
+			})
+			.collect();
+		for outcome in node.submit_all(xts) {
+			outcome.ok();
 		}
 	}
 

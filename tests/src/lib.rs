@@ -8,6 +8,7 @@
 pub mod boxes;
 pub mod gateway;
 pub mod lying;
+pub mod tls;
 
 /// Development keys and wallet-style signing, shared with `lem-demo`.
 pub use lem_demo::{dev_pair, sign};
@@ -112,7 +113,9 @@ impl Node {
 			.args(["--listen-addr"])
 			.arg(format!("/ip4/127.0.0.1/tcp/{}", config.p2p_port))
 			// Loopback only: no NAT, no public discovery, no telemetry.
-			.args(["--no-prometheus", "--no-telemetry", "--no-mdns", "--allow-private-ip"]);
+			.args(["--no-prometheus", "--no-telemetry", "--no-mdns", "--allow-private-ip"])
+			// As a utility serves RPC behind a TLS proxy, whose own host name the node then sees.
+			.args(["--rpc-cors", "all"]);
 		if let Some(who) = config.dev_account {
 			cmd.arg(format!("--{who}"));
 		}
@@ -468,25 +471,41 @@ impl LocalNetwork {
 /// A chain spec of the `local` chain with its genesis patched by `edit` (e.g. a shorter
 /// retention window), written to `dir`: a test preset, made from the real one.
 pub fn local_chain_spec(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
-	let out = Command::new(node_binary())
-		.args(["export-chain-spec", "--chain", "local"])
-		.output()
-		.expect("lem-node export-chain-spec");
-	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-	let mut spec: Value = serde_json::from_slice(&out.stdout).expect("a chain spec");
+	let mut spec: Value =
+		serde_json::from_slice(&export_chain_spec("local", false)).expect("a chain spec");
 	edit(&mut spec["genesis"]["runtimeGenesis"]["patch"]);
 	let path = dir.join("local-test.json");
 	std::fs::write(&path, spec.to_string()).unwrap();
 	path
 }
 
-/// `chain` (a name or a chain spec file) as a raw chain spec: genesis as storage, which a light
-/// client starts from.
-pub fn raw_chain_spec(chain: &str) -> Vec<u8> {
+/// `lem-node export-chain-spec` of `chain` (a name or a chain spec file); `raw`: with genesis
+/// as storage, which a light client starts from.
+pub fn export_chain_spec(chain: &str, raw: bool) -> Vec<u8> {
 	let out = Command::new(node_binary())
-		.args(["export-chain-spec", "--chain", chain, "--raw"])
+		.args(["export-chain-spec", "--chain", chain])
+		.args(raw.then_some("--raw"))
 		.output()
-		.expect("lem-node export-chain-spec --raw");
+		.expect("lem-node export-chain-spec");
 	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 	out.stdout
+}
+
+/// Runs the `lem-audit` binary the workspace built; returns its exit status, stdout, stderr.
+pub fn lem_audit(args: &[&str]) -> (bool, String, String) {
+	lem_audit_with_env(&[], args)
+}
+
+pub fn lem_audit_with_env(env: &[(&str, &Path)], args: &[&str]) -> (bool, String, String) {
+	let bin = node_binary().with_file_name("lem-audit");
+	let out = Command::new(&bin)
+		.envs(env.iter().copied())
+		.args(args)
+		.output()
+		.unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+	(
+		out.status.success(),
+		String::from_utf8_lossy(&out.stdout).into(),
+		String::from_utf8_lossy(&out.stderr).into(),
+	)
 }

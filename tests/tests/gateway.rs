@@ -108,6 +108,8 @@ fn gateways_feed_the_market_through_kills_outages_and_a_stopped_meter() {
 	let node = &net.nodes[0];
 	wait_for("block #1", SLOT * 2, || (node.best_number() >= 1).then_some(()));
 	let genesis = node.genesis_hash();
+	let raw_spec = dir.path().join("local-test-raw.json");
+	std::fs::write(&raw_spec, export_chain_spec(spec.to_str().unwrap(), true)).unwrap();
 
 	// Household 3 reaches its node through a proxy the test can cut.
 	let ws = |n: &Node| format!("ws://127.0.0.1:{}", n.config.rpc_port);
@@ -125,30 +127,14 @@ fn gateways_feed_the_market_through_kills_outages_and_a_stopped_meter() {
 			GatewayBox::new(
 				&dir.path().join(format!("box{h}")),
 				point(h),
-				genesis.0,
+				&raw_spec,
 				&nodes,
 				sim.address,
 			)
 		})
 		.collect();
 
-	// The demo's technician registers the boxes' keys.
-	let technician = dev_pair("Technician");
-	let xts = HOUSEHOLDS
-		.iter()
-		.zip(&boxes)
-		.enumerate()
-		.map(|(i, (&h, b))| {
-			let call = lem_runtime::RuntimeCall::Metering(pallet_metering::Call::register_key {
-				metering_point: point(h),
-				key: sp_core::ed25519::Public::from_raw(b.public),
-			});
-			sign(&technician, call, i as u32, genesis)
-		})
-		.collect();
-	node.submit_all(xts).into_iter().for_each(|o| {
-		o.ok();
-	});
+	GatewayBox::register_keys(node, &boxes);
 	boxes.iter_mut().for_each(GatewayBox::start);
 
 	let seen = Mutex::new(Seen::default());
@@ -225,7 +211,7 @@ fn gateways_feed_the_market_through_kills_outages_and_a_stopped_meter() {
 				}
 				("taken", None) => {}
 				// Stopped before its slot settled: it may still be on its way.
-				("signed" | "submitted" | "in_block", Some(_)) if line.slot > settled_through => {}
+				("signed" | "submitted", Some(_)) if line.slot > settled_through => {}
 				("refused", Some(_)) if h == 3 => {
 					assert_eq!(line.reason.as_deref(), Some("TooOld"), "{context}")
 				}
@@ -298,8 +284,10 @@ fn gateways_feed_the_market_through_kills_outages_and_a_stopped_meter() {
 fn a_bad_configuration_stops_the_gateway_with_a_named_error() {
 	let dir = tempfile::Builder::new().prefix("lem-gateway-config-").tempdir().unwrap();
 	let sim = MeterSim::start(1);
+	let raw_spec = dir.path().join("dev-raw.json");
+	std::fs::write(&raw_spec, export_chain_spec("dev", true)).unwrap();
 	let good =
-		GatewayBox::new(dir.path(), 1001, [1; 32], &["ws://127.0.0.1:9".into()], sim.address);
+		GatewayBox::new(dir.path(), 1001, &raw_spec, &["ws://127.0.0.1:9".into()], sim.address);
 	let text = std::fs::read_to_string(&good.config).unwrap();
 	let cases = [
 		(
@@ -324,11 +312,12 @@ fn a_bad_configuration_stops_the_gateway_with_a_named_error() {
 		),
 		("an unknown field", format!("{text}colour = \"red\"\n"), "unknown field `colour`"),
 		(
-			"a bad genesis hash",
-			text.replace("genesis_hash = \"0x", "genesis_hash = \"0xzz"),
-			"genesis_hash",
+			"a chain spec that is not raw",
+			text.replace("dev-raw.json", "dev.json"),
+			"not a raw chain spec",
 		),
 	];
+	std::fs::write(dir.path().join("dev.json"), export_chain_spec("dev", false)).unwrap();
 	for (what, config, error) in cases {
 		let path = dir.path().join("bad.toml");
 		std::fs::write(&path, config).unwrap();

@@ -5,7 +5,10 @@
 use codec::{Decode, Encode};
 use frame_support::dispatch::GetDispatchInfo;
 use lem_runtime::{AccountId, Runtime, RuntimeCall, RuntimeError, RuntimeEvent, SessionKeys};
-use lem_tests::*;
+use lem_tests::{
+	boxes::{GatewayBox, MeterSim},
+	*,
+};
 use serde_json::json;
 use sp_consensus_aura::{sr25519::AuthorityId as AuraId, Slot, AURA_ENGINE_ID};
 use sp_core::{bytes, H256};
@@ -141,14 +144,32 @@ impl Follower {
 	}
 }
 
+/// Whether a gateway's log shows it following a handoff to set `set_id`.
+fn handed_off(log: &str, set_id: u64) -> bool {
+	let set = format!("set_id={set_id}");
+	log.lines().any(|l| l.contains("authority set handed off") && l.contains(&set))
+}
+
 #[test]
 fn council_adds_a_fifth_authority_which_authors_and_then_removes_it() {
 	let net = LocalNetwork::start();
-	let genesis = lem_light_client::chain_spec::genesis(&raw_chain_spec("local")).unwrap();
+	let raw_spec = net.dir.path().join("local-raw.json");
+	std::fs::write(&raw_spec, export_chain_spec("local", true)).unwrap();
+	let genesis =
+		lem_light_client::chain_spec::genesis(&std::fs::read(&raw_spec).unwrap()).unwrap();
 	assert_eq!(genesis.hash(), net.nodes[0].genesis_hash().0);
 	net.wait_finalized(0, 2, 2 * MINUTE);
 	let mut running = Follower::new(&net, &genesis);
 	assert_eq!(running.until_voters(4), 0);
+	// A gateway runs through the first change and is stopped through the second.
+	let sim = MeterSim::start(1);
+	let urls: Vec<String> = net.nodes.iter().map(|n| n.ws_url()).collect();
+	let point = pallet_market::demo::HOUSEHOLD_METERING_POINTS[0].id;
+	let mut boxes =
+		[GatewayBox::new(&net.dir.path().join("box"), point, &raw_spec, &urls, sim.address)];
+	GatewayBox::register_keys(&net.nodes[0], &boxes);
+	let gateway = &mut boxes[0];
+	gateway.start();
 	let ferdie_pair = Sr25519Keyring::Ferdie.pair();
 	let ferdie = Sr25519Keyring::Ferdie.to_account_id();
 
@@ -191,6 +212,14 @@ fn council_adds_a_fifth_authority_which_authors_and_then_removes_it() {
 	});
 	net.wait_finalized(0, authored, 2 * MINUTE);
 	assert!(running.until_voters(5) >= 1);
+	let set_id = running.client.checkpoint().set.set_id;
+	let readings = gateway.count("reading final");
+	wait_for("the gateway to prove a reading under the fifth authority", 2 * MINUTE, || {
+		(gateway.count("reading final") > readings).then_some(())
+	});
+	gateway.stop();
+	let log = gateway.log();
+	assert!(handed_off(&log, set_id), "the gateway missed the handoff:\n{log}");
 
 	council_decides(
 		&net,
@@ -213,6 +242,18 @@ fn council_adds_a_fifth_authority_which_authors_and_then_removes_it() {
 	let mut stopped = Follower::new(&net, &genesis);
 	assert!(stopped.until_voters(4) >= 2);
 	assert_eq!(stopped.client.checkpoint().set, running.client.checkpoint().set);
+	// The gateway, restarted, follows the second change from its journal's checkpoint.
+	let set_id = running.client.checkpoint().set.set_id;
+	let readings = gateway.count("reading final");
+	gateway.start();
+	wait_for("the restarted gateway to prove a reading", 2 * MINUTE, || {
+		(gateway.count("reading final") > readings).then_some(())
+	});
+	gateway.stop();
+	let log = gateway.log();
+	let restarted = &log[log.rfind("following finality from").unwrap()..];
+	assert!(restarted.starts_with("following finality from the journal's checkpoint"), "{log}");
+	assert!(handed_off(restarted, set_id), "the gateway missed the second handoff:\n{log}");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! against the finalized state root. A record changed or dropped on the way fails the check.
 
 use codec::Encode;
-use lem_audit::{keys_to_prove, prove, verify, AuditError, Rpc};
+use lem_audit::{keys_to_prove, verify, AuditError, Auditor};
 use lem_runtime::{AccountId, RuntimeCall};
 use lem_tests::{
 	gateway::{bare, reading, Gateway},
@@ -15,8 +15,7 @@ use pallet_market::{demo, runtime_api::SlotClock, Side, Slot};
 use pallet_metering::Metered;
 use pallet_settlement::{RetailChoice, SettledSlot, SettlementRecord, SettlementsPage};
 use sp_core::{crypto::Ss58Codec, Pair, H256};
-use sp_runtime::traits::Header as _;
-use std::{process::Command, time::Duration};
+use std::time::Duration;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -49,18 +48,6 @@ fn records(node: &Node, slot: Slot, at: H256) -> Vec<(Slot, AccountId, Settlemen
 	);
 	assert_eq!(page.next, None, "a slot's records fit one page");
 	page.records
-}
-
-/// Runs the `lem-audit` binary the workspace built; returns its exit status, stdout, stderr.
-fn lem_audit(args: &[&str]) -> (bool, String, String) {
-	let bin = node_binary().with_file_name("lem-audit");
-	let out =
-		Command::new(&bin).args(args).output().unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
-	(
-		out.status.success(),
-		String::from_utf8_lossy(&out.stdout).into(),
-		String::from_utf8_lossy(&out.stderr).into(),
-	)
 }
 
 #[test]
@@ -210,29 +197,29 @@ fn a_slot_goes_from_orders_through_readings_to_an_audited_settlement() {
 	wait_for("finality of the settlement", 2 * MINUTE, || {
 		(node.finalized_number() >= settled_in).then_some(())
 	});
-	let rpc = format!("http://127.0.0.1:{}", node.config.rpc_port);
+	let ws = node.ws_url();
 	let dir = tempfile::tempdir().unwrap();
+	let spec = dir.path().join("dev-raw.json");
+	std::fs::write(&spec, export_chain_spec("dev", true)).unwrap();
+	let spec = spec.to_str().unwrap();
 	let csv_path = dir.path().join("settlements.csv");
 	let (from, to) = ((slot - 2).to_string(), (slot + 1).to_string());
-	let (ok, _, stderr) = lem_audit(&[
-		"--rpc",
-		&rpc,
-		"--from",
-		&from,
-		"--to",
-		&to,
-		"--out",
-		csv_path.to_str().unwrap(),
-	]);
+	let audit = |more: &[&str]| {
+		let mut args = vec!["--chain-spec", spec, "--node", &ws, "--from", &from, "--to", &to];
+		args.extend_from_slice(more);
+		lem_audit(&args)
+	};
+	let (ok, _, stderr) = audit(&["--out", csv_path.to_str().unwrap()]);
 	assert!(ok, "lem-audit: {stderr}");
 	assert!(stderr.contains("verified"), "{stderr}");
 	let csv = std::fs::read_to_string(&csv_path).unwrap();
 	let lines: Vec<&str> = csv.lines().collect();
 	assert_eq!(lines[0], lem_audit::CSV_HEADER);
 	// Every line names the finalized block it was verified against.
-	let verified_at = lines[1].rsplit(',').next().unwrap().parse::<H256>().unwrap();
-	let number = *Rpc::new(&rpc).header(verified_at).unwrap().number();
-	assert!(number >= settled_in && node.block_hash(number) == Some(verified_at));
+	let mut verified_at = lines[1].rsplit(',');
+	let hash = verified_at.next().unwrap().parse::<H256>().unwrap();
+	let number: u32 = verified_at.next().unwrap().parse().unwrap();
+	assert!(number >= settled_in && node.block_hash(number) == Some(hash));
 	let ours: Vec<&str> =
 		lines.iter().copied().filter(|l| l.starts_with(&format!("{slot},"))).collect();
 	assert_eq!(ours.len(), 10);
@@ -251,23 +238,13 @@ fn a_slot_goes_from_orders_through_readings_to_an_audited_settlement() {
 	assert_eq!(column(line, "estimated_readings"), "1", "{line}");
 
 	// One account's export.
-	let (ok, stdout, stderr) =
-		lem_audit(&["--rpc", &rpc, "--from", &from, "--to", &to, "--account", &h1]);
+	let (ok, stdout, stderr) = audit(&["--account", &h1]);
 	assert!(ok, "{stderr}");
 	assert_eq!(stdout.lines().filter(|l| l.starts_with(&format!("{slot},"))).count(), 1);
 
 	// A block the node does not have is refused by name.
-	let (ok, _, stderr) = lem_audit(&[
-		"--rpc",
-		&rpc,
-		"--from",
-		&from,
-		"--to",
-		&to,
-		"--at",
-		&format!("{:?}", H256::repeat_byte(7)),
-	]);
-	assert!(!ok && stderr.contains("lem-audit: "), "{stderr}");
+	let (ok, _, stderr) = audit(&["--at", &format!("{:?}", H256::repeat_byte(7))]);
+	assert!(!ok && stderr.contains("is not on the finalized chain"), "{stderr}");
 
 	// A witness that has not finalized the block refuses the export: here a node of its own,
 	// unconnected chain from the same genesis, as a second utility would be if the audited
@@ -284,21 +261,20 @@ fn a_slot_goes_from_orders_through_readings_to_an_audited_settlement() {
 		p2p_port: free_port(),
 		rpc_port: free_port(),
 	});
-	let witness = format!("http://127.0.0.1:{}", stranger.config.rpc_port);
-	let (ok, _, stderr) =
-		lem_audit(&["--rpc", &rpc, "--from", &from, "--to", &to, "--witness", &witness]);
+	let witness = stranger.ws_url();
+	let (ok, _, stderr) = audit(&["--witness", &witness]);
 	assert!(!ok && stderr.contains(&format!("not finalized: {witness}")), "{stderr}");
 	drop(stranger);
 
 	// A node that changes a record, or leaves one out, fails the check against the proof.
-	let client = Rpc::new(&rpc);
-	let at = client.finalized_head().unwrap();
-	let root = *client.header(at).unwrap().state_root();
+	let genesis = lem_light_client::chain_spec::genesis(&std::fs::read(spec).unwrap()).unwrap();
+	let mut auditor = Auditor::new(vec![ws.clone()], genesis);
+	let at = auditor.finalized(None).unwrap();
 	let (s, to) = (slot, slot);
-	let honest = client.settlements(s, to, None, at).unwrap();
-	let check = |rows: &[lem_audit::Row]| {
+	let honest = auditor.settlements(s, to, None, &at).unwrap();
+	let mut check = |rows: &[lem_audit::Row]| {
 		let keys = keys_to_prove(s, to, None, rows);
-		let proven = prove(root, client.read_proof(&keys, at).unwrap(), &keys).unwrap();
+		let proven = auditor.read(&keys, &at).unwrap();
 		verify(s, to, None, rows, &proven)
 	};
 	assert!(check(&honest).is_ok());
@@ -330,14 +306,16 @@ fn every_utilitys_node_confirms_the_block_an_export_is_checked_against() {
 	for i in 0..net.nodes.len() {
 		net.wait_finalized(i, settled_in, 2 * MINUTE);
 	}
-	let url = |n: &Node| format!("http://127.0.0.1:{}", n.config.rpc_port);
-	// A block every node has finalized, not the asked node's newest finalized head.
+	let spec = net.dir.path().join("local-raw.json");
+	std::fs::write(&spec, export_chain_spec("local", true)).unwrap();
+	// A block every node has finalized, older than the latest: linked to it by parent hashes.
 	let at = format!("{:?}", node.block_hash(settled_in).unwrap());
 	let (from, to) = ((next - 2).to_string(), (next - 1).to_string());
-	let mut args = vec!["--rpc".to_string(), url(node), "--from".into(), from, "--to".into(), to];
+	let mut args = vec!["--chain-spec".to_string(), spec.to_str().unwrap().into()];
+	args.extend(["--node".into(), node.ws_url(), "--from".into(), from, "--to".into(), to]);
 	args.extend(["--at".to_string(), at]);
 	for witness in &net.nodes[1..] {
-		args.extend(["--witness".to_string(), url(witness)]);
+		args.extend(["--witness".to_string(), witness.ws_url()]);
 	}
 	let args: Vec<&str> = args.iter().map(String::as_str).collect();
 	let (ok, stdout, stderr) = lem_audit(&args);

@@ -1,58 +1,67 @@
-//! The auditor's export of settlements, checked against finalized state.
+//! The auditor's export of settlements, checked against state the auditor proved final itself.
 //!
-//! A node answers two things: the records of a period (`SettlementApi_settlements`, a runtime
-//! call) and a storage proof of the keys those records and their slots live under
-//! (`state_getReadProof`). Neither is trusted. The header of the block is hashed to check it is
-//! the block asked for, and every record, every slot's totals and the community's slot length
-//! are read out of the proof against that header's state root. A record the node made up,
-//! changed or left out therefore fails, by name, and nothing is written.
+//! Trust starts at the community's raw chain spec. With lem-light-client the auditor follows
+//! finality from its genesis — every justification checked against the GRANDPA set it tracks,
+//! every handoff the council made applied — to the latest finalized block, or to an earlier
+//! block linked to it by parent hashes (`--at`). A node then answers two things: the records
+//! of a period (`SettlementApi_settlements`, a runtime call) and a storage proof of the keys
+//! those records and their slots live under. Neither is trusted: every record, every slot's
+//! totals and the community's slot length are read out of the proof against the block's
+//! state root. A record the node made up, changed or left out fails, by name, and nothing is
+//! written.
 //!
-//! The block is the node's finalized head unless the auditor names one (`--at`). Either way
-//! the node must have finalized it. That the block is finalized is the one thing the proofs
-//! cannot show, so the auditor names witnesses: nodes of other utilities, each of which must
-//! have finalized the same block at the same height. A made-up chain then needs every one of
-//! those utilities to lie with the node.
+//! The auditor names several nodes, of several utilities. A node whose finality proof, header
+//! or storage proof does not check, or whose records the proofs refute, is dropped and the
+//! export is made again through the next. Witnesses remain an extra: nodes that must have
+//! finalized the same block at the same height.
 
 use codec::{Decode, DecodeAll, Encode};
+use lem_light_client::{
+	client::{ClientError, LightClient, Node},
+	hex,
+	storage::{self, blake2_128_concat, twox_64_concat, value_key},
+	Checkpoint, Header,
+};
 use pallet_market::{Community, Slot};
 use pallet_settlement::{SettledSlot, SettlementRecord, SettlementsPage, MAX_PAGE_RECORDS};
-use serde_json::{json, Value};
+use serde_json::json;
 use sp_core::{
-	bytes,
 	crypto::{AccountId32, Ss58Codec},
 	H256,
 };
-use sp_crypto_hashing::{blake2_128, twox_128, twox_64};
-use sp_runtime::traits::{BlakeTwo256, Header as _};
-use sp_state_machine::{read_proof_check, StorageProof};
 use std::{
 	collections::{BTreeMap, BTreeSet, HashMap},
 	fmt,
 	time::Duration,
 };
 
-pub type Header = sp_runtime::generic::Header<u32, BlakeTwo256>;
 pub type Row = (Slot, AccountId32, SettlementRecord);
 
 /// Keys asked for in one `state_getReadProof`, to keep each answer small.
 const KEYS_PER_PROOF: usize = 512;
 /// Most slots in one export: a year of 15-minute slots, or eleven days of the demo's 30 s ones.
 pub const MAX_EXPORT_SLOTS: u64 = 366 * 96;
+/// A node whose finality stops this long is dropped (an audit is short: only a node that
+/// answers with the same old head again and again is caught by it).
+const STALE_AFTER: Duration = Duration::from_secs(60);
+/// The latest finalized block may be this much older than the auditor's clock. An older one
+/// is a node withholding finality (GRANDPA finalizes within seconds), and the next is asked.
+pub const MAX_HEAD_AGE: Duration = Duration::from_secs(600);
 
 /// Why an export was refused.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub enum AuditError {
-	/// The node could not be asked, or answered with an error.
-	Rpc(String),
+	/// No node of the list could be asked, or none answered what checks.
+	Node(ClientError),
 	/// The node's answer is not what the method returns.
 	BadAnswer(&'static str),
 	/// `from` after `to`.
 	EmptyRange,
 	/// More than `MAX_EXPORT_SLOTS` slots in one export.
 	RangeTooLarge,
-	/// The header the node gave does not hash to the block asked for.
-	HeaderMismatch { block: H256 },
-	/// A node (the one asked, or a witness) has not finalized the block at its height.
+	/// The node's latest finalized block is older than [`MAX_HEAD_AGE`]: it withholds finality.
+	StaleHead { age_seconds: u64 },
+	/// A witness has not finalized the block at its height, or could not be asked.
 	NotFinalized { node: String, number: u32, block: H256 },
 	/// The proof does not check against the block's state root.
 	BadProof(String),
@@ -74,14 +83,14 @@ pub enum AuditError {
 impl fmt::Display for AuditError {
 	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
 		match self {
-			Self::Rpc(e) => write!(f, "rpc: {e}"),
+			Self::Node(e) => write!(f, "{e}"),
 			Self::BadAnswer(what) => write!(f, "bad answer: {what}"),
 			Self::EmptyRange => write!(f, "empty range: --from is after --to"),
 			Self::RangeTooLarge => {
 				write!(f, "range too large: at most {MAX_EXPORT_SLOTS} slots per export")
 			}
-			Self::HeaderMismatch { block } => {
-				write!(f, "header mismatch: the node's header does not hash to {block:?}")
+			Self::StaleHead { age_seconds } => {
+				write!(f, "stale head: the node's latest finalized block is {age_seconds} s old")
 			}
 			Self::NotFinalized { node, number, block } => {
 				write!(f, "not finalized: {node} has not finalized block #{number} {block:?}")
@@ -117,92 +126,77 @@ impl fmt::Display for AuditError {
 
 impl std::error::Error for AuditError {}
 
-/// A JSON-RPC endpoint of a node (HTTP).
-pub struct Rpc {
-	pub url: String,
+impl From<ClientError> for AuditError {
+	fn from(e: ClientError) -> Self {
+		AuditError::Node(e)
+	}
 }
 
-impl Rpc {
-	pub fn new(url: impl Into<String>) -> Self {
-		Self { url: url.into() }
-	}
-
-	fn call(&self, method: &str, params: Value) -> Result<Value, AuditError> {
-		let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-		let answer: Value = ureq::post(&self.url)
-			.timeout(Duration::from_secs(60))
-			.send_json(body)
-			.map_err(|e| AuditError::Rpc(format!("{method}: {e}")))?
-			.into_json()
-			.map_err(|e| AuditError::Rpc(format!("{method}: {e}")))?;
-		if let Some(e) = answer.get("error") {
-			return Err(AuditError::Rpc(format!("{method}: {e}")));
+impl AuditError {
+	/// Whether the node asked is to blame: what it said did not check, or it failed. The
+	/// export is then made again through the next node.
+	fn blames_the_node(&self) -> bool {
+		match self {
+			Self::Node(ClientError::Lie { .. } | ClientError::Node { .. }) => true,
+			Self::StaleHead { .. }
+			| Self::BadAnswer(_)
+			| Self::BadProof(_)
+			| Self::RecordMismatch { .. }
+			| Self::MissingRecord { .. }
+			| Self::DuplicateRecord { .. }
+			| Self::SlotTotalsMismatch { .. } => true,
+			_ => false,
 		}
-		Ok(answer["result"].clone())
+	}
+}
+
+/// The auditor's view of the chain: the nodes it may ask, and the finality it checked.
+pub struct Auditor {
+	rt: tokio::runtime::Runtime,
+	client: LightClient,
+	genesis: [u8; 32],
+	nodes: usize,
+}
+
+impl Auditor {
+	/// An auditor of the chain whose genesis `checkpoint` is (from its raw chain spec), asking
+	/// `nodes` (`ws://` or `wss://` URLs) in turn.
+	pub fn new(nodes: Vec<String>, checkpoint: Checkpoint) -> Auditor {
+		let rt = tokio::runtime::Builder::new_current_thread()
+			.enable_all()
+			.build()
+			.expect("a tokio runtime");
+		let genesis = checkpoint.hash();
+		let count = nodes.len();
+		let client = LightClient::new(nodes, genesis, checkpoint, STALE_AFTER);
+		Auditor { rt, client, genesis, nodes: count }
 	}
 
-	fn hex(v: &Value, what: &'static str) -> Result<Vec<u8>, AuditError> {
-		v.as_str().and_then(|s| bytes::from_hex(s).ok()).ok_or(AuditError::BadAnswer(what))
+	/// Follows finality to the latest block the node finalized; with `at`, the header of that
+	/// earlier block, linked to it by parent hashes.
+	pub fn finalized(&mut self, at: Option<H256>) -> Result<Header, AuditError> {
+		self.rt.block_on(async {
+			loop {
+				if self.client.follow().await?.finished {
+					break;
+				}
+			}
+			Ok(match at {
+				Some(at) => self.client.finalized_header(&at.0).await?,
+				None => self.client.checkpoint().finalized.clone(),
+			})
+		})
 	}
 
-	pub fn finalized_head(&self) -> Result<H256, AuditError> {
-		let raw = Self::hex(&self.call("chain_getFinalizedHead", json!([]))?, "a block hash")?;
-		(raw.len() == 32)
-			.then(|| H256::from_slice(&raw))
-			.ok_or(AuditError::BadAnswer("a block hash"))
-	}
-
-	pub fn header(&self, at: H256) -> Result<Header, AuditError> {
-		serde_json::from_value(self.call("chain_getHeader", json!([format!("{at:?}")]))?)
-			.map_err(|_| AuditError::BadAnswer("a header"))
-	}
-
-	/// The hash of the node's best-chain block at `number`, if it has one.
-	pub fn block_hash(&self, number: u32) -> Result<Option<H256>, AuditError> {
-		let v = self.call("chain_getBlockHash", json!([number]))?;
-		if v.is_null() {
-			return Ok(None);
-		}
-		let raw = Self::hex(&v, "a block hash")?;
-		(raw.len() == 32)
-			.then(|| Some(H256::from_slice(&raw)))
-			.ok_or(AuditError::BadAnswer("a block hash"))
-	}
-
-	/// Whether this node has finalized `block` at height `number`: its finalized head is at
-	/// least that high and its chain has `block` there. Below the finalized head the chain is
-	/// the finalized one.
-	pub fn confirm_finalized(&self, number: u32, block: H256) -> Result<(), AuditError> {
-		let head = self.header(self.finalized_head()?)?;
-		if *head.number() >= number && self.block_hash(number)? == Some(block) {
-			return Ok(());
-		}
-		Err(AuditError::NotFinalized { node: self.url.clone(), number, block })
-	}
-
-	/// One page of the records of slots `from..=to`, starting in `from` after `after`.
-	pub fn settlements_page(
-		&self,
-		(from, to): (Slot, Slot),
-		who: Option<&AccountId32>,
-		after: Option<&AccountId32>,
-		at: H256,
-	) -> Result<SettlementsPage<AccountId32>, AuditError> {
-		let args = bytes::to_hex(&(from, to, who, after).encode(), false);
-		let v =
-			self.call("state_call", json!(["SettlementApi_settlements", args, format!("{at:?}")]))?;
-		SettlementsPage::decode(&mut &Self::hex(&v, "SCALE bytes")?[..])
-			.map_err(|_| AuditError::BadAnswer("settlement records"))
-	}
-
-	/// Every record of slots `from..=to`, page by page, by slot and then account. A node that
-	/// sends a page that does not move on is refused, rather than asked forever.
+	/// The records of slots `from..=to` as the node says they are at `at`, page by page, by
+	/// slot and then account. A node that sends a page that does not move on is refused,
+	/// rather than asked forever.
 	pub fn settlements(
-		&self,
+		&mut self,
 		from: Slot,
 		to: Slot,
 		who: Option<&AccountId32>,
-		at: H256,
+		at: &Header,
 	) -> Result<Vec<Row>, AuditError> {
 		// A slot has a record per account, and every account has a metering point.
 		let per_slot = match who {
@@ -213,7 +207,14 @@ impl Rpc {
 		let mut in_slot: BTreeMap<Slot, usize> = BTreeMap::new();
 		let mut start = (from, None);
 		loop {
-			let page = self.settlements_page((start.0, to), who, start.1.as_ref(), at)?;
+			let args = (start.0, to, who, start.1.as_ref()).encode();
+			let bytes = self.rt.block_on(self.client.state_call_unchecked(
+				"SettlementApi_settlements",
+				&args,
+				Some(&at.hash()),
+			))?;
+			let page = SettlementsPage::<AccountId32>::decode_all(&mut &bytes[..])
+				.map_err(|_| AuditError::BadAnswer("settlement records"))?;
 			let full = page.records.len() as u32 == MAX_PAGE_RECORDS;
 			let last = page.records.last().map(|(slot, who, _)| (*slot, Some(who.clone())));
 			for (slot, _, _) in &page.records {
@@ -242,50 +243,132 @@ impl Rpc {
 		Ok(rows)
 	}
 
-	/// The proof nodes of `keys` at `at`.
-	pub fn read_proof(&self, keys: &[Vec<u8>], at: H256) -> Result<Vec<Vec<u8>>, AuditError> {
-		let keys: Vec<String> = keys.iter().map(|k| bytes::to_hex(k, false)).collect();
-		let v = self.call("state_getReadProof", json!([keys, format!("{at:?}")]))?;
-		v["proof"]
-			.as_array()
-			.ok_or(AuditError::BadAnswer("a read proof"))?
-			.iter()
-			.map(|node| Self::hex(node, "a proof node"))
-			.collect()
+	/// What `keys` hold at `at`, proven against its state root.
+	pub fn read(&mut self, keys: &[Vec<u8>], at: &Header) -> Result<Proven, AuditError> {
+		let mut proven = Proven::new();
+		for chunk in keys.chunks(KEYS_PER_PROOF) {
+			let values = self.rt.block_on(self.client.read_at(at, chunk))?;
+			proven.extend(chunk.iter().cloned().zip(values));
+		}
+		Ok(proven)
 	}
-}
 
-fn storage_prefix(pallet: &str, item: &str) -> Vec<u8> {
-	[twox_128(pallet.as_bytes()), twox_128(item.as_bytes())].concat()
-}
+	/// Refuses a latest finalized block older than [`MAX_HEAD_AGE`] by its proven timestamp.
+	fn check_recent(&mut self, head: &Header) -> Result<(), AuditError> {
+		let key = value_key("Timestamp", "Now");
+		let now_ms = self.read(&[key.clone()], head)?.remove(&key).flatten();
+		let now_ms = now_ms
+			.and_then(|v| u64::decode_all(&mut &v[..]).ok())
+			.ok_or(AuditError::BadAnswer("no Timestamp::Now in state"))?;
+		let wall = std::time::SystemTime::now()
+			.duration_since(std::time::UNIX_EPOCH)
+			.map_or(0, |d| d.as_millis() as u64);
+		let age_seconds = wall.saturating_sub(now_ms) / 1000;
+		if age_seconds > MAX_HEAD_AGE.as_secs() {
+			return Err(AuditError::StaleHead { age_seconds });
+		}
+		Ok(())
+	}
 
-fn twox_64_concat(data: &[u8]) -> Vec<u8> {
-	[&twox_64(data)[..], data].concat()
-}
+	/// Whether `witness` (a `ws://` or `wss://` URL) has finalized `at`: its finalized head is
+	/// at least as high and its chain has `at` there.
+	pub fn confirm_finalized(&self, witness: &str, at: &Header) -> Result<(), AuditError> {
+		let block = H256(at.hash());
+		let refused =
+			|| AuditError::NotFinalized { node: witness.into(), number: at.number, block };
+		self.rt.block_on(async {
+			let mut node = Node::connect(witness, &self.genesis).await.map_err(|_| refused())?;
+			let head =
+				node.call("chain_getFinalizedHead", json!([])).await.map_err(|_| refused())?;
+			let head = head.as_str().and_then(hex::decode_hash).ok_or_else(refused)?;
+			let head = node.header(&head).await.ok().flatten().ok_or_else(refused)?;
+			let theirs = node.call("chain_getBlockHash", json!([at.number])).await;
+			let theirs = theirs.ok().and_then(|v| v.as_str().and_then(hex::decode_hash));
+			(head.number >= at.number && theirs == Some(at.hash()))
+				.then_some(())
+				.ok_or_else(refused)
+		})
+	}
 
-fn blake2_128_concat(data: &[u8]) -> Vec<u8> {
-	[&blake2_128(data)[..], data].concat()
+	/// The settlements of slots `from..=to` (of `who`, or of every account) at block `at` (the
+	/// latest finalized if `None`), every record checked against its state root and the block
+	/// confirmed by every witness. A node to blame is dropped and the next one asked.
+	pub fn export(
+		&mut self,
+		witnesses: &[String],
+		from: Slot,
+		to: Slot,
+		who: Option<&AccountId32>,
+		at: Option<H256>,
+	) -> Result<Export, AuditError> {
+		if from > to {
+			return Err(AuditError::EmptyRange);
+		}
+		if to - from >= MAX_EXPORT_SLOTS {
+			return Err(AuditError::RangeTooLarge);
+		}
+		let mut tries = self.nodes;
+		loop {
+			match self.export_once(witnesses, from, to, who, at) {
+				Err(e) if e.blames_the_node() && tries > 1 => {
+					eprintln!("lem-audit: {e}; asking the next node");
+					self.client.drop_node();
+					tries -= 1;
+				}
+				done => return done,
+			}
+		}
+	}
+
+	fn export_once(
+		&mut self,
+		witnesses: &[String],
+		from: Slot,
+		to: Slot,
+		who: Option<&AccountId32>,
+		at: Option<H256>,
+	) -> Result<Export, AuditError> {
+		let header = self.finalized(at)?;
+		if at.is_none() {
+			self.check_recent(&header)?;
+		}
+		for witness in witnesses {
+			self.confirm_finalized(witness, &header)?;
+		}
+		let rows = self.settlements(from, to, who, &header)?;
+		let keys = keys_to_prove(from, to, who, &rows);
+		let proven = self.read(&keys, &header)?;
+		let (slot_seconds, settled_slots) = verify(from, to, who, &rows, &proven)?;
+		Ok(Export {
+			block: H256(header.hash()),
+			number: header.number,
+			slot_seconds,
+			rows,
+			settled_slots,
+			witnesses: witnesses.len(),
+		})
+	}
 }
 
 /// Where the runtime keeps the community's parameters (`Market::CommunityParams`).
 pub fn community_key() -> Vec<u8> {
-	storage_prefix("Market", "CommunityParams")
+	value_key("Market", "CommunityParams")
 }
 
 /// Where the runtime keeps the next slot to settle (`Settlement::SettlementCursor`).
 pub fn settlement_cursor_key() -> Vec<u8> {
-	storage_prefix("Settlement", "SettlementCursor")
+	value_key("Settlement", "SettlementCursor")
 }
 
 /// Where the runtime keeps a settled slot's totals (`Settlement::SettledSlots`).
 pub fn settled_slot_key(slot: Slot) -> Vec<u8> {
-	[storage_prefix("Settlement", "SettledSlots"), twox_64_concat(&slot.encode())].concat()
+	[value_key("Settlement", "SettledSlots"), twox_64_concat(&slot.encode())].concat()
 }
 
 /// Where the runtime keeps an account's record of a slot (`Settlement::Records`).
 pub fn record_key(slot: Slot, who: &AccountId32) -> Vec<u8> {
 	[
-		storage_prefix("Settlement", "Records"),
+		value_key("Settlement", "Records"),
 		twox_64_concat(&slot.encode()),
 		blake2_128_concat(who.as_ref()),
 	]
@@ -314,8 +397,9 @@ pub fn prove(
 	proof: Vec<Vec<u8>>,
 	keys: &[Vec<u8>],
 ) -> Result<Proven, AuditError> {
-	read_proof_check::<BlakeTwo256, _>(state_root, StorageProof::new(proof), keys)
-		.map_err(|e| AuditError::BadProof(e.to_string()))
+	let values = storage::read_proof(&state_root.0, proof, keys)
+		.map_err(|e| AuditError::BadProof(format!("{e:?}")))?;
+	Ok(keys.iter().cloned().zip(values).collect())
 }
 
 /// The keys whose proof checks the claimed `rows` of slots `from..=to`: the community's
@@ -431,51 +515,6 @@ pub fn verify(
 	Ok((community.slot_seconds, settled_slots))
 }
 
-/// Asks `rpc` for the settlements of slots `from..=to` (of `who`, or of every account) at
-/// block `at` (the finalized head if `None`), has `rpc` and every witness confirm that block
-/// is finalized, and checks every record against its state root.
-pub fn export(
-	rpc: &Rpc,
-	witnesses: &[Rpc],
-	from: Slot,
-	to: Slot,
-	who: Option<&AccountId32>,
-	at: Option<H256>,
-) -> Result<Export, AuditError> {
-	if from > to {
-		return Err(AuditError::EmptyRange);
-	}
-	if to - from >= MAX_EXPORT_SLOTS {
-		return Err(AuditError::RangeTooLarge);
-	}
-	let block = match at {
-		Some(at) => at,
-		None => rpc.finalized_head()?,
-	};
-	let header = rpc.header(block)?;
-	if header.hash() != block {
-		return Err(AuditError::HeaderMismatch { block });
-	}
-	for node in core::iter::once(rpc).chain(witnesses) {
-		node.confirm_finalized(*header.number(), block)?;
-	}
-	let rows = rpc.settlements(from, to, who, block)?;
-	let keys = keys_to_prove(from, to, who, &rows);
-	let mut proven = Proven::new();
-	for chunk in keys.chunks(KEYS_PER_PROOF) {
-		proven.extend(prove(*header.state_root(), rpc.read_proof(chunk, block)?, chunk)?);
-	}
-	let (slot_seconds, settled_slots) = verify(from, to, who, &rows, &proven)?;
-	Ok(Export {
-		block,
-		number: *header.number(),
-		slot_seconds,
-		rows,
-		settled_slots,
-		witnesses: witnesses.len(),
-	})
-}
-
 /// The CSV header line.
 pub const CSV_HEADER: &str = "slot,slot_start_unix,account,bought_wh,sold_wh,price_per_kwh,\
 ex_post_bought_wh,ex_post_sold_wh,ex_post_price_per_kwh,market_amount,import_wh,export_wh,\
@@ -539,11 +578,22 @@ mod tests {
 
 	#[test]
 	fn a_range_is_refused_before_any_node_is_asked() {
-		let nobody = Rpc::new("http://127.0.0.1:9");
-		assert_eq!(export(&nobody, &[], 5, 4, None, None).unwrap_err(), AuditError::EmptyRange);
-		let too_many = export(&nobody, &[], 0, MAX_EXPORT_SLOTS, None, None).unwrap_err();
+		let genesis = Header {
+			parent_hash: [0; 32],
+			number: 0,
+			state_root: [1; 32],
+			extrinsics_root: [2; 32],
+			digest: vec![],
+		};
+		let checkpoint = Checkpoint::genesis(genesis, vec![([3; 32], 1)]);
+		let mut nobody = Auditor::new(vec!["ws://127.0.0.1:9".into()], checkpoint);
+		assert_eq!(nobody.export(&[], 5, 4, None, None).unwrap_err(), AuditError::EmptyRange);
+		let too_many = nobody.export(&[], 0, MAX_EXPORT_SLOTS, None, None).unwrap_err();
 		assert_eq!(too_many, AuditError::RangeTooLarge);
-		assert!(matches!(export(&nobody, &[], 0, 1, None, None), Err(AuditError::Rpc(_))));
+		assert!(matches!(
+			nobody.export(&[], 0, 1, None, None),
+			Err(AuditError::Node(ClientError::Node { .. }))
+		));
 	}
 
 	/// A household that bought 2 kWh and took 1 kWh more from the utility, metered or (`None`)

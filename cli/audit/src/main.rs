@@ -1,10 +1,10 @@
 //! `lem-audit`: writes a period's settlements as CSV, each record checked with storage proofs
-//! against the finalized block's state root, that block confirmed finalized by the node and by
-//! every witness. Exits non-zero, naming what failed, if the node's answer does not match
-//! finalized state; nothing is written then.
+//! against a block whose finality the auditor checked itself, following GRANDPA from the raw
+//! chain spec's genesis; every witness must have finalized that block too. Exits non-zero,
+//! naming what failed, if no node's answer matches finalized state; nothing is written then.
 
 use clap::Parser;
-use lem_audit::{export, Rpc};
+use lem_audit::Auditor;
 use sp_core::{
 	crypto::{AccountId32, Ss58Codec},
 	H256,
@@ -14,9 +14,14 @@ use std::{path::PathBuf, process::ExitCode, str::FromStr};
 #[derive(Parser)]
 #[command(name = "lem-audit", version, about)]
 struct Args {
-	/// JSON-RPC (HTTP) endpoint of any node of the community.
-	#[arg(long, default_value = "http://127.0.0.1:9944")]
-	rpc: String,
+	/// The community's raw chain spec (`lem-node export-chain-spec --raw`): the genesis and
+	/// first GRANDPA set, from which the auditor checks finality itself.
+	#[arg(long)]
+	chain_spec: PathBuf,
+	/// JSON-RPC endpoint of a node of the community (`wss://` or `ws://`; `https://` and
+	/// `http://` are taken for them); repeat for more, asked in turn when one fails or lies.
+	#[arg(long = "node", required = true)]
+	nodes: Vec<String>,
 	/// First slot of the period (`unix_seconds / slot_seconds`).
 	#[arg(long)]
 	from: u64,
@@ -26,12 +31,12 @@ struct Args {
 	/// Only this account's records (SS58).
 	#[arg(long)]
 	account: Option<String>,
-	/// Check against this block (hex hash) instead of the node's finalized head. The node must
-	/// have finalized it.
+	/// Check against this earlier block (hex hash) instead of the latest finalized one. It
+	/// must be an ancestor of that one (one header asked per block back).
 	#[arg(long)]
 	at: Option<String>,
-	/// JSON-RPC (HTTP) endpoint of another utility's node that must have finalized the same
-	/// block; repeat for more witnesses.
+	/// JSON-RPC (WebSocket) endpoint of another utility's node that must have finalized the
+	/// same block; repeat for more witnesses.
 	#[arg(long = "witness")]
 	witnesses: Vec<String>,
 	/// Write the CSV here instead of to standard output.
@@ -50,8 +55,14 @@ fn run(args: Args) -> Result<(), String> {
 		.as_deref()
 		.map(|h| H256::from_str(h).map_err(|e| format!("--at: {e}")))
 		.transpose()?;
-	let witnesses: Vec<Rpc> = args.witnesses.iter().map(Rpc::new).collect();
-	let export = export(&Rpc::new(&args.rpc), &witnesses, args.from, args.to, account.as_ref(), at)
+	let spec = std::fs::read(&args.chain_spec)
+		.map_err(|e| format!("--chain-spec {}: {e}", args.chain_spec.display()))?;
+	let genesis = lem_light_client::chain_spec::genesis(&spec)
+		.map_err(|e| format!("--chain-spec {}: {e}", args.chain_spec.display()))?;
+	let nodes = args.nodes.iter().map(|u| websocket(u)).collect::<Result<Vec<_>, _>>()?;
+	let witnesses = args.witnesses.iter().map(|u| websocket(u)).collect::<Result<Vec<_>, _>>()?;
+	let export = Auditor::new(nodes, genesis)
+		.export(&witnesses, args.from, args.to, account.as_ref(), at)
 		.map_err(|e| e.to_string())?;
 	let csv = export.csv();
 	match &args.out {
@@ -59,8 +70,8 @@ fn run(args: Args) -> Result<(), String> {
 		None => print!("{csv}"),
 	}
 	eprintln!(
-		"verified {} records of {} settled slots against block #{} {:?}, finalized by the node \
-		 and {} witness(es)",
+		"verified {} records of {} settled slots against block #{} {:?}, whose finality lem-audit \
+		 checked and {} witness(es) confirmed",
 		export.rows.len(),
 		export.settled_slots,
 		export.number,
@@ -68,6 +79,19 @@ fn run(args: Args) -> Result<(), String> {
 		export.witnesses
 	);
 	Ok(())
+}
+
+/// A node's RPC URL as the WebSocket the auditor talks to: a node serves HTTP and WebSocket
+/// on one port, so `https://` is taken for `wss://` and `http://` for `ws://`.
+fn websocket(url: &str) -> Result<String, String> {
+	for (given, ws) in
+		[("wss://", "wss://"), ("ws://", "ws://"), ("https://", "wss://"), ("http://", "ws://")]
+	{
+		if let Some(rest) = url.strip_prefix(given) {
+			return Ok(format!("{ws}{rest}"));
+		}
+	}
+	Err(format!("{url}: not a ws://, wss://, http:// or https:// URL"))
 }
 
 fn main() -> ExitCode {
