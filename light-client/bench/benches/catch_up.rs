@@ -1,5 +1,5 @@
 //! Catching up finality: checking a warp proof from a checkpoint. `cargo bench -p
-//! lem-light-client`.
+//! lem-light-client-bench`.
 //!
 //! A warp proof has one fragment per authority set change since the checkpoint, plus the latest
 //! justification, whatever the number of blocks: a gateway offline for a day without a council
