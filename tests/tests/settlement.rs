@@ -2,7 +2,8 @@
 //! orders and standing orders over RPC, the slot clears at gate closure, test gateways
 //! (ed25519-dalek) sign and submit readings after it, the chain settles it in the first block
 //! after the readings window, and the `lem-audit` binary exports the records as CSV checked
-//! against the finalized state root. A record changed or dropped on the way fails the check.
+//! against the state root of a block whose finality it checked from the chain spec. A record
+//! changed or dropped on the way fails the check.
 
 use codec::Encode;
 use lem_audit::{keys_to_prove, verify, AuditError, Auditor};
