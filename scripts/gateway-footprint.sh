@@ -43,7 +43,6 @@ until rpc system_health "" | grep -q '"peers"'; do
 	kill -0 "$node" 2>/dev/null || { tail "$dir/node.log" >&2; exit 1; }
 	sleep 1
 done
-proof_bytes_end=$(proof_bytes)
 "$LEM_NODE" export-chain-spec --chain dev --raw >"$dir/chain-spec.json"
 public=$("$GATEWAY" keygen --out "$dir/device.key")
 "$BIN/lem-demo" --rpc http://127.0.0.1:9990 setup --gateway "1005=$public" >/dev/null
@@ -76,6 +75,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	echo "$(date +%s.%N) $((stat[13] + stat[14])) $rss" >>"$samples"
 	sleep 1
 done
+proof_bytes_end=$(proof_bytes)
 
 # CPU time is counted in ticks of 10 ms, so it is given per run and per slot, not per second.
 awk -v ticks="$ticks" '
