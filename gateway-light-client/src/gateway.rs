@@ -95,7 +95,8 @@ pub struct Gateway {
 	one_by_one: bool,
 	/// A reading one node refused, with the error and the node, until another node's word.
 	refused_by: Option<(u64, &'static str, String)>,
-	/// Readings sent again through the node in use because they did not become final.
+	/// Times readings were sent again through the node in use because they did not become
+	/// final since the last that did.
 	unconfirmed: u32,
 }
 
@@ -337,6 +338,7 @@ impl Gateway {
 	fn check_pending(&mut self, finalized: &Finalized) -> Result<(), JournalError> {
 		let now = unix_ms() / 1000;
 		let mut changed = Vec::new();
+		let mut sent_again = false;
 		for entry in self.pending.values_mut() {
 			let ours = entry.reading.map(|r| (r.reading.import_wh, r.reading.export_wh));
 			let state = match finalized.readings.get(&entry.slot).copied().flatten() {
@@ -347,7 +349,7 @@ impl Gateway {
 				// Not final: send it again if it has waited long (the pool may have lost it).
 				None => match entry.state {
 					State::Submitted { at } if now >= at + RESUBMIT_AFTER_SECONDS => {
-						self.unconfirmed += 1;
+						sent_again = true;
 						State::Signed
 					}
 					ref s => s.clone(),
@@ -371,6 +373,7 @@ impl Gateway {
 			}
 		}
 		// A node that takes readings but never gets them final may be dropping them.
+		self.unconfirmed += sent_again as u32;
 		if self.unconfirmed >= UNCONFIRMED_LIMIT && self.config.nodes.len() > 1 {
 			let node = self.client.node_url().unwrap_or_default();
 			warn!(node = %node, "readings sent through this node do not become final; trying the next node");
