@@ -479,6 +479,15 @@ pub fn local_chain_spec(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
 	path
 }
 
+/// `chain` as a raw chain spec in `dir` (`<name>-raw.json`): what a gateway or an auditor
+/// starts from.
+pub fn raw_chain_spec_file(chain: &str, dir: &Path) -> PathBuf {
+	let name = Path::new(chain).file_stem().and_then(|n| n.to_str()).unwrap_or(chain);
+	let path = dir.join(format!("{name}-raw.json"));
+	std::fs::write(&path, export_chain_spec(chain, true)).unwrap();
+	path
+}
+
 /// `lem-node export-chain-spec` of `chain` (a name or a chain spec file); `raw`: with genesis
 /// as storage, which a light client starts from.
 pub fn export_chain_spec(chain: &str, raw: bool) -> Vec<u8> {

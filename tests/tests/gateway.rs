@@ -107,9 +107,7 @@ fn gateways_feed_the_market_through_kills_outages_and_a_stopped_meter() {
 	let net = LocalNetwork::start_on(spec.to_str().unwrap());
 	let node = &net.nodes[0];
 	wait_for("block #1", SLOT * 2, || (node.best_number() >= 1).then_some(()));
-	let genesis = node.genesis_hash();
-	let raw_spec = dir.path().join("local-test-raw.json");
-	std::fs::write(&raw_spec, export_chain_spec(spec.to_str().unwrap(), true)).unwrap();
+	let raw_spec = raw_chain_spec_file(spec.to_str().unwrap(), dir.path());
 
 	// Household 3 reaches its node through a proxy the test can cut.
 	let ws = |n: &Node| format!("ws://127.0.0.1:{}", n.config.rpc_port);
@@ -284,8 +282,7 @@ fn gateways_feed_the_market_through_kills_outages_and_a_stopped_meter() {
 fn a_bad_configuration_stops_the_gateway_with_a_named_error() {
 	let dir = tempfile::Builder::new().prefix("lem-gateway-config-").tempdir().unwrap();
 	let sim = MeterSim::start(1);
-	let raw_spec = dir.path().join("dev-raw.json");
-	std::fs::write(&raw_spec, export_chain_spec("dev", true)).unwrap();
+	let raw_spec = raw_chain_spec_file("dev", dir.path());
 	let good =
 		GatewayBox::new(dir.path(), 1001, &raw_spec, &["ws://127.0.0.1:9".into()], sim.address);
 	let text = std::fs::read_to_string(&good.config).unwrap();

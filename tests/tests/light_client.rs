@@ -134,8 +134,7 @@ fn the_light_client_checks_every_answer_and_drops_a_lying_node() {
 fn the_gateway_drops_lying_nodes_and_proves_its_readings_final() {
 	let chain = DevChain::start();
 	let node = &chain.node;
-	let raw_spec = chain.dir.path().join("dev-raw.json");
-	std::fs::write(&raw_spec, export_chain_spec("dev", true)).unwrap();
+	let raw_spec = raw_chain_spec_file("dev", chain.dir.path());
 	let genesis = chain_spec::genesis(&std::fs::read(&raw_spec).unwrap()).unwrap();
 	wait_for("a finalized block", Duration::from_secs(60), || {
 		(node.finalized_number() > 0).then_some(())

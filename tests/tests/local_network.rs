@@ -153,8 +153,7 @@ fn handed_off(log: &str, set_id: u64) -> bool {
 #[test]
 fn council_adds_a_fifth_authority_which_authors_and_then_removes_it() {
 	let net = LocalNetwork::start();
-	let raw_spec = net.dir.path().join("local-raw.json");
-	std::fs::write(&raw_spec, export_chain_spec("local", true)).unwrap();
+	let raw_spec = raw_chain_spec_file("local", net.dir.path());
 	let genesis =
 		lem_light_client::chain_spec::genesis(&std::fs::read(&raw_spec).unwrap()).unwrap();
 	assert_eq!(genesis.hash(), net.nodes[0].genesis_hash().0);

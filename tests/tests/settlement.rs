@@ -200,8 +200,7 @@ fn a_slot_goes_from_orders_through_readings_to_an_audited_settlement() {
 	});
 	let ws = node.ws_url();
 	let dir = tempfile::tempdir().unwrap();
-	let spec = dir.path().join("dev-raw.json");
-	std::fs::write(&spec, export_chain_spec("dev", true)).unwrap();
+	let spec = raw_chain_spec_file("dev", dir.path());
 	let spec = spec.to_str().unwrap();
 	let csv_path = dir.path().join("settlements.csv");
 	let (from, to) = ((slot - 2).to_string(), (slot + 1).to_string());
@@ -307,8 +306,7 @@ fn every_utilitys_node_confirms_the_block_an_export_is_checked_against() {
 	for i in 0..net.nodes.len() {
 		net.wait_finalized(i, settled_in, 2 * MINUTE);
 	}
-	let spec = net.dir.path().join("local-raw.json");
-	std::fs::write(&spec, export_chain_spec("local", true)).unwrap();
+	let spec = raw_chain_spec_file("local", net.dir.path());
 	// A block every node has finalized, older than the latest: linked to it by parent hashes.
 	let at = format!("{:?}", node.block_hash(settled_in).unwrap());
 	let (from, to) = ((next - 2).to_string(), (next - 1).to_string());
