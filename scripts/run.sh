@@ -2,8 +2,10 @@
 # Runs lem's demo community on this machine: the four authority nodes of the `local` chain,
 # and for each of the ten demo households a meter (lem-meter-sim, its day 30 times as fast,
 # so a 30 s slot is 15 minutes of it) and a gateway (lem-gateway) that reads it and signs every
-# slot's reading. The demo's technician registers the gateways' keys and the households set
-# standing orders; then it shows each slot being read, cleared and settled. Ctrl-C stops
+# slot's reading, and trades for its household with the household's account key: it keeps the
+# standing order in place and bids or asks for the next slots from its meter's forecast. The
+# demo's technician registers the gateways' keys; then it shows each slot being read, cleared
+# and settled. Ctrl-C stops
 # everything. Every run starts a fresh chain in $LEM_RUN_DIR (default /tmp/lem-run).
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -57,6 +59,10 @@ for h in $(seq 1 10); do
 	for port in 9944 9945 9946 9947; do
 		[ "$port" = "$first" ] || nodes+=", \"ws://127.0.0.1:$port\""
 	done
+	# The household's account key (a development key): the box trades for it.
+	"$LEM_NODE" key inspect "//Household$h" --output-type json |
+		sed -n 's/.*"secretSeed": "\(0x[0-9a-f]*\)".*/\1/p' >"$box/owner.key"
+	chmod 600 "$box/owner.key"
 	cat >"$box/gateway.toml" <<-EOF
 		metering_point = $point
 		chain_spec = "$RUN_DIR/chain-spec.json"
@@ -68,10 +74,17 @@ for h in $(seq 1 10); do
 		address = "$meter"
 		[meter.map]
 		kind = "simulator"
+		# Buy below the utility's retail price (0.30 EUR/kWh), sell above its feed-in
+		# (0.08 EUR/kWh), at most 20 EUR a day.
+		[owner]
+		key_file = "owner.key"
+		buy_limit_per_kwh = 250000
+		sell_limit_per_kwh = 100000
+		daily_budget = 20000000
 	EOF
 done
 
-echo "the technician registers the ten gateways' keys; the households set standing orders ..."
+echo "the technician registers the ten gateways' keys ..."
 "$BIN/lem-demo" setup "${gateways[@]}"
 
 for h in $(seq 1 10); do
@@ -83,7 +96,8 @@ cat <<EOF
 The market runs. Slots are 30 s; a slot is cleared at gate closure, 10 s before it starts;
 each gateway signs its reading right after the slot ends; the chain settles the slot once
 the readings window (60 s) is over, with the households' standing orders trading the
-metered energy locally. Gateway logs and journals: $RUN_DIR/box<h>/; metrics:
+metered energy locally. Each gateway places its household's orders ahead of the slots
+(log lines "order placed") and keeps its standing order in place. Gateway logs and journals: $RUN_DIR/box<h>/; metrics:
 http://127.0.0.1:9701/metrics ... 9710; node logs: $LEM_NET_DIR/. Ctrl-C stops.
 
 EOF

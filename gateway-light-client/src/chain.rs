@@ -7,11 +7,12 @@
 //! reading is worth sending (too early, and the pool refuses it), and why the pool refuses a
 //! transaction, which the journal records as the reason.
 
+use crate::owner::StandingOrder;
 use codec::{Decode, DecodeAll, Encode};
 use lem_light_client::{
 	client::{ClientError, LightClient},
 	header::Hash,
-	storage::{twox_64_concat, value_key},
+	storage::{blake2_128_concat, twox_64_concat, value_key},
 };
 use std::{collections::BTreeMap, fmt};
 
@@ -25,9 +26,29 @@ pub fn reading_key(slot: u64, metering_point: u64) -> Vec<u8> {
 	.concat()
 }
 
-/// `Market::CommunityParams`, whose first field is `slot_seconds`.
+/// `Market::CommunityParams`.
 pub fn community_key() -> Vec<u8> {
 	value_key("Market", "CommunityParams")
+}
+
+/// `System::Account`: the account's nonce and balances.
+pub fn account_key(account: &[u8; 32]) -> Vec<u8> {
+	[value_key("System", "Account"), blake2_128_concat(account)].concat()
+}
+
+/// `Market::StandingOrders`: the account's standing order, by slot.
+pub fn standing_order_key(account: &[u8; 32]) -> Vec<u8> {
+	[value_key("Market", "StandingOrders"), blake2_128_concat(account)].concat()
+}
+
+/// `Market::AccountOrders`: (account, slot) → its orders' ids.
+pub fn account_orders_key(account: &[u8; 32], slot: u64) -> Vec<u8> {
+	[
+		value_key("Market", "AccountOrders"),
+		blake2_128_concat(account),
+		twox_64_concat(&slot.encode()),
+	]
+	.concat()
 }
 
 /// The energy (import, export) in an `AcceptedReading`: its `Metered` half, before the
@@ -38,8 +59,37 @@ pub fn decode_energy(bytes: &[u8]) -> Option<(u64, u64)> {
 	Some((import, export))
 }
 
-pub fn decode_slot_seconds(community: &[u8]) -> Option<u64> {
-	u64::decode(&mut &community[..]).ok().filter(|&s| s > 0)
+/// What the gateway works by of `pallet_market::Community`: its first three fields.
+#[derive(Decode, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Community {
+	pub slot_seconds: u64,
+	pub gate_closure_lead_seconds: u64,
+	pub order_horizon_slots: u32,
+}
+
+impl Community {
+	pub fn decode(bytes: &[u8]) -> Option<Community> {
+		<Community as Decode>::decode(&mut &bytes[..]).ok().filter(|c| c.slot_seconds > 0)
+	}
+
+	/// No order for `slot` is taken from this unix time on.
+	pub fn gate_closure(&self, slot: u64) -> u64 {
+		(slot * self.slot_seconds).saturating_sub(self.gate_closure_lead_seconds)
+	}
+}
+
+/// The account's nonce: `AccountInfo`'s first field. An account the chain does not hold has
+/// sent nothing.
+pub fn decode_nonce(account_info: Option<&[u8]>) -> Option<u32> {
+	account_info.map_or(Some(0), |bytes| u32::decode(&mut &bytes[..]).ok())
+}
+
+/// The standing order in force from the next slot on, of a `Scheduled<Option<StandingOrder>>`.
+pub fn decode_standing_order(scheduled: Option<&[u8]>) -> Option<Option<StandingOrder>> {
+	let Some(mut bytes) = scheduled else { return Some(None) };
+	let (_before, _from, current) =
+		<(Option<StandingOrder>, u64, Option<StandingOrder>)>::decode_all(&mut bytes).ok()?;
+	Some(current)
 }
 
 /// Why the chain could not be read.
@@ -75,32 +125,54 @@ impl From<ClientError> for ChainError {
 pub struct Finalized {
 	pub block: Hash,
 	pub number: u32,
-	pub slot_seconds: u64,
+	pub community: Community,
 	/// The energy the chain accepted for each asked slot of the metering point, if any.
 	pub readings: BTreeMap<u64, Option<(u64, u64)>>,
+	pub owner: Option<OwnerFacts>,
 }
 
-/// Reads, in one proof at the checkpoint, the slot length and the metering point's readings
-/// of `slots`.
+/// The owner's account as the chain holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnerFacts {
+	/// The next nonce the chain takes from the account.
+	pub nonce: u32,
+	pub standing_order: Option<StandingOrder>,
+	/// The ids of the account's orders in each asked slot (none once it is settled).
+	pub orders: BTreeMap<u64, Vec<u64>>,
+}
+
+/// Whose account to read, and its orders of which slots.
+pub struct OwnerQuery<'a> {
+	pub account: &'a [u8; 32],
+	pub slots: &'a [u64],
+}
+
+/// Reads, in one proof at the checkpoint, the community's parameters, the metering point's
+/// readings of `slots` and what `owner` asks of the owner's account.
 pub async fn read_finalized(
 	client: &mut LightClient,
 	metering_point: u64,
 	slots: &[u64],
+	owner: Option<OwnerQuery<'_>>,
 ) -> Result<Finalized, ChainError> {
-	let keys: Vec<Vec<u8>> = std::iter::once(community_key())
+	let mut keys: Vec<Vec<u8>> = std::iter::once(community_key())
 		.chain(slots.iter().map(|&s| reading_key(s, metering_point)))
 		.collect();
+	if let Some(o) = &owner {
+		keys.extend([account_key(o.account), standing_order_key(o.account)]);
+		keys.extend(o.slots.iter().map(|&s| account_orders_key(o.account, s)));
+	}
 	let checkpoint = client.checkpoint().clone();
 	let mut values = client.read(&keys).await?.into_iter();
-	let slot_seconds = values
+	let community = values
 		.next()
 		.flatten()
 		.as_deref()
-		.and_then(decode_slot_seconds)
+		.and_then(Community::decode)
 		.ok_or(ChainError::Layout { item: "Market::CommunityParams" })?;
 	let mut readings = BTreeMap::new();
-	for (&slot, value) in slots.iter().zip(values) {
-		let energy = match value {
+	for &slot in slots {
+		let energy = match values.next().flatten() {
 			Some(bytes) => Some(
 				decode_energy(&bytes).ok_or(ChainError::Layout { item: "Metering::Readings" })?,
 			),
@@ -108,7 +180,32 @@ pub async fn read_finalized(
 		};
 		readings.insert(slot, energy);
 	}
-	Ok(Finalized { block: checkpoint.hash(), number: checkpoint.number(), slot_seconds, readings })
+	let owner = match owner {
+		None => None,
+		Some(o) => {
+			let nonce = decode_nonce(values.next().flatten().as_deref())
+				.ok_or(ChainError::Layout { item: "System::Account" })?;
+			let standing_order = decode_standing_order(values.next().flatten().as_deref())
+				.ok_or(ChainError::Layout { item: "Market::StandingOrders" })?;
+			let mut orders = BTreeMap::new();
+			for &slot in o.slots {
+				let ids = match values.next().flatten() {
+					Some(bytes) => Vec::<u64>::decode_all(&mut &bytes[..])
+						.map_err(|_| ChainError::Layout { item: "Market::AccountOrders" })?,
+					None => Vec::new(),
+				};
+				orders.insert(slot, ids);
+			}
+			Some(OwnerFacts { nonce, standing_order, orders })
+		}
+	};
+	Ok(Finalized {
+		block: checkpoint.hash(),
+		number: checkpoint.number(),
+		community,
+		readings,
+		owner,
+	})
 }
 
 /// The time of the node's best block, in seconds (`MarketApi_clock`). The node's word: a lie
@@ -136,4 +233,104 @@ pub async fn refusal(client: &mut LightClient, extrinsic: &[u8]) -> Result<Optio
 		[1, 0, 7, code] => Some(code),
 		_ => None,
 	})
+}
+
+/// The runtime's versions a signature is bound to (`Core_version`). The node's word: a lie
+/// only makes the owner's transactions invalid.
+pub async fn runtime_versions(client: &mut LightClient) -> Result<(u32, u32), ChainError> {
+	let bytes = client.state_call_unchecked("Core_version", &[], None).await?;
+	// spec_name, impl_name, authoring_version, spec_version, impl_version, apis,
+	// transaction_version (then fields the gateway does not need).
+	let (_, _, _, spec_version, _, _, transaction_version) =
+		<(String, String, u32, u32, u32, Vec<([u8; 8], u32)>, u32)>::decode(&mut &bytes[..])
+			.map_err(|_| ChainError::Layout { item: "Core_version" })?;
+	Ok((spec_version, transaction_version))
+}
+
+/// The account's next nonce at the node's best block (`AccountNonceApi_account_nonce`). The
+/// node's word: it only says whether the owner's last transaction is in a block yet; that the
+/// order it carried was placed is read with a proof once final.
+pub async fn best_nonce(client: &mut LightClient, account: &[u8; 32]) -> Result<u32, ChainError> {
+	let bytes = client.state_call_unchecked("AccountNonceApi_account_nonce", account, None).await?;
+	u32::decode_all(&mut &bytes[..]).map_err(|_| ChainError::Layout { item: "AccountNonceApi" })
+}
+
+/// What applying a transaction at the node's best block would do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DryRun {
+	Applies,
+	/// Dispatched but failed: the pallet's named error, or the dispatch error's kind.
+	Fails(String),
+	/// Not a valid transaction now (`InvalidTransaction`'s variant, e.g. `Stale`).
+	Invalid(&'static str),
+	Unknown(String),
+}
+
+const INVALID_TRANSACTION: [&str; 13] = [
+	"Call",
+	"Payment",
+	"Future",
+	"Stale",
+	"BadProof",
+	"AncientBirthBlock",
+	"ExhaustsResources",
+	"Custom",
+	"BadMandatory",
+	"MandatoryValidation",
+	"BadSigner",
+	"IndeterminateImplicit",
+	"UnknownOrigin",
+];
+
+const DISPATCH_ERRORS: [&str; 15] = [
+	"Other",
+	"CannotLookup",
+	"BadOrigin",
+	"Module",
+	"ConsumerRemaining",
+	"NoProviders",
+	"TooManyConsumers",
+	"Token",
+	"Arithmetic",
+	"Transactional",
+	"Exhausted",
+	"Corruption",
+	"Unavailable",
+	"RootNotAllowed",
+	"Trie",
+];
+
+impl DryRun {
+	/// An `ApplyExtrinsicResult`:
+	/// `Result<Result<(), DispatchError>, TransactionValidityError>`.
+	pub fn decode(bytes: &[u8]) -> DryRun {
+		match bytes {
+			[0, 0] => DryRun::Applies,
+			[0, 1, 3, pallet, error, ..] if *pallet == crate::owner::MARKET_PALLET => {
+				match crate::owner::market_error(*error) {
+					Some(name) => DryRun::Fails(name.into()),
+					None => DryRun::Fails(format!("Market error {error}")),
+				}
+			}
+			[0, 1, 3, pallet, error, ..] => DryRun::Fails(format!("pallet {pallet} error {error}")),
+			[0, 1, kind, ..] => DryRun::Fails(
+				DISPATCH_ERRORS
+					.get(*kind as usize)
+					.map_or("dispatch error".into(), |k| k.to_string()),
+			),
+			[1, 0, kind, ..] if (*kind as usize) < INVALID_TRANSACTION.len() => {
+				DryRun::Invalid(INVALID_TRANSACTION[*kind as usize])
+			}
+			_ => DryRun::Unknown(lem_light_client::hex::encode(bytes)),
+		}
+	}
+}
+
+/// Applies `extrinsic` on the node's best state without keeping anything
+/// (`BlockBuilder_apply_extrinsic`, as `system_dryRun` does): a refused order costs no fee
+/// and is logged with the pallet's named error. The node's word, as the pool's would be.
+pub async fn dry_run(client: &mut LightClient, extrinsic: &[u8]) -> Result<DryRun, ChainError> {
+	let bytes =
+		client.state_call_unchecked("BlockBuilder_apply_extrinsic", extrinsic, None).await?;
+	Ok(DryRun::decode(&bytes))
 }

@@ -6,7 +6,7 @@
 //! malformed value stops the gateway with an error that names it, before it touches the meter
 //! or a node.
 
-use crate::meter::map::MapConfig;
+use crate::{meter::map::MapConfig, owner::StandingOrder};
 use lem_light_client::finality::Checkpoint;
 use serde::Deserialize;
 use std::{
@@ -29,6 +29,20 @@ struct File {
 	#[serde(default = "default_keep_slots")]
 	keep_slots: u64,
 	meter: MeterFile,
+	#[serde(default)]
+	owner: Option<OwnerFile>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct OwnerFile {
+	key_file: PathBuf,
+	buy_limit_per_kwh: u64,
+	sell_limit_per_kwh: u64,
+	// TOML's integers are 64-bit: up to 18 million euros a day in micro-euros.
+	daily_budget: u64,
+	#[serde(default = "default_horizon_slots")]
+	horizon_slots: u64,
 }
 
 #[derive(Deserialize, Debug)]
@@ -48,6 +62,11 @@ struct MeterFile {
 /// says why a slot the chain refused as too old is missing.
 fn default_keep_slots() -> u64 {
 	2 * 672
+}
+/// An hour of 15-minute slots ahead: far enough for the forecast to be worth something, near
+/// enough that the bids held do not tie up the day's budget.
+fn default_horizon_slots() -> u64 {
+	4
 }
 fn default_unit() -> u8 {
 	1
@@ -78,7 +97,24 @@ pub struct Config {
 	/// How many slots the journal keeps before the newest.
 	pub keep_slots: u64,
 	pub meter: MeterConfig,
+	/// Trading for the owner; none if the box only reads the meter.
+	pub owner: Option<OwnerConfig>,
 }
+
+/// What the box trades for its owner, and within what.
+#[derive(Debug, Clone)]
+pub struct OwnerConfig {
+	/// The owner's account key (sr25519 secret seed, hex).
+	pub key_file: PathBuf,
+	/// The standing order the box keeps on the chain; its limits are also those of the bids
+	/// and asks it places, and its budget also bounds what the day's bids could cost.
+	pub standing_order: StandingOrder,
+	/// Orders go for this many slots ahead whose gates are open.
+	pub horizon_slots: u64,
+}
+
+/// pallet-market's `MAX_PRICE_PER_KWH`: the highest limit it takes.
+const MAX_PRICE_PER_KWH: u64 = 1_000_000_000;
 
 #[derive(Debug, Clone)]
 pub struct MeterConfig {
@@ -142,7 +178,43 @@ impl Config {
 				key_file.display()
 			)));
 		}
+		let owner = match file.owner {
+			None => None,
+			Some(o) => {
+				let key_file = dir.join(o.key_file);
+				if !key_file.is_file() {
+					return Err(error(format!(
+						"owner.key_file: {} does not exist",
+						key_file.display()
+					)));
+				}
+				for (name, limit) in [("buy", o.buy_limit_per_kwh), ("sell", o.sell_limit_per_kwh)]
+				{
+					if limit > MAX_PRICE_PER_KWH {
+						return Err(error(format!(
+							"owner.{name}_limit_per_kwh: {limit} is above the market's most, {MAX_PRICE_PER_KWH}"
+						)));
+					}
+				}
+				if !(1..=96).contains(&o.horizon_slots) {
+					return Err(error(format!(
+						"owner.horizon_slots: {} is not between 1 and 96",
+						o.horizon_slots
+					)));
+				}
+				Some(OwnerConfig {
+					key_file,
+					standing_order: StandingOrder {
+						buy_limit_per_kwh: o.buy_limit_per_kwh,
+						sell_limit_per_kwh: o.sell_limit_per_kwh,
+						daily_budget: o.daily_budget as u128,
+					},
+					horizon_slots: o.horizon_slots,
+				})
+			}
+		};
 		Ok(Config {
+			owner,
 			metering_point: file.metering_point,
 			genesis_hash: genesis.hash(),
 			genesis,

@@ -18,13 +18,15 @@
 //! failing one has its verdict.
 
 use crate::{
-	chain::{self, ChainError, Finalized},
+	chain::{self, ChainError, Community, Finalized, OwnerQuery},
 	config::Config,
 	journal::{Entry, Journal, JournalError, Registers, State},
 	key,
 	meter::{Energy, Meter, MeterError},
 	metrics::Metrics,
+	owner::{Owner, OwnerKeyError},
 	reading::{self, Reading, MAX_BATCH},
+	trading::{TradeError, Trader},
 };
 use ed25519_dalek::SigningKey;
 use lem_light_client::client::{ClientError, LightClient, NodeError};
@@ -57,6 +59,7 @@ const AFTER_BOUNDARY: Duration = Duration::from_millis(50);
 #[derive(Debug)]
 pub enum StartError {
 	Key(key::KeyError),
+	OwnerKey(OwnerKeyError),
 	Journal(JournalError),
 	Meter(MeterError),
 }
@@ -65,6 +68,7 @@ impl fmt::Display for StartError {
 	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
 		match self {
 			Self::Key(e) => write!(f, "key file: {e}"),
+			Self::OwnerKey(e) => write!(f, "owner's key file: {e}"),
 			Self::Journal(e) => write!(f, "{e}"),
 			Self::Meter(e) => write!(f, "{e}"),
 		}
@@ -87,6 +91,11 @@ pub struct Gateway {
 	/// The client's connection the readings in state `Submitted` were sent through.
 	submitted_through: u64,
 	slot_seconds: Option<u64>,
+	/// The community's parameters at the last finalized block read.
+	community: Option<Community>,
+	/// Trading for the owner, if the configuration has one; it steps once after each follow.
+	trader: Option<Trader>,
+	trade_due: bool,
 	/// The newest slot whose end was taken.
 	last_taken: Option<u64>,
 	/// Readings not yet final, by slot: the journal's pending entries.
@@ -144,6 +153,17 @@ impl Gateway {
 			}
 		);
 		let checkpoint = checkpoint.unwrap_or_else(|| config.genesis.clone());
+		let trader = match &config.owner {
+			None => None,
+			Some(o) => {
+				let owner = Owner::load(&o.key_file).map_err(StartError::OwnerKey)?;
+				let from = newest.saturating_sub(config.keep_slots);
+				let trader =
+					Trader::new(owner, o.clone(), config.metering_point, genesis, &journal, from)
+						.map_err(StartError::Journal)?;
+				Some(trader)
+			}
+		};
 		let client = LightClient::new(config.nodes.clone(), genesis, checkpoint, STALE_AFTER);
 		info!(
 			metering_point = config.metering_point,
@@ -165,6 +185,9 @@ impl Gateway {
 			read_at: None,
 			submitted_through: 0,
 			slot_seconds,
+			community: None,
+			trader,
+			trade_due: false,
 			last_taken: last.map(|e| e.slot),
 			pending,
 			one_by_one: false,
@@ -260,7 +283,11 @@ impl Gateway {
 				info!(slot, "slot missed: its start was not taken; its end registers are kept");
 			}
 		}
-		self.journal.forget_before(slot.saturating_sub(self.config.keep_slots))?;
+		let forget = slot.saturating_sub(self.config.keep_slots);
+		self.journal.forget_before(forget)?;
+		if let Some(t) = &mut self.trader {
+			t.forget_before(forget);
+		}
 		Metrics::set(&self.metrics.pending, self.pending.len() as u64);
 		Metrics::set(&self.metrics.journal_bytes, self.journal.size());
 		Ok(())
@@ -284,7 +311,13 @@ impl Gateway {
 	}
 
 	async fn sync(&mut self) -> Result<(), SyncError> {
-		let every = if self.pending.is_empty() { FOLLOW_IDLE } else { FOLLOW_BUSY };
+		let every = match &self.trader {
+			_ if !self.pending.is_empty() => FOLLOW_BUSY,
+			Some(t) if t.busy() => FOLLOW_BUSY,
+			// A trader looks for newly open slots a few times a slot.
+			Some(_) => FOLLOW_IDLE.min(Duration::from_secs(self.slot_seconds.unwrap_or(60) / 4)),
+			None => FOLLOW_IDLE,
+		};
 		if self.followed_at.is_none_or(|at| at.elapsed() >= every) {
 			self.follow().await?;
 		}
@@ -298,6 +331,25 @@ impl Gateway {
 		}
 		self.submit_next().await?;
 		Metrics::set(&self.metrics.pending, self.pending.len() as u64);
+		if self.trade_due {
+			self.trade().await?;
+		}
+		Ok(())
+	}
+
+	/// One step of trading, by the best block's clock: the market's gates close by it.
+	async fn trade(&mut self) -> Result<(), SyncError> {
+		let (Some(trader), Some(community)) = (&mut self.trader, &self.community) else {
+			return Ok(());
+		};
+		let now = chain::best_block_seconds(&mut self.client).await?;
+		let step = trader.step(&mut self.client, &self.journal, &self.metrics, community, now);
+		match step.await {
+			Ok(()) => {}
+			Err(TradeError::Journal(e)) => return Err(e.into()),
+			Err(TradeError::Chain(e)) => return Err(e.into()),
+		}
+		self.trade_due = false;
 		Ok(())
 	}
 
@@ -319,13 +371,24 @@ impl Gateway {
 		}
 		if self.read_at != Some(checkpoint.hash()) {
 			let slots: Vec<u64> = self.pending.keys().copied().collect();
-			let finalized =
-				chain::read_finalized(&mut self.client, self.config.metering_point, &slots).await?;
-			if self.slot_seconds != Some(finalized.slot_seconds) {
-				self.journal.set_chain_fact("slot_seconds", finalized.slot_seconds)?;
-				self.slot_seconds = Some(finalized.slot_seconds);
+			let account = self.trader.as_ref().map(Trader::account);
+			let order_slots =
+				self.trader.as_ref().map(Trader::unresolved_slots).unwrap_or_default();
+			let owner = account.as_ref().map(|account| OwnerQuery { account, slots: &order_slots });
+			let point = self.config.metering_point;
+			let finalized = chain::read_finalized(&mut self.client, point, &slots, owner).await?;
+			let slot_seconds = finalized.community.slot_seconds;
+			if self.slot_seconds != Some(slot_seconds) {
+				self.journal.set_chain_fact("slot_seconds", slot_seconds)?;
+				self.slot_seconds = Some(slot_seconds);
 			}
+			self.community = Some(finalized.community);
 			self.check_pending(&finalized)?;
+			if let (Some(trader), Some(facts)) = (&mut self.trader, finalized.owner.clone()) {
+				let now = unix_ms() / 1000;
+				trader.learn(facts, slot_seconds, now, &self.journal, &self.metrics)?;
+			}
+			self.trade_due = true;
 			self.read_at = Some(finalized.block);
 		}
 		// Only now: past a node that failed on the way, the next wake follows again.

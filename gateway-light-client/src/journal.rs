@@ -12,7 +12,7 @@
 //! well-formed entry (a fuzz target feeds it arbitrary bytes). The journal keeps
 //! `keep_slots` slots before the newest and compacts its file at start, so its size is bounded.
 
-use crate::reading::SignedReading;
+use crate::{owner::Side, reading::SignedReading};
 use codec::{Decode, DecodeAll, Encode};
 use lem_light_client::finality::Checkpoint;
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
@@ -20,11 +20,16 @@ use std::{fmt, path::Path};
 
 /// Entries by slot.
 const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
-/// What the gateway learned from the chain and needs while offline: `slot_seconds`.
+/// The orders placed for the owner, by slot.
+const ORDERS: TableDefinition<u64, &[u8]> = TableDefinition::new("orders");
+/// What the gateway learned from the chain and needs while offline: `slot_seconds`; and the
+/// owner's next nonce, `owner_nonce`.
 const CHAIN: TableDefinition<&str, u64> = TableDefinition::new("chain");
 /// The light client's checkpoint, under `CHECKPOINT`, after the genesis hash of its chain.
 const FINALITY: TableDefinition<&str, &[u8]> = TableDefinition::new("finality");
 const CHECKPOINT: &str = "checkpoint";
+/// The owner's next nonce, in `CHAIN`.
+pub const OWNER_NONCE: &str = "owner_nonce";
 
 /// The first byte of every entry: its layout's version. Version 1 had an `InBlock` state.
 const VERSION: u8 = 2;
@@ -80,6 +85,70 @@ pub struct Entry {
 	/// The signed reading; `None` in state [`State::Taken`] only.
 	pub reading: Option<SignedReading>,
 	pub state: State,
+}
+
+/// An order the gateway placed, or tried to place, for its owner: one per slot. Written durably
+/// with the owner's next nonce before it is sent, so that a restart sends the same bytes again
+/// and never signs a second transaction with the same nonce.
+#[derive(Encode, Decode, Clone, Debug, PartialEq, Eq)]
+pub struct OrderEntry {
+	pub slot: u64,
+	pub side: Side,
+	pub energy_wh: u64,
+	pub limit_per_kwh: u64,
+	pub nonce: u32,
+	/// The signed extrinsic; empty if it was refused before it was sent.
+	pub extrinsic: Vec<u8>,
+	pub state: OrderState,
+}
+
+#[derive(Encode, Decode, Clone, Debug, PartialEq, Eq)]
+pub enum OrderState {
+	/// Sent to a node at this unix time (seconds).
+	Submitted { at: u64 },
+	/// Proven in the owner's orders of the slot at a finalized block: their ids.
+	Placed { orders: Vec<u64> },
+	/// Refused with the named error; not sent again.
+	Refused { reason: String },
+	/// Not in a block before the slot's gate closed (a node dropped it, or another
+	/// transaction of the account took its nonce).
+	Lost,
+}
+
+impl OrderState {
+	pub fn name(&self) -> &'static str {
+		match self {
+			Self::Submitted { .. } => "submitted",
+			Self::Placed { .. } => "placed",
+			Self::Refused { .. } => "refused",
+			Self::Lost => "lost",
+		}
+	}
+}
+
+impl OrderEntry {
+	pub fn to_bytes(&self) -> Vec<u8> {
+		let mut bytes = vec![VERSION];
+		Encode::encode_to(self, &mut bytes);
+		bytes
+	}
+
+	/// The order in `bytes`, or why they are not one. Never panics.
+	pub fn from_bytes(bytes: &[u8]) -> Result<OrderEntry, Corrupt> {
+		let (&version, mut rest) = bytes.split_first().ok_or(Corrupt::Version(0))?;
+		if version != VERSION {
+			return Err(Corrupt::Version(version));
+		}
+		let order = <OrderEntry as Decode>::decode(&mut rest)
+			.map_err(|e| Corrupt::Undecodable(e.to_string()))?;
+		if !rest.is_empty() {
+			return Err(Corrupt::TrailingBytes(rest.len()));
+		}
+		if order.extrinsic.is_empty() && matches!(order.state, OrderState::Submitted { .. }) {
+			return Err(Corrupt::Inconsistent("submitted without an extrinsic"));
+		}
+		Ok(order)
+	}
 }
 
 /// Why an entry's bytes are not an entry.
@@ -193,6 +262,7 @@ impl Journal {
 		txn.open_table(ENTRIES)?;
 		txn.open_table(CHAIN)?;
 		txn.open_table(FINALITY)?;
+		txn.open_table(ORDERS)?;
 		txn.commit()?;
 		db.compact().map_err(|e| JournalError::Storage(e.to_string()))?;
 		Ok(Journal { db, path: path.to_owned() })
@@ -238,11 +308,43 @@ impl Journal {
 		last.map(|(slot, v)| decode(slot.value(), v.value())).transpose()
 	}
 
-	/// Removes the entries of slots before `slot`.
+	/// Writes `order`, and the owner's next nonce if given. `durable` waits for the SD card.
+	pub fn put_order(
+		&self,
+		order: &OrderEntry,
+		next_nonce: Option<u32>,
+		durable: bool,
+	) -> Result<(), JournalError> {
+		let mut txn = self.db.begin_write()?;
+		txn.set_durability(if durable { Durability::Immediate } else { Durability::None })?;
+		txn.open_table(ORDERS)?.insert(order.slot, order.to_bytes().as_slice())?;
+		if let Some(nonce) = next_nonce {
+			txn.open_table(CHAIN)?.insert(OWNER_NONCE, nonce as u64)?;
+		}
+		txn.commit()?;
+		Ok(())
+	}
+
+	/// The orders of slots `from` on, oldest first.
+	pub fn orders_from(&self, from: u64) -> Result<Vec<OrderEntry>, JournalError> {
+		let txn = self.db.begin_read()?;
+		let table = txn.open_table(ORDERS)?;
+		let mut orders = Vec::new();
+		for item in table.range(from..)? {
+			let (slot, bytes) = item?;
+			let order = OrderEntry::from_bytes(bytes.value())
+				.map_err(|why| JournalError::Corrupt { slot: slot.value(), why })?;
+			orders.push(order);
+		}
+		Ok(orders)
+	}
+
+	/// Removes the entries and orders of slots before `slot`.
 	pub fn forget_before(&self, slot: u64) -> Result<(), JournalError> {
 		let mut txn = self.db.begin_write()?;
 		txn.set_durability(Durability::None)?;
 		txn.open_table(ENTRIES)?.retain_in(..slot, |_, _| false)?;
+		txn.open_table(ORDERS)?.retain_in(..slot, |_, _| false)?;
 		txn.commit()?;
 		Ok(())
 	}

@@ -8,6 +8,8 @@
 //! - [`gateway`] is the slot loop: it takes each slot's end, signs the reading, journals it
 //!   ([`journal`]) and brings it to finality through the community's nodes, trusting none:
 //!   [`chain`] reads what it relies on with proofs at a block whose finality it checked.
+//! - [`trading`] trades for the owner with its account key ([`owner`]): it keeps the standing
+//!   order in place and bids or asks for the next slots from a forecast of the meter.
 //! - [`config`], [`key`] and [`metrics`] are how the box is run: `gateway.toml`, the device
 //!   key, and what Prometheus scrapes.
 //! - [`sim`] is `lem-meter-sim`'s household: a load, PV and a battery from a seed, whose
@@ -20,5 +22,7 @@ pub mod journal;
 pub mod key;
 pub mod meter;
 pub mod metrics;
+pub mod owner;
 pub mod reading;
 pub mod sim;
+pub mod trading;

@@ -27,6 +27,9 @@ pub struct Metrics {
 	pub node_connected: AtomicU64,
 	pub last_finalized_block: AtomicU64,
 	pub proof_bytes: AtomicU64,
+	pub orders_submitted: AtomicU64,
+	pub orders_placed: AtomicU64,
+	pub orders_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -94,6 +97,24 @@ impl Metrics {
 			"counter",
 			"Bytes of finality and storage proofs received from nodes.",
 			&self.proof_bytes,
+		);
+		metric(
+			"orders_submitted_total",
+			"counter",
+			"Orders sent for the owner.",
+			&self.orders_submitted,
+		);
+		metric(
+			"orders_placed_total",
+			"counter",
+			"Orders proven among the owner's orders at a finalized block.",
+			&self.orders_placed,
+		);
+		metric(
+			"orders_refused_total",
+			"counter",
+			"Orders the market refused, or whose transaction was used without placing them.",
+			&self.orders_refused,
 		);
 		out
 	}

@@ -1,7 +1,13 @@
 //! The storage keys the gateway proves and the values it decodes, against the runtime's own.
 
 use codec::Encode;
-use lem_gateway::chain::{community_key, decode_energy, decode_slot_seconds, reading_key};
+use lem_gateway::{
+	chain::{
+		account_key, account_orders_key, community_key, decode_energy, decode_nonce,
+		decode_standing_order, reading_key, standing_order_key, Community,
+	},
+	owner::StandingOrder,
+};
 use lem_runtime::Runtime;
 use pallet_metering::{AcceptedReading, Metered, Registers};
 
@@ -21,10 +27,49 @@ fn a_reading_is_proven_under_the_runtimes_key_and_decoded_from_its_bytes() {
 }
 
 #[test]
-fn the_slot_length_is_the_first_field_of_the_community() {
+fn the_community_is_read_from_its_first_fields() {
 	assert_eq!(community_key(), pallet_market::CommunityParams::<Runtime>::hashed_key().to_vec());
 	let mut community = pallet_market::Community::default();
-	assert_eq!(decode_slot_seconds(&community.encode()), Some(900));
+	assert_eq!(
+		Community::decode(&community.encode()),
+		Some(Community {
+			slot_seconds: 900,
+			gate_closure_lead_seconds: 300,
+			order_horizon_slots: 96
+		})
+	);
 	community.slot_seconds = 0;
-	assert_eq!(decode_slot_seconds(&community.encode()), None);
+	assert_eq!(Community::decode(&community.encode()), None);
+}
+
+#[test]
+fn the_owners_account_is_read_under_the_runtimes_keys() {
+	let who = lem_runtime::AccountId::new([4u8; 32]);
+	assert_eq!(account_key(&[4u8; 32]), frame_system::Account::<Runtime>::hashed_key_for(&who));
+	assert_eq!(
+		standing_order_key(&[4u8; 32]),
+		pallet_market::StandingOrders::<Runtime>::hashed_key_for(&who)
+	);
+	assert_eq!(
+		account_orders_key(&[4u8; 32], 77),
+		pallet_market::AccountOrders::<Runtime>::hashed_key_for(&who, 77u64)
+	);
+
+	let info: frame_system::AccountInfo<u32, <Runtime as frame_system::Config>::AccountData> =
+		frame_system::AccountInfo { nonce: 12, ..Default::default() };
+	assert_eq!(decode_nonce(Some(&info.encode())), Some(12));
+	assert_eq!(decode_nonce(None), Some(0));
+
+	let order = pallet_market::StandingOrder {
+		buy_limit_per_kwh: 1,
+		sell_limit_per_kwh: 2,
+		daily_budget: 3u128,
+	};
+	let scheduled = pallet_market::Scheduled { before: None, from: 9, current: Some(order) };
+	assert_eq!(
+		decode_standing_order(Some(&scheduled.encode())),
+		Some(Some(StandingOrder { buy_limit_per_kwh: 1, sell_limit_per_kwh: 2, daily_budget: 3 }))
+	);
+	assert_eq!(decode_standing_order(None), Some(None));
+	assert_eq!(decode_standing_order(Some(&[1, 2])), None);
 }

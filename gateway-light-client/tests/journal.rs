@@ -138,3 +138,46 @@ fn corrupt_entries_are_refused_by_name() {
 	signed_without.state = State::Signed;
 	assert!(matches!(Entry::from_bytes(&signed_without.to_bytes()), Err(Corrupt::Inconsistent(_))));
 }
+
+/// An order and the owner's next nonce are written together and survive reopening; bytes that
+/// are not an order are refused by name; orders leave with their slots.
+#[test]
+fn orders_and_the_owners_nonce_survive_reopening() {
+	use lem_gateway::{
+		journal::{OrderEntry, OrderState, OWNER_NONCE},
+		owner::Side,
+	};
+	let dir = tempfile::tempdir().unwrap();
+	let path = dir.path().join("journal.redb");
+	let order = |slot: u64, state: OrderState| OrderEntry {
+		slot,
+		side: Side::Bid,
+		energy_wh: 300,
+		limit_per_kwh: 250_000,
+		nonce: slot as u32,
+		extrinsic: vec![1, 2, 3],
+		state,
+	};
+	{
+		let journal = Journal::open(&path).unwrap();
+		journal.put_order(&order(20, OrderState::Submitted { at: 5 }), Some(21), true).unwrap();
+		journal.put_order(&order(21, OrderState::Lost), Some(22), true).unwrap();
+		journal.put_order(&order(20, OrderState::Placed { orders: vec![7] }), None, false).unwrap();
+	}
+	let journal = Journal::open(&path).unwrap();
+	assert_eq!(
+		journal.orders_from(0).unwrap(),
+		vec![order(20, OrderState::Placed { orders: vec![7] }), order(21, OrderState::Lost)]
+	);
+	assert_eq!(journal.chain_fact(OWNER_NONCE).unwrap(), Some(22));
+	journal.forget_before(21).unwrap();
+	assert_eq!(journal.orders_from(0).unwrap().len(), 1);
+
+	let submitted = OrderEntry { extrinsic: vec![], ..order(22, OrderState::Submitted { at: 1 }) };
+	assert_eq!(
+		OrderEntry::from_bytes(&submitted.to_bytes()),
+		Err(Corrupt::Inconsistent("submitted without an extrinsic"))
+	);
+	assert!(matches!(OrderEntry::from_bytes(&[2, 1]), Err(Corrupt::Undecodable(_))));
+	assert_eq!(OrderEntry::from_bytes(&[9]), Err(Corrupt::Version(9)));
+}

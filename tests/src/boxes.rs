@@ -240,7 +240,34 @@ impl GatewayBox {
 			.output()
 			.expect("lem-gateway journal");
 		assert!(out.status.success(), "journal: {}", String::from_utf8_lossy(&out.stderr));
-		String::from_utf8(out.stdout).unwrap().lines().map(parse_journal_line).collect()
+		let text = String::from_utf8(out.stdout).unwrap();
+		text.lines().filter(|l| !l.starts_with("order ")).map(parse_journal_line).collect()
+	}
+
+	/// The orders `lem-gateway journal` lists (the gateway must be stopped).
+	pub fn orders(&self) -> Vec<OrderLine> {
+		let out = Command::new(binary("lem-gateway"))
+			.args(["journal", "--config"])
+			.arg(&self.config)
+			.output()
+			.expect("lem-gateway journal");
+		let text = String::from_utf8(out.stdout).unwrap();
+		text.lines().filter_map(|l| l.strip_prefix("order ")).map(parse_order_line).collect()
+	}
+
+	/// Makes the box trade for `account` (a development account's name), within `daily_budget`:
+	/// its secret seed as `lem-node key inspect` prints it, and the `[owner]` section.
+	pub fn trade_for(&self, account: &str, daily_budget: u128) {
+		let (_, seed) =
+			sp_core::sr25519::Pair::from_string_with_seed(&format!("//{account}"), None).unwrap();
+		let seed = seed.expect("a hard derivation has a seed");
+		std::fs::write(self.dir.join("owner.key"), sp_core::bytes::to_hex(&seed, false)).unwrap();
+		let mut config = std::fs::read_to_string(&self.config).unwrap();
+		config += &format!(
+			"[owner]\nkey_file = \"owner.key\"\nbuy_limit_per_kwh = 250000\n\
+			 sell_limit_per_kwh = 100000\ndaily_budget = {daily_budget}\nhorizon_slots = 2\n"
+		);
+		std::fs::write(&self.config, config).unwrap();
 	}
 
 	/// Runs `lem-gateway --config <config>` until it exits, for at most `timeout`; returns
@@ -278,6 +305,41 @@ impl Drop for GatewayBox {
 	fn drop(&mut self) {
 		self.kill();
 	}
+}
+
+/// One order line of `lem-gateway journal`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OrderLine {
+	pub slot: u64,
+	pub state: String,
+	pub side: String,
+	pub energy_wh: u64,
+	pub limit_per_kwh: u64,
+	/// The ids the chain gave it, once placed.
+	pub ids: Vec<u64>,
+	pub reason: Option<String>,
+}
+
+fn parse_order_line(line: &str) -> OrderLine {
+	let (fields, reason) = match line.split_once(" reason=") {
+		Some((f, r)) => (f, Some(r.trim_matches('"').to_owned())),
+		None => (line, None),
+	};
+	let mut order = OrderLine { reason, ..Default::default() };
+	for field in fields.split_whitespace() {
+		let (k, v) = field.split_once('=').unwrap_or_else(|| panic!("order line {line:?}"));
+		let n = || v.parse::<u64>().unwrap_or_else(|_| panic!("order line {line:?}"));
+		match k {
+			"slot" => order.slot = n(),
+			"state" => order.state = v.to_owned(),
+			"side" => order.side = v.to_owned(),
+			"energy_wh" => order.energy_wh = n(),
+			"limit_per_kwh" => order.limit_per_kwh = n(),
+			"orders" => order.ids = v.split(',').map(|i| i.parse().unwrap()).collect(),
+			_ => {}
+		}
+	}
+	order
 }
 
 fn parse_journal_line(line: &str) -> JournalLine {

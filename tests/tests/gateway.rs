@@ -11,10 +11,15 @@
 //!
 //! For each, the chain holds exactly the journal's readings, and the energy settled — metered,
 //! estimated and corrected — adds up to what its meter's registers advanced by.
+//!
+//! Boxes 1 and 2 also trade for their households: they keep the standing order in place and
+//! bid or ask for the next slots from their meters' forecasts; box 2's nonces go through its
+//! kills. Box 4 holds the key of an account that does not own its metering point: its orders
+//! are refused by the market's named error and cost nothing.
 
 use lem_runtime::AccountId;
 use lem_tests::{boxes::*, *};
-use pallet_market::{demo, runtime_api::SlotClock, Slot};
+use pallet_market::{demo, runtime_api::SlotClock, ClearedSlot, Slot};
 use pallet_settlement::{SettledSlot, SettlementRecord, SettlementsPage};
 use serde_json::json;
 use sp_core::{Pair, H256};
@@ -34,6 +39,8 @@ const RETENTION_SLOTS: u64 = 3;
 /// chain keeps): slots settle a slot sooner than in the demo.
 const GRACE_SECONDS: u64 = 30;
 const HOUSEHOLDS: [u8; 4] = [1, 2, 3, 4];
+/// 20 € a day, in micro-euros.
+const DAILY_BUDGET: u128 = 20_000_000;
 
 fn point(h: u8) -> u64 {
 	demo::HOUSEHOLD_METERING_POINTS[h as usize - 1].id
@@ -49,6 +56,8 @@ struct Seen {
 	settled: BTreeSet<Slot>,
 	records: BTreeMap<(Slot, u8), SettlementRecord>,
 	readings: BTreeMap<(Slot, u8), (u64, u64)>,
+	/// The ids of the orders each cleared slot took part in.
+	cleared: BTreeMap<Slot, BTreeSet<u64>>,
 }
 
 /// Collects, at the finalized head, each slot's records as it settles and every reading
@@ -79,6 +88,13 @@ fn watch(node: &Node, seen: &Mutex<Seen>, stop: &AtomicBool) {
 				seen.settled.insert(slot);
 			}
 			next = Some(cursor);
+			let cleared_to = clock.next_to_clear.unwrap_or(clock.current_slot);
+			for slot in cleared_to.saturating_sub(RETENTION_SLOTS)..cleared_to {
+				let cleared: Option<ClearedSlot> =
+					node.runtime_call("MarketApi_cleared_slot", slot, Some(fin));
+				let ids = cleared.iter().flat_map(|c| c.fills.iter().map(|f| f.order)).collect();
+				seen.lock().unwrap().cleared.entry(slot).or_insert(ids);
+			}
 			for slot in cursor.saturating_sub(RETENTION_SLOTS)..clock.current_slot {
 				for h in HOUSEHOLDS {
 					let reading: Option<(u64, u64)> =
@@ -132,6 +148,9 @@ fn gateways_feed_the_market_through_kills_outages_and_a_stopped_meter() {
 		})
 		.collect();
 
+	boxes[0].trade_for("Household1", DAILY_BUDGET);
+	boxes[1].trade_for("Household2", DAILY_BUDGET);
+	boxes[3].trade_for("Household5", DAILY_BUDGET);
 	GatewayBox::register_keys(node, &boxes);
 	boxes.iter_mut().for_each(GatewayBox::start);
 
@@ -182,6 +201,7 @@ fn gateways_feed_the_market_through_kills_outages_and_a_stopped_meter() {
 	boxes.iter_mut().for_each(GatewayBox::stop);
 
 	for (&h, b) in HOUSEHOLDS.iter().zip(&boxes) {
+		check_orders(h, b, &seen, settled_through);
 		let journal = b.journal();
 		let log = b.log();
 		let context = format!("household {h}: journal {journal:#?}\n{log}");
@@ -273,6 +293,48 @@ fn gateways_feed_the_market_through_kills_outages_and_a_stopped_meter() {
 				assert!(estimated >= missing && corrected > 0, "{context}");
 			}
 		}
+	}
+}
+
+/// The orders a box placed for its owner took part in their slots' clearing; box 2's went
+/// through its kills; box 4's were refused by name.
+fn check_orders(h: u8, b: &GatewayBox, seen: &Seen, settled_through: Slot) {
+	let orders = b.orders();
+	let log = b.log();
+	let context = format!("household {h}: orders {orders:#?}\n{log}");
+	match h {
+		1 | 2 => {
+			assert!(log.contains("standing order in place"), "{context}");
+			let mut cleared = 0;
+			for o in &orders {
+				match o.state.as_str() {
+					"placed" => {
+						if let Some(ids) = seen.cleared.get(&o.slot) {
+							assert!(o.ids.iter().all(|id| ids.contains(id)), "{context}");
+							cleared += 1;
+						}
+					}
+					// Killed with an order on its way: its bytes went again after the restart,
+					// but a block may not have taken them before the gate closed.
+					"lost" if h == 2 => {}
+					// Stopped before it was seen final.
+					"submitted" if o.slot > settled_through => {}
+					_ => panic!("slot {}: order {}: {context}", o.slot, o.state),
+				}
+			}
+			assert!(cleared >= 3, "only {cleared} orders seen cleared: {context}");
+		}
+		4 => {
+			assert!(!orders.is_empty(), "{context}");
+			for o in &orders {
+				assert_eq!(o.state, "refused", "{context}");
+				assert_eq!(o.reason.as_deref(), Some("NotYourMeteringPoint"), "{context}");
+			}
+			let sent =
+				log.lines().any(|l| l.contains("order submitted") && !l.contains("standing"));
+			assert!(!sent, "{context}");
+		}
+		_ => assert!(orders.is_empty(), "{context}"),
 	}
 }
 

@@ -1,8 +1,7 @@
 //! `lem-demo`: the demo community's people at the command line.
 //!
 //! ```sh
-//! lem-demo setup --gateway 1001=0x<key> ...   # the technician registers the boxes' keys,
-//!                                             # the households set standing orders
+//! lem-demo setup --gateway 1001=0x<key> ...   # the technician registers the boxes' keys
 //! lem-demo watch                              # each slot read, cleared and settled
 //! ```
 
@@ -30,8 +29,8 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
-	/// Registers gateway keys as the demo's technician and sets every household's standing
-	/// order, so that metered energy trades locally after each slot.
+	/// Registers gateway keys as the demo's technician. (Each box then keeps its household's
+	/// standing order in place and trades for it.)
 	Setup {
 		/// A metering point's gateway key, `<point>=<hex public key>`; repeat for each box.
 		#[arg(long = "gateway", value_parser = parse_gateway)]
@@ -65,12 +64,6 @@ fn main() -> ExitCode {
 	}
 }
 
-/// The households' standing orders: buy below the utility's retail price (0.30 €/kWh), sell
-/// above its feed-in (0.08 €/kWh), at most 20 € a day.
-const BUY_LIMIT_PER_KWH: u64 = 250_000;
-const SELL_LIMIT_PER_KWH: u64 = 100_000;
-const DAILY_BUDGET: u128 = 20_000_000;
-
 fn setup(chain: &Chain, gateways: &[(u64, [u8; 32])]) -> Result<(), Error> {
 	let key_of = |point: u64| -> Result<Option<ed25519::Public>, Error> {
 		chain.call("MeteringApi_gateway_key", point, None)
@@ -94,21 +87,6 @@ fn setup(chain: &Chain, gateways: &[(u64, [u8; 32])]) -> Result<(), Error> {
 		}
 		println!("metering point {point}: gateway key {} registered", bytes::to_hex(&key, false));
 	}
-	let standing_order = RuntimeCall::Market(pallet_market::Call::set_standing_order {
-		buy_limit_per_kwh: BUY_LIMIT_PER_KWH,
-		sell_limit_per_kwh: SELL_LIMIT_PER_KWH,
-		daily_budget: DAILY_BUDGET,
-	});
-	let households: Vec<_> = (1..=HOUSEHOLD_METERING_POINTS.len())
-		.map(|h| (dev_pair(&format!("Household{h}")), vec![standing_order.clone()]))
-		.collect();
-	chain.submit_all(&households)?;
-	println!(
-		"households 1-{}: standing orders to buy up to {} and sell from {} per kWh",
-		HOUSEHOLD_METERING_POINTS.len(),
-		euros(BUY_LIMIT_PER_KWH as i128),
-		euros(SELL_LIMIT_PER_KWH as i128)
-	);
 	Ok(())
 }
 

@@ -1,13 +1,16 @@
-//! The journal's decoder on arbitrary bytes, as an SD card may hand them back: it never
-//! panics, and what it accepts is an entry that encodes to exactly those bytes.
+//! The journal's decoders on arbitrary bytes, as an SD card may hand them back: they never
+//! panic, and what they accept — a slot's entry or an order — encodes to exactly those bytes.
 
 #![no_main]
 
-use lem_gateway::journal::Entry;
+use lem_gateway::journal::{Entry, OrderEntry};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
 	if let Ok(entry) = Entry::from_bytes(bytes) {
 		assert_eq!(entry.to_bytes(), bytes, "an accepted entry re-encodes to its bytes");
+	}
+	if let Ok(order) = OrderEntry::from_bytes(bytes) {
+		assert_eq!(order.to_bytes(), bytes, "an accepted order re-encodes to its bytes");
 	}
 });

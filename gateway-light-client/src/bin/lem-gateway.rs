@@ -3,14 +3,15 @@
 //! ```sh
 //! lem-gateway --config gateway.toml             # run
 //! lem-gateway keygen --out device.key           # a new device key; prints its public half
-//! lem-gateway journal --config gateway.toml     # what the journal holds, slot by slot
+//! lem-gateway journal --config gateway.toml     # what the journal holds, slot by slot,
+//!                                               # and the orders placed for the owner
 //! ```
 
 use clap::{Parser, Subcommand};
 use lem_gateway::{
 	config::Config,
 	gateway::Gateway,
-	journal::{Journal, State},
+	journal::{Journal, OrderState, State},
 	key,
 	metrics::{self, Metrics},
 };
@@ -100,6 +101,26 @@ fn journal(config: Config, from: u64) -> Result<()> {
 				line += &format!(" block={}", lem_light_client::hex::encode(&block))
 			}
 			State::Refused { reason } => line += &format!(" reason={reason:?}"),
+			_ => {}
+		}
+		println!("{line}");
+	}
+	for o in journal.orders_from(from)? {
+		let mut line = format!(
+			"order slot={} state={} side={} energy_wh={} limit_per_kwh={} nonce={}",
+			o.slot,
+			o.state.name(),
+			o.side.name(),
+			o.energy_wh,
+			o.limit_per_kwh,
+			o.nonce
+		);
+		match o.state {
+			OrderState::Placed { orders } => {
+				let ids: Vec<String> = orders.iter().map(u64::to_string).collect();
+				line += &format!(" orders={}", ids.join(","));
+			}
+			OrderState::Refused { reason } => line += &format!(" reason={reason:?}"),
 			_ => {}
 		}
 		println!("{line}");

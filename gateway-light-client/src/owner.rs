@@ -1,0 +1,200 @@
+//! The owner's account: the household's sr25519 key, which the box holds to trade for it, and
+//! the signed extrinsics it makes with it. The device key only signs readings and has no
+//! funds; this key moves the owner's money, so it is a separate file and may be left out, and
+//! the box then only reads the meter.
+//!
+//! Extrinsics are built from the runtime's documented layout, as readings are, so that the box
+//! needs no runtime: format 4 signed with the runtime's ten extensions, immortal, no tip, no
+//! metadata hash. `tests/owner.rs` checks the bytes against the runtime's own types.
+
+use codec::{Compact, Decode, Encode};
+use schnorrkel::{ExpansionMode, Keypair, MiniSecretKey};
+use std::{fmt, path::Path};
+
+/// The runtime's index of `Market`, and the indices of the calls the gateway makes.
+pub const MARKET_PALLET: u8 = 20;
+const PLACE_ORDER: u8 = 11;
+const SET_STANDING_ORDER: u8 = 13;
+
+/// pallet-market's `Error` variants in order: a refused call names its error by index.
+/// `tests/owner.rs` checks them against the runtime.
+pub const MARKET_ERRORS: [&str; 36] = [
+	"NotManager",
+	"NotDso",
+	"NotUtility",
+	"NotParticipant",
+	"Suspended",
+	"NotSuspended",
+	"AlreadyParticipant",
+	"AlreadyTechnician",
+	"NotTechnician",
+	"RoleConflict",
+	"NoMeteringPoint",
+	"TooManyMeteringPoints",
+	"MeteringPointTaken",
+	"CommunityFull",
+	"UnknownMeteringPoint",
+	"NotYourMeteringPoint",
+	"UnknownZone",
+	"ZoneExists",
+	"TooManyZones",
+	"RootHasNoEdge",
+	"FeeOutOfRange",
+	"ClearingBacklog",
+	"GateClosed",
+	"BeyondHorizon",
+	"EnergyOutOfRange",
+	"LimitOutOfRange",
+	"SlotFull",
+	"TooManyOrders",
+	"InsufficientFunds",
+	"UnknownOrder",
+	"NotOrderOwner",
+	"NoStandingOrder",
+	"ChangePending",
+	"RatedPowerOutOfRange",
+	"Indebted",
+	"DepositShort",
+];
+
+/// Whether an order buys or sells; encoded as `pallet_market::Side`.
+#[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+	Bid,
+	Ask,
+}
+
+impl Side {
+	pub fn name(self) -> &'static str {
+		match self {
+			Side::Bid => "bid",
+			Side::Ask => "ask",
+		}
+	}
+}
+
+/// The owner's standing order: `pallet_market::StandingOrder`'s fields.
+#[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StandingOrder {
+	pub buy_limit_per_kwh: u64,
+	pub sell_limit_per_kwh: u64,
+	pub daily_budget: u128,
+}
+
+/// A market call the gateway makes for its owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Call {
+	PlaceOrder { metering_point: u64, slot: u64, side: Side, energy_wh: u64, limit_per_kwh: u64 },
+	SetStandingOrder(StandingOrder),
+}
+
+impl Call {
+	/// The call's bytes: pallet index, call index, the arguments in order.
+	pub fn encode(&self) -> Vec<u8> {
+		let mut bytes = vec![MARKET_PALLET];
+		match self {
+			Call::PlaceOrder { metering_point, slot, side, energy_wh, limit_per_kwh } => {
+				bytes.push(PLACE_ORDER);
+				(metering_point, slot, side, energy_wh, limit_per_kwh).encode_to(&mut bytes);
+			}
+			Call::SetStandingOrder(order) => {
+				bytes.push(SET_STANDING_ORDER);
+				order.encode_to(&mut bytes);
+			}
+		}
+		bytes
+	}
+}
+
+/// What a signature is bound to besides the call: the chain and the runtime's versions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signing {
+	pub genesis: [u8; 32],
+	pub spec_version: u32,
+	pub transaction_version: u32,
+}
+
+/// Signed extrinsics are format 4, with the signed bit.
+const SIGNED_V4: u8 = 0b1000_0100;
+
+#[derive(Debug)]
+pub enum OwnerKeyError {
+	Io(std::io::Error),
+	/// The file does not hold a 32-byte secret seed in hex.
+	Malformed,
+}
+
+impl fmt::Display for OwnerKeyError {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		match self {
+			Self::Io(e) => write!(f, "{e}"),
+			Self::Malformed => write!(f, "not an sr25519 secret seed (64 hex digits)"),
+		}
+	}
+}
+
+impl std::error::Error for OwnerKeyError {}
+
+/// The owner's account key.
+pub struct Owner {
+	keypair: Keypair,
+}
+
+impl Owner {
+	/// The key from a file holding its 32-byte secret seed in hex — what `lem-node key
+	/// inspect` prints as "Secret seed" — expanded as Substrate expands sr25519 seeds.
+	pub fn load(path: &Path) -> Result<Owner, OwnerKeyError> {
+		let text = std::fs::read_to_string(path).map_err(OwnerKeyError::Io)?;
+		let text = text.trim();
+		let seed = lem_light_client::hex::decode_hash(text)
+			.or_else(|| lem_light_client::hex::decode_hash(&format!("0x{text}")))
+			.ok_or(OwnerKeyError::Malformed)?;
+		Ok(Owner::from_seed(&seed))
+	}
+
+	pub fn from_seed(seed: &[u8; 32]) -> Owner {
+		let secret = MiniSecretKey::from_bytes(seed).expect("32 bytes");
+		Owner { keypair: secret.expand_to_keypair(ExpansionMode::Ed25519) }
+	}
+
+	/// The account id: the public key.
+	pub fn account(&self) -> [u8; 32] {
+		self.keypair.public.to_bytes()
+	}
+
+	/// `call` as a signed extrinsic with `nonce`, ready to submit.
+	pub fn sign(&self, call: &Call, nonce: u32, signing: &Signing) -> Vec<u8> {
+		let call = call.encode();
+		// The extensions' explicit parts: immortal era (0), the nonce, no tip (0), metadata
+		// hash check disabled (0); the other six carry nothing.
+		let mut explicit = vec![0u8];
+		Compact(nonce).encode_to(&mut explicit);
+		explicit.extend([0, 0]);
+		// Their implicit parts: the versions, genesis twice (the chain, and the immortal era's
+		// block), no metadata hash.
+		let mut payload = [&call[..], &explicit].concat();
+		(signing.spec_version, signing.transaction_version, signing.genesis, signing.genesis)
+			.encode_to(&mut payload);
+		payload.push(0);
+		let message = match payload.len() {
+			0..=256 => payload,
+			_ => sp_crypto_hashing::blake2_256(&payload).to_vec(),
+		};
+		let signature = self.keypair.sign_simple(b"substrate", &message).to_bytes();
+		// MultiAddress::Id and MultiSignature::Sr25519.
+		let mut body = vec![SIGNED_V4, 0];
+		body.extend(self.account());
+		body.push(1);
+		body.extend(signature);
+		body.extend(explicit);
+		body.extend(call);
+		let mut xt = Compact(body.len() as u32).encode();
+		xt.extend(body);
+		xt
+	}
+}
+
+/// The name of the market error with index `index`.
+pub fn market_error(index: u8) -> Option<&'static str> {
+	MARKET_ERRORS.get(index as usize).copied()
+}
