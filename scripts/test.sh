@@ -14,7 +14,9 @@ cargo fmt --all --check
 # One feature set for the whole workspace, so that the build and the tests share artifacts;
 # the end-to-end tests start the lem-node binary built here.
 cargo build --workspace --locked
-cargo test --workspace --locked
+# `cargo test --workspace`, with the end-to-end tests in two lanes side by side. (No crate has
+# doc tests: its docs' examples are shell and JSON.)
+scripts/test-binaries.sh
 # The gateway's binaries build for the box at the meter.
 scripts/build-gateway-aarch64.sh
 export FUZZ_SECONDS=${FUZZ_SECONDS:-30}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Builds every test of the workspace with its one feature set and runs the test binaries:
+# first the unit, property and runtime tests, one binary after the other as `cargo test` does;
+# then lem-tests' end-to-end tests — real lem-node networks, gateways and meters on loopback —
+# in two lanes side by side. Those mostly wait on 6 s blocks and 30 s slots: a network of four
+# debug nodes keeps under one core busy, so two at a time fit two cores and halve the wait.
+# Within a lane, and within a test binary, one network at a time.
+#   scripts/test-binaries.sh                # all
+#   scripts/test-binaries.sh gateway ...    # these e2e binaries only, in one lane
+# Each e2e binary's output goes to $E2E_LOG_DIR/<name>.log (default: a temporary directory)
+# and is printed if it fails. The e2e tests start the workspace's built binaries.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+# The lanes, each about a quarter of an hour; an e2e binary in neither joins the second.
+LANE_A=(local_network light_client metering)
+LANE_B=(gateway settlement market chain_specs)
+
+declare -A e2e e2e_dir
+units=()
+while read -r line; do
+	exe=$(sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' <<<"$line")
+	dir=$(dirname "$(sed -n 's/.*"manifest_path":"\([^"]*\)".*/\1/p' <<<"$line")")
+	name=$(sed -n 's/.*"target":{[^}]*"name":"\([^"]*\)".*/\1/p' <<<"$line")
+	if [ "$dir" = "$ROOT/tests" ] && [ "$name" != lem_tests ]; then
+		e2e[$name]=$exe e2e_dir[$name]=$dir
+	else
+		units+=("$dir $exe")
+	fi
+done < <(cargo test --workspace --locked --no-run --message-format=json |
+	grep '"reason":"compiler-artifact"' | grep '"profile":{[^}]*"test":true' |
+	grep '"executable":"/')
+
+if [ $# -eq 0 ]; then
+	for unit in "${units[@]}"; do
+		(cd "${unit%% *}" && "${unit#* }" -q) || { echo "tests failed: ${unit#* }" >&2; exit 1; }
+	done
+	for name in "${!e2e[@]}"; do
+		[[ " ${LANE_A[*]} ${LANE_B[*]} " == *" $name "* ]] || LANE_B+=("$name")
+	done
+	lanes=("${LANE_A[*]}" "${LANE_B[*]}")
+else
+	lanes=("$*")
+fi
+
+LOG_DIR=${E2E_LOG_DIR:-$(mktemp -d -t lem-e2e-XXXXXX)}
+mkdir -p "$LOG_DIR"
+
+run_lane() {
+	for name in "$@"; do
+		[ -n "${e2e[$name]:-}" ] || { echo "e2e: no test binary $name" >&2; return 1; }
+		local start=$SECONDS
+		if ! (cd "${e2e_dir[$name]}" && "${e2e[$name]}" --test-threads=1 >"$LOG_DIR/$name.log" 2>&1); then
+			echo "e2e $name: FAILED after $((SECONDS - start)) s; its output:" >&2
+			cat "$LOG_DIR/$name.log" >&2
+			return 1
+		fi
+		echo "e2e $name: passed in $((SECONDS - start)) s ($(grep -h '^test result' "$LOG_DIR/$name.log" | tail -1))"
+	done
+}
+
+pids=()
+for lane in "${lanes[@]}"; do
+	# shellcheck disable=SC2086 # a lane is a list of names
+	run_lane $lane &
+	pids+=($!)
+done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+exit $failed
