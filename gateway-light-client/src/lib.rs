@@ -15,6 +15,7 @@
 //! - [`sim`] is `lem-meter-sim`'s household: a load, PV and a battery from a seed, whose
 //!   registers only ever increase, on a clock that may run faster than the wall's.
 
+pub mod bill;
 pub mod chain;
 pub mod config;
 pub mod gateway;

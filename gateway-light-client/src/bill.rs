@@ -1,0 +1,270 @@
+//! The household's bill for a slot, worked out on the box: from the fills of its own orders,
+//! its reading, its ex-post fill and the tariffs, by settlement's rules (DESIGN.md,
+//! "Settlement"; `pallet_settlement::compute`), to compare with the record the chain stored.
+//!
+//! What it recomputes is everything the slot's trading and metering decide: energy bought and
+//! sold ahead of the slot and after it, their average prices and amounts, the deviation left
+//! for the utility and its amount, and the correction's amount. How the amounts were paid
+//! (from the balance, the deposit or as debt) is bookkeeping of the account's funds, not of
+//! the slot, and is taken from the record. It checks each fill against the order it fills: no
+//! more energy than ordered, a price within the limit, the amount the price rounds to.
+//!
+//! The record is an account's, summed over its metering points; the check is exact for an
+//! account whose one metering point is this box's and whose orders this box placed.
+
+use crate::owner::Side;
+use codec::{Decode, Encode};
+
+/// `pallet_settlement::SettlementRecord`, field for field.
+#[derive(Encode, Decode, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Record {
+	pub bought_wh: u64,
+	pub sold_wh: u64,
+	pub price_per_kwh: Option<i64>,
+	pub ex_post_bought_wh: u64,
+	pub ex_post_sold_wh: u64,
+	pub ex_post_price_per_kwh: Option<i64>,
+	pub market_amount: i128,
+	pub metered: Energy,
+	pub estimated: Energy,
+	pub estimated_readings: u32,
+	pub from_utility_wh: u64,
+	pub to_utility_wh: u64,
+	pub retail: Retail,
+	pub retail_per_kwh: u64,
+	pub feed_in_per_kwh: u64,
+	pub utility_amount: i128,
+	pub corrected_wh: i64,
+	pub correction_amount: i128,
+	pub unpaid: i128,
+	pub from_deposit: u128,
+	pub debt_collected: u128,
+	pub debt: u128,
+}
+
+/// `pallet_metering::Metered`: a slot's import and export.
+#[derive(Encode, Decode, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Energy {
+	pub import_wh: u64,
+	pub export_wh: u64,
+}
+
+impl Energy {
+	fn net(&self) -> i128 {
+		self.import_wh as i128 - self.export_wh as i128
+	}
+}
+
+/// `pallet_settlement::RetailChoice`.
+#[derive(Encode, Decode, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Retail {
+	#[default]
+	Grey,
+	Green,
+}
+
+/// `pallet_market::Fill`: what one order got in a clearing.
+#[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fill {
+	pub order: u64,
+	pub energy_wh: u64,
+	pub price_per_kwh: i64,
+	pub amount: i128,
+}
+
+/// One of the box's orders and what it got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Filled {
+	pub side: Side,
+	pub energy_wh: u64,
+	pub limit_per_kwh: u64,
+	pub fill: Fill,
+}
+
+/// Everything the box knows of its slot, each proven on the chain (or its own).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slot {
+	pub filled: Vec<Filled>,
+	/// The reading the chain holds for the slot; `None` if it has none.
+	pub metered: Option<Energy>,
+	/// The fill of the point's ex-post order (its id is the metering point's), if it had one.
+	pub ex_post: Option<Fill>,
+	pub retail: Retail,
+	pub retail_per_kwh: u64,
+	pub feed_in_per_kwh: u64,
+	/// Net import by which the meter's registers showed earlier estimates short, as the
+	/// record states it: its amount is recomputed.
+	pub corrected_wh: i64,
+}
+
+/// `e` Wh at `p` per kWh rounded up (what a payer pays) and down (what a payee receives).
+fn cost_up(energy_wh: u64, per_kwh: u64) -> i128 {
+	(energy_wh as i128 * per_kwh as i128 + 999).div_euclid(1000)
+}
+
+fn cost_down(energy_wh: u64, per_kwh: u64) -> i128 {
+	(energy_wh as i128 * per_kwh as i128).div_euclid(1000)
+}
+
+/// Net import bought from the utility at retail (positive) or sold to it at feed-in
+/// (negative), as what the account receives.
+fn with_utility(energy: i128, retail_per_kwh: u64, feed_in_per_kwh: u64) -> i128 {
+	let wh = energy.unsigned_abs().min(u64::MAX as u128) as u64;
+	if energy > 0 {
+		-cost_up(wh, retail_per_kwh)
+	} else {
+		cost_down(wh, feed_in_per_kwh)
+	}
+}
+
+/// The energy-weighted mean of prices, rounded toward zero.
+#[derive(Default)]
+struct Average {
+	value: i128,
+	energy_wh: i128,
+}
+
+impl Average {
+	fn add(&mut self, price_per_kwh: i64, energy_wh: u64) {
+		self.value += price_per_kwh as i128 * energy_wh as i128;
+		self.energy_wh += energy_wh as i128;
+	}
+
+	fn per_kwh(&self) -> Option<i64> {
+		(self.energy_wh > 0).then(|| (self.value / self.energy_wh) as i64)
+	}
+}
+
+/// Why a fill does not fit its order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BadFill {
+	MoreThanOrdered { order: u64 },
+	BeyondLimit { order: u64 },
+	WrongAmount { order: u64 },
+}
+
+/// Checks each fill against its order: at most the energy ordered, a price within the limit,
+/// and the amount its price rounds to (up for a bid, down for an ask).
+pub fn check_fills(filled: &[Filled]) -> Vec<BadFill> {
+	let mut bad = Vec::new();
+	for f in filled {
+		let order = f.fill.order;
+		let price = f.fill.price_per_kwh;
+		if f.fill.energy_wh > f.energy_wh {
+			bad.push(BadFill::MoreThanOrdered { order });
+		}
+		let within = match f.side {
+			Side::Bid => price <= f.limit_per_kwh as i64,
+			Side::Ask => price >= f.limit_per_kwh as i64,
+		};
+		if !within && f.fill.energy_wh > 0 {
+			bad.push(BadFill::BeyondLimit { order });
+		}
+		// The engine's rounding, for any sign of price: a bid's amount up, an ask's down.
+		let value = f.fill.energy_wh as i128 * price as i128;
+		let expected = match f.side {
+			Side::Bid => -(-value).div_euclid(1000),
+			Side::Ask => value.div_euclid(1000),
+		};
+		if f.fill.amount != expected {
+			bad.push(BadFill::WrongAmount { order });
+		}
+	}
+	bad
+}
+
+/// The record of `slot` by settlement's rules; its payment fields (unpaid, from deposit, debt)
+/// are left at zero.
+pub fn recompute(slot: &Slot) -> Record {
+	let mut r = Record {
+		retail: slot.retail,
+		retail_per_kwh: slot.retail_per_kwh,
+		feed_in_per_kwh: slot.feed_in_per_kwh,
+		corrected_wh: slot.corrected_wh,
+		..Default::default()
+	};
+	let mut price = Average::default();
+	for f in &slot.filled {
+		price.add(f.fill.price_per_kwh, f.fill.energy_wh);
+		match f.side {
+			Side::Bid => {
+				r.bought_wh += f.fill.energy_wh;
+				r.market_amount -= f.fill.amount;
+			}
+			Side::Ask => {
+				r.sold_wh += f.fill.energy_wh;
+				r.market_amount += f.fill.amount;
+			}
+		}
+	}
+	r.price_per_kwh = price.per_kwh();
+
+	// Without a reading the point took what it bought and delivered nothing.
+	let energy = match slot.metered {
+		Some(m) => {
+			r.metered = m;
+			m
+		}
+		None => {
+			r.estimated = Energy { import_wh: r.bought_wh, export_wh: 0 };
+			r.estimated_readings = 1;
+			r.estimated
+		}
+	};
+	let mut deviation = energy.net() - (r.bought_wh as i128 - r.sold_wh as i128);
+	let mut ex_post_price = Average::default();
+	if let (Some(f), Some(_)) = (slot.ex_post, slot.metered) {
+		ex_post_price.add(f.price_per_kwh, f.energy_wh);
+		// The ex-post order bid for a shortfall and asked for a surplus.
+		if deviation > 0 {
+			r.ex_post_bought_wh = f.energy_wh;
+			r.market_amount -= f.amount;
+			deviation -= f.energy_wh as i128;
+		} else {
+			r.ex_post_sold_wh = f.energy_wh;
+			r.market_amount += f.amount;
+			deviation += f.energy_wh as i128;
+		}
+	}
+	r.ex_post_price_per_kwh = ex_post_price.per_kwh();
+	let wh = deviation.unsigned_abs().min(u64::MAX as u128) as u64;
+	if deviation > 0 {
+		r.from_utility_wh = wh;
+	} else {
+		r.to_utility_wh = wh;
+	}
+	r.utility_amount = with_utility(deviation, slot.retail_per_kwh, slot.feed_in_per_kwh);
+	r.correction_amount =
+		with_utility(slot.corrected_wh as i128, slot.retail_per_kwh, slot.feed_in_per_kwh);
+	r
+}
+
+/// The fields in which the chain's record differs from the recomputed one, by name; payment
+/// fields are not compared.
+pub fn differences(chain: &Record, ours: &Record) -> Vec<&'static str> {
+	let mut names = Vec::new();
+	let mut compare = |name, same: bool| {
+		if !same {
+			names.push(name)
+		}
+	};
+	compare("bought_wh", chain.bought_wh == ours.bought_wh);
+	compare("sold_wh", chain.sold_wh == ours.sold_wh);
+	compare("price_per_kwh", chain.price_per_kwh == ours.price_per_kwh);
+	compare("ex_post_bought_wh", chain.ex_post_bought_wh == ours.ex_post_bought_wh);
+	compare("ex_post_sold_wh", chain.ex_post_sold_wh == ours.ex_post_sold_wh);
+	compare("ex_post_price_per_kwh", chain.ex_post_price_per_kwh == ours.ex_post_price_per_kwh);
+	compare("market_amount", chain.market_amount == ours.market_amount);
+	compare("metered", chain.metered == ours.metered);
+	compare("estimated", chain.estimated == ours.estimated);
+	compare("estimated_readings", chain.estimated_readings == ours.estimated_readings);
+	compare("from_utility_wh", chain.from_utility_wh == ours.from_utility_wh);
+	compare("to_utility_wh", chain.to_utility_wh == ours.to_utility_wh);
+	compare("retail", chain.retail == ours.retail);
+	compare("retail_per_kwh", chain.retail_per_kwh == ours.retail_per_kwh);
+	compare("feed_in_per_kwh", chain.feed_in_per_kwh == ours.feed_in_per_kwh);
+	compare("utility_amount", chain.utility_amount == ours.utility_amount);
+	compare("corrected_wh", chain.corrected_wh == ours.corrected_wh);
+	compare("correction_amount", chain.correction_amount == ours.correction_amount);
+	names
+}

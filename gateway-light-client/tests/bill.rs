@@ -1,0 +1,219 @@
+//! The box's bill against settlement's own arithmetic: for random slots of several households,
+//! each with one metering point, `pallet_settlement::compute::settle` settles the slot, and the
+//! box, from only its own fills, reading, ex-post fill and tariffs, recomputes its record to
+//! the same numbers. And the record's bytes are the runtime's.
+
+use codec::Encode;
+use lem_clearing::{Pricing, Zone};
+use lem_gateway::{
+	bill::{check_fills, differences, recompute, BadFill, Energy, Fill, Filled, Record, Retail},
+	owner::Side,
+};
+use pallet_metering::Metered;
+use pallet_settlement::compute::{self, AveragePrice};
+use proptest::prelude::*;
+
+/// The engine's amounts: a bid's rounded up, an ask's down.
+fn amount(side: Side, energy_wh: u64, price: i64) -> i128 {
+	let value = energy_wh as i128 * price as i128;
+	match side {
+		Side::Bid => -(-value).div_euclid(1000),
+		Side::Ask => value.div_euclid(1000),
+	}
+}
+
+#[derive(Clone, Debug)]
+struct Household {
+	fills: Vec<(Side, u64, i64)>,
+	metered: Option<(u64, u64)>,
+	standing: Option<(u64, u64, u128)>,
+	corrected_wh: i64,
+}
+
+fn household() -> impl Strategy<Value = Household> {
+	let side = prop_oneof![Just(Side::Bid), Just(Side::Ask)];
+	(
+		prop::collection::vec((side, 0..5_000u64, -50_000..400_000i64), 0..3),
+		prop::option::weighted(0.8, (0..5_000u64, 0..5_000u64)),
+		prop::option::weighted(0.7, (0..400_000u64, 0..400_000u64, 0..2_000_000u128)),
+		prop_oneof![Just(0i64), -2_000..2_000i64],
+	)
+		.prop_map(|(fills, metered, standing, corrected_wh)| Household {
+			fills,
+			metered,
+			standing,
+			corrected_wh,
+		})
+}
+
+proptest! {
+	#![proptest_config(ProptestConfig::with_cases(400))]
+
+	#[test]
+	fn the_boxs_bill_is_settlements_record(
+		households in prop::collection::vec(household(), 1..6),
+		retail in 0..500_000u64,
+		feed_in in 0..200_000u64,
+		pay_as_bid in any::<bool>(),
+	) {
+		let point = |i: usize| 1_000 + i as u64;
+		let accounts = households
+			.iter()
+			.enumerate()
+			.map(|(i, h)| {
+				let (mut bought, mut sold, mut amount_in) = (0, 0, 0i128);
+				for &(side, e, p) in &h.fills {
+					match side {
+						Side::Bid => { bought += e; amount_in -= amount(side, e, p) }
+						Side::Ask => { sold += e; amount_in += amount(side, e, p) }
+					}
+				}
+				compute::Account {
+					who: i,
+					points: vec![compute::Point {
+						id: point(i),
+						zone: 0,
+						metered: h.metered.map(|(i, e)| Metered { import_wh: i, export_wh: e }),
+						bought_wh: bought,
+						sold_wh: sold,
+						correction_wh: h.corrected_wh,
+					}],
+					ex_ante_amount: amount_in,
+					retail_per_kwh: retail,
+					feed_in_per_kwh: feed_in,
+					standing: h.standing.map(|(b, s, budget)| compute::Standing {
+						buy_limit_per_kwh: b,
+						sell_limit_per_kwh: s,
+						budget_left: budget,
+					}),
+				}
+			})
+			.collect();
+		let slot = compute::Slot {
+			accounts,
+			zones: vec![Zone { id: 0, parent: None, fee_per_kwh: 0, capacity_wh: None }],
+			pricing: if pay_as_bid { Pricing::PayAsBid } else { Pricing::PayAsClear },
+			ex_ante_dso: 0,
+			ex_ante_remainder: 0,
+		};
+		let settled = compute::settle(&slot);
+
+		for (i, h) in households.iter().enumerate() {
+			let filled: Vec<Filled> = h
+				.fills
+				.iter()
+				.enumerate()
+				.map(|(n, &(side, e, p))| Filled {
+					side,
+					energy_wh: e,
+					limit_per_kwh: p.max(0) as u64,
+					fill: Fill { order: n as u64, energy_wh: e, price_per_kwh: p, amount: amount(side, e, p) },
+				})
+				.collect();
+			let ex_post = settled.ex_post.as_ref().and_then(|o| {
+				o.fills.iter().find(|f| f.order == point(i)).map(|f| Fill {
+					order: f.order,
+					energy_wh: f.energy_wh,
+					price_per_kwh: f.price_per_kwh,
+					amount: f.amount,
+				})
+			});
+			let ours = recompute(&lem_gateway::bill::Slot {
+				filled,
+				metered: h.metered.map(|(i, e)| Energy { import_wh: i, export_wh: e }),
+				ex_post,
+				retail: Retail::Grey,
+				retail_per_kwh: retail,
+				feed_in_per_kwh: feed_in,
+				corrected_wh: h.corrected_wh,
+			});
+			let (_, r) = &settled.accounts[i];
+			let mut price = AveragePrice::default();
+			for &(_, e, p) in &h.fills {
+				price.add(p, e);
+			}
+			let chain = Record {
+				bought_wh: r.bought_wh,
+				sold_wh: r.sold_wh,
+				price_per_kwh: price.per_kwh(),
+				ex_post_bought_wh: r.ex_post_bought_wh,
+				ex_post_sold_wh: r.ex_post_sold_wh,
+				ex_post_price_per_kwh: r.ex_post_price.per_kwh(),
+				market_amount: r.market_amount,
+				metered: Energy { import_wh: r.metered.import_wh, export_wh: r.metered.export_wh },
+				estimated: Energy { import_wh: r.estimated.import_wh, export_wh: r.estimated.export_wh },
+				estimated_readings: r.estimated_readings,
+				from_utility_wh: r.from_utility_wh,
+				to_utility_wh: r.to_utility_wh,
+				retail: Retail::Grey,
+				retail_per_kwh: retail,
+				feed_in_per_kwh: feed_in,
+				utility_amount: r.utility_amount,
+				corrected_wh: r.corrected_wh,
+				correction_amount: r.correction_amount,
+				..Default::default()
+			};
+			prop_assert_eq!(differences(&chain, &ours), Vec::<&str>::new(), "household {}", i);
+		}
+	}
+}
+
+#[test]
+fn a_record_decodes_from_the_runtimes_bytes() {
+	let record = pallet_settlement::SettlementRecord {
+		bought_wh: 1,
+		sold_wh: 2,
+		price_per_kwh: Some(-3),
+		ex_post_bought_wh: 4,
+		ex_post_sold_wh: 5,
+		ex_post_price_per_kwh: None,
+		market_amount: -6,
+		metered: Metered { import_wh: 7, export_wh: 8 },
+		estimated: Metered { import_wh: 9, export_wh: 10 },
+		estimated_readings: 11,
+		from_utility_wh: 12,
+		to_utility_wh: 13,
+		retail: pallet_settlement::RetailChoice::Green,
+		retail_per_kwh: 14,
+		feed_in_per_kwh: 15,
+		utility_amount: -16,
+		corrected_wh: -17,
+		correction_amount: 18,
+		unpaid: -19,
+		from_deposit: 20,
+		debt_collected: 21,
+		debt: 22,
+	};
+	let ours = <Record as codec::DecodeAll>::decode_all(&mut &record.encode()[..]).unwrap();
+	assert_eq!(ours.encode(), record.encode());
+	assert_eq!((ours.retail, ours.debt, ours.price_per_kwh), (Retail::Green, 22, Some(-3)));
+	let fill = pallet_market::Fill { order: 3, energy_wh: 4, price_per_kwh: -5, amount: -6 };
+	let ours = <Fill as codec::DecodeAll>::decode_all(&mut &fill.encode()[..]).unwrap();
+	assert_eq!(ours, Fill { order: 3, energy_wh: 4, price_per_kwh: -5, amount: -6 });
+}
+
+/// A fill that gives more than ordered, trades beyond the limit or charges another amount is
+/// named.
+#[test]
+fn fills_that_do_not_fit_their_orders_are_named() {
+	let bid = |energy_wh, price_per_kwh, amount| Filled {
+		side: Side::Bid,
+		energy_wh: 1_000,
+		limit_per_kwh: 200_000,
+		fill: Fill { order: 9, energy_wh, price_per_kwh, amount },
+	};
+	assert_eq!(check_fills(&[bid(1_000, 150_001, 150_001)]), vec![]);
+	assert_eq!(
+		check_fills(&[bid(1_001, 150_000, 150_150)]),
+		vec![BadFill::MoreThanOrdered { order: 9 }]
+	);
+	assert_eq!(check_fills(&[bid(10, 200_001, 2_001)]), vec![BadFill::BeyondLimit { order: 9 }]);
+	assert_eq!(check_fills(&[bid(1, 150_001, 150)]), vec![BadFill::WrongAmount { order: 9 }]);
+	let ask = Filled {
+		side: Side::Ask,
+		energy_wh: 10,
+		limit_per_kwh: 100_000,
+		fill: Fill { order: 2, energy_wh: 3, price_per_kwh: 99_999, amount: 299 },
+	};
+	assert_eq!(check_fills(&[ask]), vec![BadFill::BeyondLimit { order: 2 }]);
+}
