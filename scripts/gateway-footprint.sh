@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Measures the gateway's footprint: a release lem-gateway reading a simulated meter and
-# submitting to a `dev` node, for $SLOTS slots of 30 s. Samples its RSS and CPU time every
+# Measures the gateway's footprint: a release lem-gateway reading a simulated meter,
+# submitting to a `dev` node and trading for household 5, for $SLOTS slots of 30 s. Samples its RSS and CPU time every
 # second from /proc and prints: peak RSS while idle and in the 5 s after each slot's end, CPU
 # time per slot and on average, the binary's size and the journal's size. The figures go into
 # gateway-light-client/README.md by hand.
@@ -57,7 +57,14 @@ cat >"$dir/gateway.toml" <<-EOF
 	address = "127.0.0.1:5090"
 	[meter.map]
 	kind = "simulator"
+	[owner]
+	key_file = "owner.key"
+	buy_limit_per_kwh = 250000
+	sell_limit_per_kwh = 100000
+	daily_budget = 20000000
 EOF
+"$LEM_NODE" key inspect //Household5 --output-type json |
+	sed -n 's/.*"secretSeed": "\(0x[0-9a-f]*\)".*/\1/p' >"$dir/owner.key"
 "$GATEWAY" --config "$dir/gateway.toml" 2>"$dir/gateway.log" &
 gw=$!
 pids+=($gw)
@@ -90,12 +97,12 @@ awk -v ticks="$ticks" '
 		printf "CPU: %.2f s in %.0f slots of 30 s: %.3f s per slot, %.3f %% of a core\n", cpu, slots, cpu / slots, 100 * cpu / (t - t0)
 	}' "$samples"
 final=$(grep -c "reading final" "$dir/gateway.log" || true)
-echo "readings final during the run: $final"
+echo "readings final during the run: $final; orders placed: $(grep -c "order placed" "$dir/gateway.log" || true)"
 echo "proofs received (finality and storage): $((proof_bytes_end - proof_bytes_start)) bytes in $SLOTS slots, \
 $(((proof_bytes_end - proof_bytes_start) / SLOTS)) bytes per slot"
 kill -TERM "$gw"
 wait "$gw" || true
-entries=$("$GATEWAY" journal --config "$dir/gateway.toml" | wc -l)
+entries=$("$GATEWAY" journal --config "$dir/gateway.toml" | grep -vc "^order " || true)
 echo "journal: $(stat -c %s "$dir/journal.redb") bytes for $entries slots"
 echo "binary: $(stat -c %s "$GATEWAY") bytes ($(uname -m), release)"
 aarch64="$TARGET_DIR/aarch64-unknown-linux-gnu/release/lem-gateway"

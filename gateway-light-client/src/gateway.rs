@@ -343,12 +343,7 @@ impl Gateway {
 			return Ok(());
 		};
 		let now = chain::best_block_seconds(&mut self.client).await?;
-		let step = trader.step(&mut self.client, &self.journal, &self.metrics, community, now);
-		match step.await {
-			Ok(()) => {}
-			Err(TradeError::Journal(e)) => return Err(e.into()),
-			Err(TradeError::Chain(e)) => return Err(e.into()),
-		}
+		trader.step(&mut self.client, &self.journal, &self.metrics, community, now).await?;
 		self.trade_due = false;
 		Ok(())
 	}
@@ -576,6 +571,15 @@ enum SyncError {
 impl From<ChainError> for SyncError {
 	fn from(e: ChainError) -> Self {
 		SyncError::Chain(e)
+	}
+}
+
+impl From<TradeError> for SyncError {
+	fn from(e: TradeError) -> Self {
+		match e {
+			TradeError::Chain(e) => SyncError::Chain(e),
+			TradeError::Journal(e) => SyncError::Journal(e),
+		}
 	}
 }
 
