@@ -2,8 +2,8 @@
 # Runs every test of lem: unit, property and pallet tests, the runtime on its real
 # configuration, the end-to-end tests against real lem-node processes on loopback, and bounded
 # fuzz runs of the decoders of untrusted bytes: the clearing CLI's JSON input, the auditor's
-# reading of a node's answers, the gateway's journal entries and the light client's reading of
-# finality and storage proofs; and the gateway's aarch64 build.
+# reading of a node's answers, the gateway's journal entries and chain values, and the light
+# client's reading of finality and storage proofs; and the gateway's aarch64 build.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -23,4 +23,5 @@ export FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 scripts/fuzz.sh cli/clear json_input
 scripts/fuzz.sh cli/audit node_answers
 scripts/fuzz.sh gateway-light-client journal_entry
+scripts/fuzz.sh gateway-light-client chain_values
 scripts/fuzz.sh light-client node_answers

@@ -13,7 +13,7 @@
 //! account whose one metering point is this box's and whose orders this box placed.
 
 use crate::owner::Side;
-use codec::{Decode, Encode};
+use codec::{Decode, DecodeAll, Encode};
 
 /// `pallet_settlement::SettlementRecord`, field for field.
 #[derive(Encode, Decode, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -40,6 +40,11 @@ pub struct Record {
 	pub from_deposit: u128,
 	pub debt_collected: u128,
 	pub debt: u128,
+}
+
+/// A record from the value of `Settlement::Records`.
+pub fn decode_record(bytes: &[u8]) -> Option<Record> {
+	Record::decode_all(&mut &bytes[..]).ok()
 }
 
 /// `pallet_metering::Metered`: a slot's import and export.
@@ -267,4 +272,73 @@ pub fn differences(chain: &Record, ours: &Record) -> Vec<&'static str> {
 	compare("corrected_wh", chain.corrected_wh == ours.corrected_wh);
 	compare("correction_amount", chain.correction_amount == ours.correction_amount);
 	names
+}
+
+/// The fills of a `pallet_market::ClearedSlot`, read past the grid and prices they came from.
+pub fn decode_fills(input: &mut &[u8]) -> Result<Vec<Fill>, codec::Error> {
+	// Grid: zones (id, parent, fee, capacity, traffic light) and the yellow surcharge.
+	<(Vec<(u32, Option<u32>, u64, Option<u64>, u8)>, u64)>::decode(input)?;
+	// Pricing, zone prices.
+	<(u8, Vec<(u32, Option<i64>)>)>::decode(input)?;
+	let fills = Vec::<Fill>::decode(input)?;
+	// Flows, welfare, payments, receipts, DSO revenue, remainder.
+	<(Vec<(u32, i64)>, i128, i128, i128, i128, i128)>::decode(input)?;
+	Ok(fills)
+}
+
+/// A cleared slot's fills, from the value of `Market::ClearedSlots`.
+pub fn decode_cleared(bytes: &[u8]) -> Option<Vec<Fill>> {
+	let input = &mut &bytes[..];
+	let fills = decode_fills(input).ok()?;
+	input.is_empty().then_some(fills)
+}
+
+/// The ex-post clearing's fills of a `pallet_settlement::SettledSlot` (`None` if it had none).
+pub fn decode_settled(bytes: &[u8]) -> Option<Option<Vec<Fill>>> {
+	let input = &mut &bytes[..];
+	// Accounts, estimated readings.
+	<(u32, u32)>::decode(input).ok()?;
+	let ex_post = match u8::decode(input).ok()? {
+		0 => None,
+		1 => Some(decode_fills(input).ok()?),
+		_ => return None,
+	};
+	// The balance changes of participants, utility, DSO, community; what the DSO was owed.
+	<(i128, i128, i128, i128, u128)>::decode(input).ok()?;
+	input.is_empty().then_some(ex_post)
+}
+
+/// What a slot is settled at: the retail choice and the tariffs in force when it was
+/// delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Terms {
+	pub retail: Retail,
+	pub retail_per_kwh: u64,
+	pub feed_in_per_kwh: u64,
+}
+
+/// `slot`'s terms from `Settlement::TariffsInForce` and the account's
+/// `Settlement::RetailChoices` (absent: grey from the start), both `Scheduled` values: the
+/// value before `from`, `from`, the value from it on. Read them before the slot settles:
+/// settling the slot before a change lets the schedule forget the earlier value.
+pub fn decode_terms(slot: u64, tariffs: &[u8], retail: Option<&[u8]>) -> Option<Terms> {
+	type Tariffs = (u64, u64, u64);
+	let (before, from, current) = <(Tariffs, u64, Tariffs)>::decode_all(&mut &tariffs[..]).ok()?;
+	let (green, grey, feed_in) = if slot < from { before } else { current };
+	let retail = match retail {
+		None => Retail::Grey,
+		Some(mut bytes) => {
+			let (before, from, current) = <(Retail, u64, Retail)>::decode_all(&mut bytes).ok()?;
+			if slot < from {
+				before
+			} else {
+				current
+			}
+		}
+	};
+	let retail_per_kwh = match retail {
+		Retail::Green => green,
+		Retail::Grey => grey,
+	};
+	Some(Terms { retail, retail_per_kwh, feed_in_per_kwh: feed_in })
 }

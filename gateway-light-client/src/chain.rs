@@ -51,6 +51,31 @@ pub fn account_orders_key(account: &[u8; 32], slot: u64) -> Vec<u8> {
 	.concat()
 }
 
+/// `Market::ClearedSlots`: a slot's clearing, with every order's fill.
+pub fn cleared_slot_key(slot: u64) -> Vec<u8> {
+	[value_key("Market", "ClearedSlots"), twox_64_concat(&slot.encode())].concat()
+}
+
+/// `Settlement::SettledSlots`: a settled slot as a whole, with its ex-post clearing.
+pub fn settled_slot_key(slot: u64) -> Vec<u8> {
+	[value_key("Settlement", "SettledSlots"), twox_64_concat(&slot.encode())].concat()
+}
+
+/// `Settlement::Records`: (slot, account) → how the account's slot was settled.
+pub fn record_key(slot: u64, account: &[u8; 32]) -> Vec<u8> {
+	[value_key("Settlement", "Records"), twox_64_concat(&slot.encode()), blake2_128_concat(account)]
+		.concat()
+}
+
+/// `Settlement::TariffsInForce`, and the account's `Settlement::RetailChoices`.
+pub fn tariffs_key() -> Vec<u8> {
+	value_key("Settlement", "TariffsInForce")
+}
+
+pub fn retail_choice_key(account: &[u8; 32]) -> Vec<u8> {
+	[value_key("Settlement", "RetailChoices"), blake2_128_concat(account)].concat()
+}
+
 /// The energy (import, export) in an `AcceptedReading`: its `Metered` half, before the
 /// registers (slot, import, export).
 pub fn decode_energy(bytes: &[u8]) -> Option<(u64, u64)> {

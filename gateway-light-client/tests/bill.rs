@@ -184,7 +184,7 @@ fn a_record_decodes_from_the_runtimes_bytes() {
 		debt_collected: 21,
 		debt: 22,
 	};
-	let ours = <Record as codec::DecodeAll>::decode_all(&mut &record.encode()[..]).unwrap();
+	let ours = lem_gateway::bill::decode_record(&record.encode()).unwrap();
 	assert_eq!(ours.encode(), record.encode());
 	assert_eq!((ours.retail, ours.debt, ours.price_per_kwh), (Retail::Green, 22, Some(-3)));
 	let fill = pallet_market::Fill { order: 3, energy_wh: 4, price_per_kwh: -5, amount: -6 };
@@ -216,4 +216,95 @@ fn fills_that_do_not_fit_their_orders_are_named() {
 		fill: Fill { order: 2, energy_wh: 3, price_per_kwh: 99_999, amount: 299 },
 	};
 	assert_eq!(check_fills(&[ask]), vec![BadFill::BeyondLimit { order: 2 }]);
+}
+
+/// What the box proves of a settled slot, under the runtime's keys and from its bytes.
+#[test]
+fn settled_slots_records_and_terms_are_read_under_the_runtimes_keys() {
+	use frame_support::BoundedVec;
+	use lem_gateway::{
+		bill::{decode_cleared, decode_settled, decode_terms, Terms},
+		chain::{cleared_slot_key, record_key, retail_choice_key, settled_slot_key, tariffs_key},
+	};
+	use lem_runtime::Runtime;
+	use pallet_market::Scheduled;
+	use pallet_settlement::{RetailChoice, SettledSlot, Tariffs};
+
+	let who = lem_runtime::AccountId::new([4u8; 32]);
+	assert_eq!(cleared_slot_key(77), pallet_market::ClearedSlots::<Runtime>::hashed_key_for(77u64));
+	assert_eq!(
+		settled_slot_key(77),
+		pallet_settlement::SettledSlots::<Runtime>::hashed_key_for(77u64)
+	);
+	assert_eq!(
+		record_key(77, &[4u8; 32]),
+		pallet_settlement::Records::<Runtime>::hashed_key_for(77u64, &who)
+	);
+	assert_eq!(tariffs_key(), pallet_settlement::TariffsInForce::<Runtime>::hashed_key().to_vec());
+	assert_eq!(
+		retail_choice_key(&[4u8; 32]),
+		pallet_settlement::RetailChoices::<Runtime>::hashed_key_for(&who)
+	);
+
+	let zone = |id, parent| pallet_market::Zone {
+		id,
+		parent,
+		fee_per_kwh: 20_000,
+		capacity_wh: parent.map(|_| 50_000),
+		light: pallet_market::TrafficLight::Yellow,
+	};
+	let fills = vec![
+		pallet_market::Fill { order: 3, energy_wh: 400, price_per_kwh: 120_000, amount: 48_000 },
+		pallet_market::Fill { order: 8, energy_wh: 0, price_per_kwh: -1, amount: 0 },
+	];
+	let cleared = pallet_market::ClearedSlot {
+		grid: pallet_market::Grid {
+			zones: BoundedVec::truncate_from(vec![zone(0, None), zone(1, Some(0))]),
+			yellow_surcharge_per_kwh: 5_000,
+		},
+		pricing: pallet_market::Pricing::PayAsBid,
+		zone_prices: BoundedVec::truncate_from(vec![pallet_market::ZonePrice {
+			zone: 1,
+			price_per_kwh: Some(120_000),
+		}]),
+		fills: BoundedVec::truncate_from(fills.clone()),
+		flows: BoundedVec::truncate_from(vec![pallet_market::Flow { zone: 1, energy_wh: -400 }]),
+		welfare: 1,
+		payments: 2,
+		receipts: 3,
+		dso_revenue: 4,
+		remainder: 5,
+	};
+	let ours: Vec<(u64, u64, i64, i128)> = decode_cleared(&cleared.encode())
+		.unwrap()
+		.iter()
+		.map(|f| (f.order, f.energy_wh, f.price_per_kwh, f.amount))
+		.collect();
+	assert_eq!(ours, vec![(3, 400, 120_000, 48_000), (8, 0, -1, 0)]);
+	assert_eq!(decode_cleared(&[cleared.encode(), vec![0]].concat()), None);
+
+	let settled =
+		SettledSlot { accounts: 2, ex_post: Some(cleared), dso: -7, ..Default::default() };
+	assert_eq!(decode_settled(&settled.encode()).unwrap().unwrap().len(), 2);
+	let settled = SettledSlot { ex_post: None, ..settled };
+	assert_eq!(decode_settled(&settled.encode()), Some(None));
+
+	let old = Tariffs { retail_green_per_kwh: 1, retail_grey_per_kwh: 2, feed_in_per_kwh: 3 };
+	let new = Tariffs { retail_green_per_kwh: 4, retail_grey_per_kwh: 5, feed_in_per_kwh: 6 };
+	let tariffs = Scheduled { before: old, from: 10, current: new }.encode();
+	let green = Scheduled { before: RetailChoice::Grey, from: 12, current: RetailChoice::Green };
+	let terms = |slot, retail: Option<Vec<u8>>| decode_terms(slot, &tariffs, retail.as_deref());
+	assert_eq!(
+		terms(9, None),
+		Some(Terms { retail: Retail::Grey, retail_per_kwh: 2, feed_in_per_kwh: 3 })
+	);
+	assert_eq!(
+		terms(11, Some(green.encode())),
+		Some(Terms { retail: Retail::Grey, retail_per_kwh: 5, feed_in_per_kwh: 6 })
+	);
+	assert_eq!(
+		terms(12, Some(green.encode())),
+		Some(Terms { retail: Retail::Green, retail_per_kwh: 4, feed_in_per_kwh: 6 })
+	);
+	assert_eq!(terms(12, Some(vec![1])), None);
 }

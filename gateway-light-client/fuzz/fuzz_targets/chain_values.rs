@@ -1,0 +1,21 @@
+//! The gateway's readers of what nodes send: storage values (proven, but in a layout the box
+//! only knows by hand) and a dry run's answer (the node's word). On arbitrary bytes none
+//! panics; a value they accept, they accept whole.
+
+#![no_main]
+
+use lem_gateway::{bill, chain};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|bytes: &[u8]| {
+	let _ = chain::decode_energy(bytes);
+	let _ = chain::Community::decode(bytes);
+	let _ = chain::decode_nonce(Some(bytes));
+	let _ = chain::decode_standing_order(Some(bytes));
+	let _ = chain::DryRun::decode(bytes);
+	let _ = bill::decode_cleared(bytes);
+	let _ = bill::decode_settled(bytes);
+	let (tariffs, retail) = bytes.split_at(bytes.len().min(56));
+	let _ = bill::decode_terms(7, tariffs, Some(retail));
+	let _ = bill::decode_record(bytes);
+});
