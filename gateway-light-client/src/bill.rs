@@ -310,7 +310,7 @@ pub fn decode_settled(bytes: &[u8]) -> Option<Option<Vec<Fill>>> {
 
 /// What a slot is settled at: the retail choice and the tariffs in force when it was
 /// delivered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Terms {
 	pub retail: Retail,
 	pub retail_per_kwh: u64,
@@ -341,4 +341,115 @@ pub fn decode_terms(slot: u64, tariffs: &[u8], retail: Option<&[u8]>) -> Option<
 		Retail::Grey => grey,
 	};
 	Some(Terms { retail, retail_per_kwh, feed_in_per_kwh: feed_in })
+}
+
+/// A slot in the box's ledger: its terms, taken once the slot began, and once it settled, the
+/// chain's record with the fields in which it differs from the box's own reckoning.
+#[derive(Encode, Decode, Clone, Debug, PartialEq, Eq)]
+pub struct Bill {
+	pub slot: u64,
+	pub terms: Terms,
+	pub checked: Option<Checked>,
+}
+
+#[derive(Encode, Decode, Clone, Debug, PartialEq, Eq)]
+pub struct Checked {
+	/// The chain's record (a default one if the chain holds none).
+	pub record: Record,
+	/// The record's fields that differ, and fills that do not fit their orders; empty when
+	/// the bill is right.
+	pub differences: Vec<String>,
+}
+
+impl Bill {
+	pub fn state(&self) -> &'static str {
+		match &self.checked {
+			None => "pending",
+			Some(c) if c.differences.is_empty() => "matches",
+			Some(_) => "differs",
+		}
+	}
+}
+
+/// Checks the chain's `record` of a slot (`None`: it holds none) against what `slot` makes it.
+pub fn check(record: Option<Record>, slot: &Slot) -> Checked {
+	let ours = recompute(slot);
+	let mut differences: Vec<String> =
+		check_fills(&slot.filled).iter().map(|b| format!("{b:?}")).collect();
+	match record {
+		Some(r) => differences.extend(differences_of(&r, &ours)),
+		None => differences.push("no record".into()),
+	}
+	Checked { record: record.unwrap_or(ours), differences }
+}
+
+fn differences_of(chain: &Record, ours: &Record) -> impl Iterator<Item = String> {
+	differences(chain, ours).into_iter().map(String::from)
+}
+
+/// The CSV columns of the ledger, one row per slot.
+pub const CSV_HEADER: &str = "slot,state,bought_wh,sold_wh,price_per_kwh,ex_post_bought_wh,\
+ex_post_sold_wh,ex_post_price_per_kwh,market_amount,import_wh,export_wh,estimated_import_wh,\
+from_utility_wh,to_utility_wh,retail,retail_per_kwh,feed_in_per_kwh,utility_amount,corrected_wh,\
+correction_amount,differences";
+
+impl Bill {
+	pub fn csv_row(&self) -> String {
+		let r = self.checked.as_ref().map(|c| c.record).unwrap_or_default();
+		let price = |p: Option<i64>| p.map_or(String::new(), |p| p.to_string());
+		let differences = self.checked.as_ref().map_or(String::new(), |c| c.differences.join(" "));
+		format!(
+			"{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:?},{},{},{},{},{},{}",
+			self.slot,
+			self.state(),
+			r.bought_wh,
+			r.sold_wh,
+			price(r.price_per_kwh),
+			r.ex_post_bought_wh,
+			r.ex_post_sold_wh,
+			price(r.ex_post_price_per_kwh),
+			r.market_amount,
+			r.metered.import_wh,
+			r.metered.export_wh,
+			r.estimated.import_wh,
+			r.from_utility_wh,
+			r.to_utility_wh,
+			self.terms.retail,
+			self.terms.retail_per_kwh,
+			self.terms.feed_in_per_kwh,
+			r.utility_amount,
+			r.corrected_wh,
+			r.correction_amount,
+			differences,
+		)
+	}
+
+	pub fn json(&self) -> serde_json::Value {
+		let r = self.checked.as_ref().map(|c| c.record);
+		serde_json::json!({
+			"slot": self.slot,
+			"state": self.state(),
+			"retail": format!("{:?}", self.terms.retail),
+			"retailPerKwh": self.terms.retail_per_kwh,
+			"feedInPerKwh": self.terms.feed_in_per_kwh,
+			"differences": self.checked.as_ref().map(|c| c.differences.clone()),
+			"record": r.map(|r| serde_json::json!({
+				"boughtWh": r.bought_wh,
+				"soldWh": r.sold_wh,
+				"pricePerKwh": r.price_per_kwh,
+				"exPostBoughtWh": r.ex_post_bought_wh,
+				"exPostSoldWh": r.ex_post_sold_wh,
+				"exPostPricePerKwh": r.ex_post_price_per_kwh,
+				"marketAmount": r.market_amount.to_string(),
+				"importWh": r.metered.import_wh,
+				"exportWh": r.metered.export_wh,
+				"estimatedImportWh": r.estimated.import_wh,
+				"fromUtilityWh": r.from_utility_wh,
+				"toUtilityWh": r.to_utility_wh,
+				"utilityAmount": r.utility_amount.to_string(),
+				"correctedWh": r.corrected_wh,
+				"correctionAmount": r.correction_amount.to_string(),
+			})),
+		})
+	}
 }

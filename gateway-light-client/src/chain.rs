@@ -7,7 +7,10 @@
 //! reading is worth sending (too early, and the pool refuses it), and why the pool refuses a
 //! transaction, which the journal records as the reason.
 
-use crate::owner::StandingOrder;
+use crate::{
+	bill::{self, Fill, Record},
+	owner::StandingOrder,
+};
 use codec::{Decode, DecodeAll, Encode};
 use lem_light_client::{
 	client::{ClientError, LightClient},
@@ -231,6 +234,80 @@ pub async fn read_finalized(
 		readings,
 		owner,
 	})
+}
+
+/// What the chain holds of a settled slot for the owner's bill, proven.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettledFacts {
+	pub record: Option<Record>,
+	/// The ex-ante clearing's fills, and the ex-post clearing's (ids: metering points).
+	pub fills: Vec<Fill>,
+	pub ex_post: Vec<Fill>,
+	pub metered: Option<(u64, u64)>,
+}
+
+/// What the box reads at the checkpoint for its bills.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BillFacts {
+	/// The checkpoint block's time (`Timestamp::Now`), in seconds.
+	pub now_seconds: u64,
+	/// `Settlement::TariffsInForce` and the account's `Settlement::RetailChoices`, as bytes
+	/// ([`crate::bill::decode_terms`] reads them for a slot).
+	pub tariffs: Vec<u8>,
+	pub retail: Option<Vec<u8>>,
+	/// Each asked slot's facts once it is settled (`None` before).
+	pub slots: BTreeMap<u64, Option<SettledFacts>>,
+}
+
+/// Reads, in one proof at the checkpoint, the block's time, the terms, and for each of
+/// `slots` whether it is settled and if so the account's record, both clearings' fills and
+/// the metering point's reading.
+pub async fn read_bills(
+	client: &mut LightClient,
+	account: &[u8; 32],
+	metering_point: u64,
+	slots: &[u64],
+) -> Result<BillFacts, ChainError> {
+	let mut keys = vec![value_key("Timestamp", "Now"), tariffs_key(), retail_choice_key(account)];
+	for &slot in slots {
+		keys.extend([
+			settled_slot_key(slot),
+			record_key(slot, account),
+			cleared_slot_key(slot),
+			reading_key(slot, metering_point),
+		]);
+	}
+	let mut values = client.read(&keys).await?.into_iter();
+	let mut next = || values.next().flatten();
+	let layout = |item| ChainError::Layout { item };
+	let now_ms = next().and_then(|b| u64::decode_all(&mut &b[..]).ok());
+	let now_seconds = now_ms.ok_or(layout("Timestamp::Now"))? / 1000;
+	let tariffs = next().ok_or(layout("Settlement::TariffsInForce"))?;
+	let retail = next();
+	let mut facts = BTreeMap::new();
+	for &slot in slots {
+		let (settled, record, cleared, reading) = (next(), next(), next(), next());
+		let Some(settled) = settled else {
+			facts.insert(slot, None);
+			continue;
+		};
+		let ex_post = bill::decode_settled(&settled).ok_or(layout("Settlement::SettledSlots"))?;
+		let record = match record {
+			Some(bytes) => Some(bill::decode_record(&bytes).ok_or(layout("Settlement::Records"))?),
+			None => None,
+		};
+		let fills = match cleared {
+			Some(bytes) => bill::decode_cleared(&bytes).ok_or(layout("Market::ClearedSlots"))?,
+			None => Vec::new(),
+		};
+		let metered = match reading {
+			Some(bytes) => Some(decode_energy(&bytes).ok_or(layout("Metering::Readings"))?),
+			None => None,
+		};
+		let ex_post = ex_post.unwrap_or_default();
+		facts.insert(slot, Some(SettledFacts { record, fills, ex_post, metered }));
+	}
+	Ok(BillFacts { now_seconds, tariffs, retail, slots: facts })
 }
 
 /// The time of the node's best block, in seconds (`MarketApi_clock`). The node's word: a lie

@@ -22,6 +22,7 @@ use crate::{
 	config::Config,
 	journal::{Entry, Journal, JournalError, Registers, State},
 	key,
+	ledger::{Ledger, LedgerError},
 	meter::{Energy, Meter, MeterError},
 	metrics::Metrics,
 	owner::{Owner, OwnerKeyError},
@@ -96,6 +97,8 @@ pub struct Gateway {
 	/// Trading for the owner, if the configuration has one; it steps once after each follow.
 	trader: Option<Trader>,
 	trade_due: bool,
+	/// The owner's bills, checked as slots settle; with the trader.
+	ledger: Option<Ledger>,
 	/// The newest slot whose end was taken.
 	last_taken: Option<u64>,
 	/// Readings not yet final, by slot: the journal's pending entries.
@@ -153,15 +156,18 @@ impl Gateway {
 			}
 		);
 		let checkpoint = checkpoint.unwrap_or_else(|| config.genesis.clone());
-		let trader = match &config.owner {
-			None => None,
+		let (trader, ledger) = match &config.owner {
+			None => (None, None),
 			Some(o) => {
 				let owner = Owner::load(&o.key_file).map_err(StartError::OwnerKey)?;
 				let from = newest.saturating_sub(config.keep_slots);
-				let trader =
-					Trader::new(owner, o.clone(), config.metering_point, genesis, &journal, from)
-						.map_err(StartError::Journal)?;
-				Some(trader)
+				let point = config.metering_point;
+				let account = owner.account();
+				let trader = Trader::new(owner, o.clone(), point, genesis, &journal, from)
+					.map_err(StartError::Journal)?;
+				let ledger = Ledger::open(account, point, &journal, from, &metrics)
+					.map_err(StartError::Journal)?;
+				(Some(trader), Some(ledger))
 			}
 		};
 		let client = LightClient::new(config.nodes.clone(), genesis, checkpoint, STALE_AFTER);
@@ -188,6 +194,7 @@ impl Gateway {
 			community: None,
 			trader,
 			trade_due: false,
+			ledger,
 			last_taken: last.map(|e| e.slot),
 			pending,
 			one_by_one: false,
@@ -288,6 +295,7 @@ impl Gateway {
 		if let Some(t) = &mut self.trader {
 			t.forget_before(forget);
 		}
+		self.metrics.ledger.lock().expect("not poisoned").retain(|&s, _| s >= forget);
 		Metrics::set(&self.metrics.pending, self.pending.len() as u64);
 		Metrics::set(&self.metrics.journal_bytes, self.journal.size());
 		Ok(())
@@ -382,6 +390,11 @@ impl Gateway {
 			if let (Some(trader), Some(facts)) = (&mut self.trader, finalized.owner.clone()) {
 				let now = unix_ms() / 1000;
 				trader.learn(facts, slot_seconds, now, &self.journal, &self.metrics)?;
+			}
+			if let (Some(ledger), Some(trader)) = (&mut self.ledger, &self.trader) {
+				let (journal, metrics) = (&self.journal, &self.metrics);
+				let orders = trader.orders();
+				ledger.step(&mut self.client, journal, metrics, slot_seconds, orders).await?;
 			}
 			self.trade_due = true;
 			self.read_at = Some(finalized.block);
@@ -579,6 +592,15 @@ impl From<TradeError> for SyncError {
 		match e {
 			TradeError::Chain(e) => SyncError::Chain(e),
 			TradeError::Journal(e) => SyncError::Journal(e),
+		}
+	}
+}
+
+impl From<LedgerError> for SyncError {
+	fn from(e: LedgerError) -> Self {
+		match e {
+			LedgerError::Chain(e) => SyncError::Chain(e),
+			LedgerError::Journal(e) => SyncError::Journal(e),
 		}
 	}
 }

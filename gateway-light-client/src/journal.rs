@@ -12,7 +12,7 @@
 //! well-formed entry (a fuzz target feeds it arbitrary bytes). The journal keeps
 //! `keep_slots` slots before the newest and compacts its file at start, so its size is bounded.
 
-use crate::{owner::Side, reading::SignedReading};
+use crate::{bill::Bill, owner::Side, reading::SignedReading};
 use codec::{Decode, DecodeAll, Encode};
 use lem_light_client::finality::Checkpoint;
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
@@ -20,6 +20,8 @@ use std::{fmt, path::Path};
 
 /// Entries by slot.
 const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
+/// The owner's bills, by slot: the ledger the box serves.
+const LEDGER: TableDefinition<u64, &[u8]> = TableDefinition::new("ledger");
 /// The orders placed for the owner, by slot.
 const ORDERS: TableDefinition<u64, &[u8]> = TableDefinition::new("orders");
 /// What the gateway learned from the chain and needs while offline: `slot_seconds`; and the
@@ -263,6 +265,7 @@ impl Journal {
 		txn.open_table(CHAIN)?;
 		txn.open_table(FINALITY)?;
 		txn.open_table(ORDERS)?;
+		txn.open_table(LEDGER)?;
 		txn.commit()?;
 		db.compact().map_err(|e| JournalError::Storage(e.to_string()))?;
 		Ok(Journal { db, path: path.to_owned() })
@@ -339,12 +342,45 @@ impl Journal {
 		Ok(orders)
 	}
 
+	/// Writes `bill` (no fsync: a bill lost in a crash is checked again from the chain while
+	/// it keeps the slot).
+	pub fn put_bill(&self, bill: &Bill) -> Result<(), JournalError> {
+		let mut txn = self.db.begin_write()?;
+		txn.set_durability(Durability::None)?;
+		let mut bytes = vec![VERSION];
+		bill.encode_to(&mut bytes);
+		txn.open_table(LEDGER)?.insert(bill.slot, bytes.as_slice())?;
+		txn.commit()?;
+		Ok(())
+	}
+
+	/// The bills of slots `from` on, oldest first.
+	pub fn bills_from(&self, from: u64) -> Result<Vec<Bill>, JournalError> {
+		let txn = self.db.begin_read()?;
+		let table = txn.open_table(LEDGER)?;
+		let mut bills = Vec::new();
+		for item in table.range(from..)? {
+			let (slot, bytes) = item?;
+			let slot = slot.value();
+			let corrupt = |why| JournalError::Corrupt { slot, why };
+			let bill = match bytes.value().split_first() {
+				Some((&VERSION, mut rest)) => Bill::decode_all(&mut rest)
+					.map_err(|e| corrupt(Corrupt::Undecodable(e.to_string())))?,
+				Some((&v, _)) => return Err(corrupt(Corrupt::Version(v))),
+				None => return Err(corrupt(Corrupt::Version(0))),
+			};
+			bills.push(bill);
+		}
+		Ok(bills)
+	}
+
 	/// Removes the entries and orders of slots before `slot`.
 	pub fn forget_before(&self, slot: u64) -> Result<(), JournalError> {
 		let mut txn = self.db.begin_write()?;
 		txn.set_durability(Durability::None)?;
 		txn.open_table(ENTRIES)?.retain_in(..slot, |_, _| false)?;
 		txn.open_table(ORDERS)?.retain_in(..slot, |_, _| false)?;
+		txn.open_table(LEDGER)?.retain_in(..slot, |_, _| false)?;
 		txn.commit()?;
 		Ok(())
 	}

@@ -10,6 +10,8 @@
 //!   [`chain`] reads what it relies on with proofs at a block whose finality it checked.
 //! - [`trading`] trades for the owner with its account key ([`owner`]): it keeps the standing
 //!   order in place and bids or asks for the next slots from a forecast of the meter.
+//! - [`bill`] reckons a settled slot's record on the box by settlement's rules, and [`ledger`]
+//!   checks the chain's record against it for every slot and serves the owner its ledger.
 //! - [`config`], [`key`] and [`metrics`] are how the box is run: `gateway.toml`, the device
 //!   key, and what Prometheus scrapes.
 //! - [`sim`] is `lem-meter-sim`'s household: a load, PV and a battery from a seed, whose
@@ -21,6 +23,7 @@ pub mod config;
 pub mod gateway;
 pub mod journal;
 pub mod key;
+pub mod ledger;
 pub mod meter;
 pub mod metrics;
 pub mod owner;

@@ -1,11 +1,13 @@
 //! The gateway's Prometheus metrics, served as text at `http://<metrics>/metrics`.
 
+use crate::bill::{self, Bill};
 use std::{
+	collections::BTreeMap,
 	fmt::Write as _,
 	net::SocketAddr,
 	sync::{
 		atomic::{AtomicU64, Ordering::Relaxed},
-		Arc,
+		Arc, Mutex,
 	},
 };
 use tokio::{
@@ -30,6 +32,10 @@ pub struct Metrics {
 	pub orders_submitted: AtomicU64,
 	pub orders_placed: AtomicU64,
 	pub orders_refused: AtomicU64,
+	pub bills_checked: AtomicU64,
+	pub bills_differing: AtomicU64,
+	/// The owner's ledger, served at `/ledger.json` and `/ledger.csv`.
+	pub ledger: Mutex<BTreeMap<u64, Bill>>,
 }
 
 impl Metrics {
@@ -116,25 +122,67 @@ impl Metrics {
 			"Orders the market refused, or whose transaction was used without placing them.",
 			&self.orders_refused,
 		);
+		metric(
+			"bills_checked_total",
+			"counter",
+			"Settled slots whose record the gateway checked against its own reckoning.",
+			&self.bills_checked,
+		);
+		metric(
+			"bills_differing_total",
+			"counter",
+			"Checked records that differ from the gateway's reckoning.",
+			&self.bills_differing,
+		);
 		out
+	}
+
+	/// The ledger as a JSON array and as CSV, oldest slot first.
+	pub fn ledger_json(&self) -> String {
+		let ledger = self.ledger.lock().expect("not poisoned");
+		let bills: Vec<serde_json::Value> = ledger.values().map(Bill::json).collect();
+		serde_json::Value::Array(bills).to_string()
+	}
+
+	pub fn ledger_csv(&self) -> String {
+		let ledger = self.ledger.lock().expect("not poisoned");
+		let mut csv = format!("{}\n", bill::CSV_HEADER);
+		for b in ledger.values() {
+			csv += &b.csv_row();
+			csv.push('\n');
+		}
+		csv
 	}
 }
 
-/// Serves `metrics` at `address` until the process ends. Any path answers with the metrics.
+/// Serves `metrics` at `address` until the process ends: the owner's ledger at `/ledger.json`
+/// and `/ledger.csv`, the metrics at any other path.
 pub async fn serve(address: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<()> {
 	let listener = TcpListener::bind(address).await?;
 	tracing::info!(%address, "serving metrics");
 	tokio::spawn(async move {
 		loop {
 			let Ok((mut stream, _)) = listener.accept().await else { continue };
-			let body = metrics.render();
+			let metrics = metrics.clone();
 			tokio::spawn(async move {
-				// The request itself does not matter; read what came so the client sees a clean
-				// close.
-				let mut request = [0u8; 1024];
-				let _ = stream.read(&mut request).await;
+				// Only the request line matters: `GET <path> HTTP/1.1`.
+				// Read up to the end of the head, as a client may send it in pieces.
+				let (mut request, mut n) = ([0u8; 1024], 0);
+				while n < request.len() && !request[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+					match stream.read(&mut request[n..]).await {
+						Ok(0) | Err(_) => break,
+						Ok(read) => n += read,
+					}
+				}
+				let line = String::from_utf8_lossy(&request[..n]);
+				let path = line.split_whitespace().nth(1).unwrap_or("/");
+				let (kind, body) = match path {
+					"/ledger.json" => ("application/json", metrics.ledger_json()),
+					"/ledger.csv" => ("text/csv", metrics.ledger_csv()),
+					_ => ("text/plain; version=0.0.4", metrics.render()),
+				};
 				let response = format!(
-					"HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+					"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
 					body.len()
 				);
 				let _ = stream.write_all(response.as_bytes()).await;

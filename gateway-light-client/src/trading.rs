@@ -161,6 +161,11 @@ impl Trader {
 		self.owner.account()
 	}
 
+	/// The journal's orders of recent slots, by slot.
+	pub fn orders(&self) -> &BTreeMap<u64, OrderEntry> {
+		&self.orders
+	}
+
 	/// The slots whose orders the next finalized read should prove: those sent and not yet
 	/// seen placed.
 	pub fn unresolved_slots(&self) -> Vec<u64> {

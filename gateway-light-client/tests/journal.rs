@@ -181,3 +181,31 @@ fn orders_and_the_owners_nonce_survive_reopening() {
 	assert!(matches!(OrderEntry::from_bytes(&[2, 1]), Err(Corrupt::Undecodable(_))));
 	assert_eq!(OrderEntry::from_bytes(&[9]), Err(Corrupt::Version(9)));
 }
+
+/// The owner's bills survive reopening and leave with their slots.
+#[test]
+fn bills_survive_reopening() {
+	use lem_gateway::bill::{Bill, Checked, Record, Retail, Terms};
+	let dir = tempfile::tempdir().unwrap();
+	let path = dir.path().join("journal.redb");
+	let terms = Terms { retail: Retail::Green, retail_per_kwh: 300_000, feed_in_per_kwh: 80_000 };
+	let pending = Bill { slot: 30, terms, checked: None };
+	let checked = Bill {
+		slot: 31,
+		terms,
+		checked: Some(Checked {
+			record: Record { market_amount: -7_300, ..Default::default() },
+			differences: vec!["utility_amount".into()],
+		}),
+	};
+	{
+		let journal = Journal::open(&path).unwrap();
+		journal.put_bill(&pending).unwrap();
+		journal.put_bill(&checked).unwrap();
+	}
+	let journal = Journal::open(&path).unwrap();
+	assert_eq!(journal.bills_from(0).unwrap(), vec![pending, checked.clone()]);
+	assert_eq!(checked.state(), "differs");
+	journal.forget_before(31).unwrap();
+	assert_eq!(journal.bills_from(0).unwrap().len(), 1);
+}

@@ -94,6 +94,8 @@ pub struct GatewayBox {
 	pub public: [u8; 32],
 	log: PathBuf,
 	child: Option<Child>,
+	/// Where it serves its metrics and the owner's ledger, if it trades.
+	pub metrics: Option<SocketAddr>,
 }
 
 impl GatewayBox {
@@ -141,6 +143,7 @@ impl GatewayBox {
 			public,
 			log: dir.join("gateway.log"),
 			child: None,
+			metrics: None,
 		}
 	}
 
@@ -175,6 +178,21 @@ impl GatewayBox {
 			.spawn()
 			.expect("spawn lem-gateway");
 		self.child = Some(child);
+	}
+
+	/// `GET <path>` from the box's metrics server (the ledger at `/ledger.json` and
+	/// `/ledger.csv`): the body.
+	pub fn get(&self, path: &str) -> String {
+		use std::io::Write;
+		let address = self.metrics.expect("a box that serves metrics");
+		let mut stream = TcpStream::connect(address).unwrap();
+		let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\n\r\n");
+		stream.write_all(request.as_bytes()).unwrap();
+		let mut response = String::new();
+		stream.read_to_string(&mut response).unwrap();
+		let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+		assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+		body.to_owned()
 	}
 
 	/// Kills it without warning, as a power cut would.
@@ -241,7 +259,7 @@ impl GatewayBox {
 			.expect("lem-gateway journal");
 		assert!(out.status.success(), "journal: {}", String::from_utf8_lossy(&out.stderr));
 		let text = String::from_utf8(out.stdout).unwrap();
-		text.lines().filter(|l| !l.starts_with("order ")).map(parse_journal_line).collect()
+		text.lines().filter(|l| l.starts_with("slot=")).map(parse_journal_line).collect()
 	}
 
 	/// The orders `lem-gateway journal` lists (the gateway must be stopped).
@@ -256,13 +274,17 @@ impl GatewayBox {
 	}
 
 	/// Makes the box trade for `account` (a development account's name), within `daily_budget`:
-	/// its secret seed as `lem-node key inspect` prints it, and the `[owner]` section.
-	pub fn trade_for(&self, account: &str, daily_budget: u128) {
+	/// its secret seed as `lem-node key inspect` prints it, and the `[owner]` section; and
+	/// serve its metrics and the owner's ledger.
+	pub fn trade_for(&mut self, account: &str, daily_budget: u128) {
 		let (_, seed) =
 			sp_core::sr25519::Pair::from_string_with_seed(&format!("//{account}"), None).unwrap();
 		let seed = seed.expect("a hard derivation has a seed");
 		std::fs::write(self.dir.join("owner.key"), sp_core::bytes::to_hex(&seed, false)).unwrap();
-		let mut config = std::fs::read_to_string(&self.config).unwrap();
+		let metrics: SocketAddr = format!("127.0.0.1:{}", crate::free_port()).parse().unwrap();
+		self.metrics = Some(metrics);
+		let mut config =
+			format!("metrics = \"{metrics}\"\n{}", std::fs::read_to_string(&self.config).unwrap());
 		config += &format!(
 			"[owner]\nkey_file = \"owner.key\"\nbuy_limit_per_kwh = 250000\n\
 			 sell_limit_per_kwh = 100000\ndaily_budget = {daily_budget}\nhorizon_slots = 2\n"

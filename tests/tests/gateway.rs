@@ -15,7 +15,9 @@
 //! Boxes 1 and 2 also trade for their households: they keep the standing order in place and
 //! bid or ask for the next slots from their meters' forecasts; box 2's nonces go through its
 //! kills. Box 4 holds the key of an account that does not own its metering point: its orders
-//! are refused by the market's named error and cost nothing.
+//! are refused by the market's named error and cost nothing. Boxes 1 and 2 check every settled
+//! slot's record against their own reckoning and serve the ledger: it matches the chain's
+//! records, with ex-ante and ex-post trades and deviations among its slots.
 
 use lem_runtime::AccountId;
 use lem_tests::{boxes::*, *};
@@ -190,6 +192,14 @@ fn gateways_feed_the_market_through_kills_outages_and_a_stopped_meter() {
 	});
 	let seen = seen.into_inner().unwrap();
 	let settled_through = *seen.settled.last().unwrap();
+	// The trading boxes' ledgers, as their owners fetch them.
+	let ledgers: Vec<(u8, String, String)> = [1u8, 2]
+		.into_iter()
+		.map(|h| {
+			let b = &boxes[h as usize - 1];
+			(h, b.get("/ledger.json"), b.get("/ledger.csv"))
+		})
+		.collect();
 	// A reading may be final on the chain a poll before its gateway looks: let each catch up
 	// (the journals below show any that does not).
 	let caught_up =
@@ -200,6 +210,7 @@ fn gateways_feed_the_market_through_kills_outages_and_a_stopped_meter() {
 	}
 	boxes.iter_mut().for_each(GatewayBox::stop);
 
+	check_bills(&ledgers, &seen);
 	for (&h, b) in HOUSEHOLDS.iter().zip(&boxes) {
 		check_orders(h, b, &seen, settled_through);
 		let journal = b.journal();
@@ -336,6 +347,41 @@ fn check_orders(h: u8, b: &GatewayBox, seen: &Seen, settled_through: Slot) {
 		}
 		_ => assert!(orders.is_empty(), "{context}"),
 	}
+}
+
+/// The trading boxes checked their bills: every settled slot they checked matches, equals the
+/// record the chain showed, and among them are ex-ante and ex-post trades and deviations left
+/// for the utility. The CSV has a row per bill.
+fn check_bills(ledgers: &[(u8, String, String)], seen: &Seen) {
+	let (mut ex_ante, mut ex_post, mut deviations) = (0, 0, 0);
+	for (h, json, csv) in ledgers {
+		let bills: Vec<serde_json::Value> = serde_json::from_str(json).unwrap();
+		let context = format!("household {h}: ledger {json}");
+		let matched: Vec<&serde_json::Value> =
+			bills.iter().filter(|b| b["state"] == "matches").collect();
+		assert!(matched.len() >= 3, "{context}");
+		assert!(bills.iter().all(|b| b["state"] != "differs"), "{context}");
+		for b in &matched {
+			let slot = b["slot"].as_u64().unwrap();
+			let r = &b["record"];
+			if let Some(chain) = seen.records.get(&(slot, *h)) {
+				assert_eq!(r["marketAmount"], chain.market_amount.to_string(), "{context}");
+				assert_eq!(r["utilityAmount"], chain.utility_amount.to_string(), "{context}");
+				assert_eq!(r["boughtWh"], chain.bought_wh, "{context}");
+				assert_eq!(r["soldWh"], chain.sold_wh, "{context}");
+				assert_eq!(r["exPostBoughtWh"], chain.ex_post_bought_wh, "{context}");
+				assert_eq!(r["exPostSoldWh"], chain.ex_post_sold_wh, "{context}");
+			}
+			let wh = |k: &str| r[k].as_u64().unwrap();
+			ex_ante += (wh("boughtWh") + wh("soldWh") > 0) as u32;
+			ex_post += (wh("exPostBoughtWh") + wh("exPostSoldWh") > 0) as u32;
+			deviations += (wh("fromUtilityWh") + wh("toUtilityWh") > 0) as u32;
+		}
+		let rows: Vec<&str> = csv.lines().collect();
+		assert!(rows[0].starts_with("slot,state,bought_wh,"), "{csv}");
+		assert_eq!(rows.len(), bills.len() + 1, "{csv}");
+	}
+	assert!(ex_ante > 0 && ex_post > 0 && deviations > 0, "{ledgers:#?}");
 }
 
 /// A configuration the gateway cannot run with stops it at start, with an error that names

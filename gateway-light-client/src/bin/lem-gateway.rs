@@ -4,7 +4,8 @@
 //! lem-gateway --config gateway.toml             # run
 //! lem-gateway keygen --out device.key           # a new device key; prints its public half
 //! lem-gateway journal --config gateway.toml     # what the journal holds, slot by slot,
-//!                                               # and the orders placed for the owner
+//!                                               # the orders placed for the owner and
+//!                                               # its bills
 //! ```
 
 use clap::{Parser, Subcommand};
@@ -122,6 +123,18 @@ fn journal(config: Config, from: u64) -> Result<()> {
 			}
 			OrderState::Refused { reason } => line += &format!(" reason={reason:?}"),
 			_ => {}
+		}
+		println!("{line}");
+	}
+	for b in journal.bills_from(from)? {
+		let mut line = format!("bill slot={} state={}", b.slot, b.state());
+		if let Some(c) = &b.checked {
+			let r = &c.record;
+			line +=
+				&format!(" market_amount={} utility_amount={}", r.market_amount, r.utility_amount);
+			if !c.differences.is_empty() {
+				line += &format!(" differences={:?}", c.differences.join(" "));
+			}
 		}
 		println!("{line}");
 	}

@@ -1,0 +1,140 @@
+//! The owner's ledger: a bill per slot, checked on the box. Once a slot has begun its terms
+//! (tariffs, retail choice) are fixed and the box takes them; once the chain has settled it,
+//! the box reads its record, both clearings' fills and its reading with one proof at a
+//! finalized block, and checks the record against its own reckoning ([`crate::bill`]). A
+//! difference is logged (`bill differs`, with the fields), counted
+//! (`lem_gateway_bills_differing_total`) and kept in the ledger, which the box serves to its
+//! owner as JSON and CSV beside its metrics.
+
+use crate::{
+	bill::{self, Bill, Energy, Filled},
+	chain::{self, ChainError, SettledFacts},
+	journal::{Journal, JournalError, OrderEntry, OrderState},
+	metrics::Metrics,
+};
+use lem_light_client::client::LightClient;
+use std::collections::BTreeMap;
+use tracing::{info, warn};
+
+/// Settled slots checked per finalized block read: a backlog after time offline is worked
+/// off over a few reads, each proof small.
+const CHECKS_PER_READ: usize = 2;
+
+pub struct Ledger {
+	account: [u8; 32],
+	metering_point: u64,
+	/// The first slot without a bill yet; `None` until the first read.
+	next: Option<u64>,
+}
+
+/// Why checking stopped.
+pub enum LedgerError {
+	Chain(ChainError),
+	Journal(JournalError),
+}
+
+impl Ledger {
+	/// The ledger of `account`, its bills since `from` taken from the journal into `metrics`.
+	pub fn open(
+		account: [u8; 32],
+		metering_point: u64,
+		journal: &Journal,
+		from: u64,
+		metrics: &Metrics,
+	) -> Result<Ledger, JournalError> {
+		let bills = journal.bills_from(from)?;
+		let next = bills.last().map(|b| b.slot + 1);
+		let mut served = metrics.ledger.lock().expect("not poisoned");
+		served.extend(bills.into_iter().map(|b| (b.slot, b)));
+		Ok(Ledger { account, metering_point, next })
+	}
+
+	/// Takes the terms of slots begun and checks the oldest settled ones, at the client's
+	/// checkpoint. `orders` are the box's orders by slot.
+	pub async fn step(
+		&mut self,
+		client: &mut LightClient,
+		journal: &Journal,
+		metrics: &Metrics,
+		slot_seconds: u64,
+		orders: &BTreeMap<u64, OrderEntry>,
+	) -> Result<(), LedgerError> {
+		let pending: Vec<u64> = {
+			let served = metrics.ledger.lock().expect("not poisoned");
+			served.values().filter(|b| b.checked.is_none()).map(|b| b.slot).collect()
+		};
+		let asked = &pending[..pending.len().min(CHECKS_PER_READ)];
+		let facts = chain::read_bills(client, &self.account, self.metering_point, asked)
+			.await
+			.map_err(LedgerError::Chain)?;
+
+		let begun = facts.now_seconds / slot_seconds;
+		let mut changed = Vec::new();
+		for slot in self.next.unwrap_or(begun)..=begun {
+			let retail = facts.retail.as_deref();
+			let Some(terms) = bill::decode_terms(slot, &facts.tariffs, retail) else {
+				let item = "Settlement::TariffsInForce";
+				return Err(LedgerError::Chain(ChainError::Layout { item }));
+			};
+			changed.push(Bill { slot, terms, checked: None });
+		}
+		self.next = Some(begun + 1);
+
+		let served = metrics.ledger.lock().expect("not poisoned").clone();
+		for (slot, settled) in facts.slots {
+			let (Some(settled), Some(bill)) = (settled, served.get(&slot)) else { continue };
+			let checked =
+				bill::check(settled.record, &self.slot(&settled, bill, orders.get(&slot)));
+			let r = &checked.record;
+			if checked.differences.is_empty() {
+				Metrics::add(&metrics.bills_checked, 1);
+				info!(
+					slot,
+					market_amount = r.market_amount as i64,
+					utility_amount = r.utility_amount as i64,
+					ex_post_wh = r.ex_post_bought_wh + r.ex_post_sold_wh,
+					"bill matches"
+				);
+			} else {
+				Metrics::add(&metrics.bills_checked, 1);
+				Metrics::add(&metrics.bills_differing, 1);
+				warn!(slot, differences = ?checked.differences, "bill differs");
+			}
+			changed.push(Bill { checked: Some(checked), ..bill.clone() });
+		}
+
+		for bill in &changed {
+			journal.put_bill(bill).map_err(LedgerError::Journal)?;
+		}
+		let mut served = metrics.ledger.lock().expect("not poisoned");
+		served.extend(changed.into_iter().map(|b| (b.slot, b)));
+		Ok(())
+	}
+
+	/// What the box knows of a settled slot, for its bill.
+	fn slot(&self, settled: &SettledFacts, bill: &Bill, order: Option<&OrderEntry>) -> bill::Slot {
+		let fill = |id: u64| settled.fills.iter().find(|f| f.order == id).copied();
+		let filled = match order {
+			Some(o @ OrderEntry { state: OrderState::Placed { orders }, .. }) => orders
+				.iter()
+				.filter_map(|&id| fill(id))
+				.map(|fill| Filled {
+					side: o.side,
+					energy_wh: o.energy_wh,
+					limit_per_kwh: o.limit_per_kwh,
+					fill,
+				})
+				.collect(),
+			_ => Vec::new(),
+		};
+		bill::Slot {
+			filled,
+			metered: settled.metered.map(|(i, e)| Energy { import_wh: i, export_wh: e }),
+			ex_post: settled.ex_post.iter().find(|f| f.order == self.metering_point).copied(),
+			retail: bill.terms.retail,
+			retail_per_kwh: bill.terms.retail_per_kwh,
+			feed_in_per_kwh: bill.terms.feed_in_per_kwh,
+			corrected_wh: settled.record.map_or(0, |r| r.corrected_wh),
+		}
+	}
+}
