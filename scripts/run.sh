@@ -97,7 +97,9 @@ The market runs. Slots are 30 s; a slot is cleared at gate closure, 10 s before 
 each gateway signs its reading right after the slot ends; the chain settles the slot once
 the readings window (60 s) is over, with the households' standing orders trading the
 metered energy locally. Each gateway places its household's orders ahead of the slots
-(log lines "order placed") and keeps its standing order in place. Gateway logs and journals: $RUN_DIR/box<h>/; metrics:
+(log lines "order placed"), keeps its standing order in place, and checks each settled
+slot's record against its own reckoning ("bill matches"); its household's ledger:
+http://127.0.0.1:9701/ledger.json (or .csv) ... 9710. Gateway logs and journals: $RUN_DIR/box<h>/; metrics:
 http://127.0.0.1:9701/metrics ... 9710; node logs: $LEM_NET_DIR/. Ctrl-C stops.
 
 EOF
