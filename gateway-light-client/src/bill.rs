@@ -354,7 +354,7 @@ pub struct Bill {
 
 #[derive(Encode, Decode, Clone, Debug, PartialEq, Eq)]
 pub struct Checked {
-	/// The chain's record (a default one if the chain holds none).
+	/// The chain's record (the box's own reckoning if the chain holds none).
 	pub record: Record,
 	/// The record's fields that differ, and fills that do not fit their orders; empty when
 	/// the bill is right.
@@ -377,14 +377,10 @@ pub fn check(record: Option<Record>, slot: &Slot) -> Checked {
 	let mut differences: Vec<String> =
 		check_fills(&slot.filled).iter().map(|b| format!("{b:?}")).collect();
 	match record {
-		Some(r) => differences.extend(differences_of(&r, &ours)),
+		Some(r) => differences.extend(self::differences(&r, &ours).into_iter().map(String::from)),
 		None => differences.push("no record".into()),
 	}
 	Checked { record: record.unwrap_or(ours), differences }
-}
-
-fn differences_of(chain: &Record, ours: &Record) -> impl Iterator<Item = String> {
-	differences(chain, ours).into_iter().map(String::from)
 }
 
 /// The CSV columns of the ledger, one row per slot.
