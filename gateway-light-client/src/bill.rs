@@ -102,13 +102,15 @@ pub struct Slot {
 	pub corrected_wh: i64,
 }
 
-/// `e` Wh at `p` per kWh rounded up (what a payer pays) and down (what a payee receives).
-fn cost_up(energy_wh: u64, per_kwh: u64) -> i128 {
-	(energy_wh as i128 * per_kwh as i128 + 999).div_euclid(1000)
+/// `e` Wh at `p` per kWh rounded up: what a payer pays (a bid, the utility's retail). For any
+/// sign of price, as the clearing engine rounds.
+pub fn cost_up(energy_wh: u64, per_kwh: i128) -> i128 {
+	-(-(energy_wh as i128 * per_kwh)).div_euclid(1000)
 }
 
-fn cost_down(energy_wh: u64, per_kwh: u64) -> i128 {
-	(energy_wh as i128 * per_kwh as i128).div_euclid(1000)
+/// `e` Wh at `p` per kWh rounded down: what a payee receives (an ask, the feed-in).
+pub fn cost_down(energy_wh: u64, per_kwh: i128) -> i128 {
+	(energy_wh as i128 * per_kwh).div_euclid(1000)
 }
 
 /// Net import bought from the utility at retail (positive) or sold to it at feed-in
@@ -116,9 +118,9 @@ fn cost_down(energy_wh: u64, per_kwh: u64) -> i128 {
 fn with_utility(energy: i128, retail_per_kwh: u64, feed_in_per_kwh: u64) -> i128 {
 	let wh = energy.unsigned_abs().min(u64::MAX as u128) as u64;
 	if energy > 0 {
-		-cost_up(wh, retail_per_kwh)
+		-cost_up(wh, retail_per_kwh.into())
 	} else {
-		cost_down(wh, feed_in_per_kwh)
+		cost_down(wh, feed_in_per_kwh.into())
 	}
 }
 
@@ -165,11 +167,9 @@ pub fn check_fills(filled: &[Filled]) -> Vec<BadFill> {
 		if !within && f.fill.energy_wh > 0 {
 			bad.push(BadFill::BeyondLimit { order });
 		}
-		// The engine's rounding, for any sign of price: a bid's amount up, an ask's down.
-		let value = f.fill.energy_wh as i128 * price as i128;
 		let expected = match f.side {
-			Side::Bid => -(-value).div_euclid(1000),
-			Side::Ask => value.div_euclid(1000),
+			Side::Bid => cost_up(f.fill.energy_wh, price.into()),
+			Side::Ask => cost_down(f.fill.energy_wh, price.into()),
 		};
 		if f.fill.amount != expected {
 			bad.push(BadFill::WrongAmount { order });

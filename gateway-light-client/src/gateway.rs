@@ -22,12 +22,12 @@ use crate::{
 	config::Config,
 	journal::{Entry, Journal, JournalError, Registers, State},
 	key,
-	ledger::{Ledger, LedgerError},
+	ledger::Ledger,
 	meter::{Energy, Meter, MeterError},
 	metrics::Metrics,
 	owner::{Owner, OwnerKeyError},
 	reading::{self, Reading, MAX_BATCH},
-	trading::{TradeError, Trader},
+	trading::Trader,
 };
 use ed25519_dalek::SigningKey;
 use lem_light_client::client::{ClientError, LightClient, NodeError};
@@ -319,9 +319,9 @@ impl Gateway {
 	}
 
 	async fn sync(&mut self) -> Result<(), SyncError> {
+		let busy = !self.pending.is_empty() || self.trader.as_ref().is_some_and(Trader::busy);
 		let every = match &self.trader {
-			_ if !self.pending.is_empty() => FOLLOW_BUSY,
-			Some(t) if t.busy() => FOLLOW_BUSY,
+			_ if busy => FOLLOW_BUSY,
 			// A trader looks for newly open slots a few times a slot.
 			Some(_) => FOLLOW_IDLE.min(Duration::from_secs(self.slot_seconds.unwrap_or(60) / 4)),
 			None => FOLLOW_IDLE,
@@ -391,7 +391,7 @@ impl Gateway {
 				let now = unix_ms() / 1000;
 				trader.learn(facts, slot_seconds, now, &self.journal, &self.metrics)?;
 			}
-			if let (Some(ledger), Some(trader)) = (&mut self.ledger, &self.trader) {
+			if let (Some(ledger), Some(trader)) = (&self.ledger, &self.trader) {
 				let (journal, metrics) = (&self.journal, &self.metrics);
 				let orders = trader.orders();
 				ledger.step(&mut self.client, journal, metrics, slot_seconds, orders).await?;
@@ -576,7 +576,9 @@ impl Gateway {
 	}
 }
 
-enum SyncError {
+/// Why a round of work with the chain stopped: the chain could not be read (the round is
+/// tried again), or the journal failed (the gateway stops).
+pub enum SyncError {
 	Chain(ChainError),
 	Journal(JournalError),
 }
@@ -587,21 +589,9 @@ impl From<ChainError> for SyncError {
 	}
 }
 
-impl From<TradeError> for SyncError {
-	fn from(e: TradeError) -> Self {
-		match e {
-			TradeError::Chain(e) => SyncError::Chain(e),
-			TradeError::Journal(e) => SyncError::Journal(e),
-		}
-	}
-}
-
-impl From<LedgerError> for SyncError {
-	fn from(e: LedgerError) -> Self {
-		match e {
-			LedgerError::Chain(e) => SyncError::Chain(e),
-			LedgerError::Journal(e) => SyncError::Journal(e),
-		}
+impl From<ClientError> for SyncError {
+	fn from(e: ClientError) -> Self {
+		SyncError::Chain(ChainError::Client(e))
 	}
 }
 

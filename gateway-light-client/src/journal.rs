@@ -130,27 +130,37 @@ impl OrderState {
 
 impl OrderEntry {
 	pub fn to_bytes(&self) -> Vec<u8> {
-		let mut bytes = vec![VERSION];
-		Encode::encode_to(self, &mut bytes);
-		bytes
+		versioned(self)
 	}
 
 	/// The order in `bytes`, or why they are not one. Never panics.
 	pub fn from_bytes(bytes: &[u8]) -> Result<OrderEntry, Corrupt> {
-		let (&version, mut rest) = bytes.split_first().ok_or(Corrupt::Version(0))?;
-		if version != VERSION {
-			return Err(Corrupt::Version(version));
-		}
-		let order = <OrderEntry as Decode>::decode(&mut rest)
-			.map_err(|e| Corrupt::Undecodable(e.to_string()))?;
-		if !rest.is_empty() {
-			return Err(Corrupt::TrailingBytes(rest.len()));
-		}
+		let order: OrderEntry = unversioned(bytes)?;
 		if order.extrinsic.is_empty() && matches!(order.state, OrderState::Submitted { .. }) {
 			return Err(Corrupt::Inconsistent("submitted without an extrinsic"));
 		}
 		Ok(order)
 	}
+}
+
+/// A journal value's bytes: the layout's version, then its SCALE encoding.
+fn versioned(value: &impl Encode) -> Vec<u8> {
+	let mut bytes = vec![VERSION];
+	value.encode_to(&mut bytes);
+	bytes
+}
+
+/// The value in `bytes` of [`versioned`], whole, or why they are not one.
+fn unversioned<T: Decode>(bytes: &[u8]) -> Result<T, Corrupt> {
+	let (&version, mut rest) = bytes.split_first().ok_or(Corrupt::Version(0))?;
+	if version != VERSION {
+		return Err(Corrupt::Version(version));
+	}
+	let value = T::decode(&mut rest).map_err(|e| Corrupt::Undecodable(e.to_string()))?;
+	if !rest.is_empty() {
+		return Err(Corrupt::TrailingBytes(rest.len()));
+	}
+	Ok(value)
 }
 
 /// Why an entry's bytes are not an entry.
@@ -165,22 +175,12 @@ pub enum Corrupt {
 
 impl Entry {
 	pub fn to_bytes(&self) -> Vec<u8> {
-		let mut bytes = vec![VERSION];
-		Encode::encode_to(self, &mut bytes);
-		bytes
+		versioned(self)
 	}
 
 	/// The entry in `bytes`, or why they are not one. Never panics.
 	pub fn from_bytes(bytes: &[u8]) -> Result<Entry, Corrupt> {
-		let (&version, mut rest) = bytes.split_first().ok_or(Corrupt::Version(0))?;
-		if version != VERSION {
-			return Err(Corrupt::Version(version));
-		}
-		let entry = <Entry as Decode>::decode(&mut rest)
-			.map_err(|e| Corrupt::Undecodable(e.to_string()))?;
-		if !rest.is_empty() {
-			return Err(Corrupt::TrailingBytes(rest.len()));
-		}
+		let entry: Entry = unversioned(bytes)?;
 		match (&entry.reading, &entry.state) {
 			(None, State::Taken) => {}
 			(None, _) => return Err(Corrupt::Inconsistent("a state past taken without a reading")),
@@ -347,9 +347,7 @@ impl Journal {
 	pub fn put_bill(&self, bill: &Bill) -> Result<(), JournalError> {
 		let mut txn = self.db.begin_write()?;
 		txn.set_durability(Durability::None)?;
-		let mut bytes = vec![VERSION];
-		bill.encode_to(&mut bytes);
-		txn.open_table(LEDGER)?.insert(bill.slot, bytes.as_slice())?;
+		txn.open_table(LEDGER)?.insert(bill.slot, versioned(bill).as_slice())?;
 		txn.commit()?;
 		Ok(())
 	}
@@ -362,13 +360,8 @@ impl Journal {
 		for item in table.range(from..)? {
 			let (slot, bytes) = item?;
 			let slot = slot.value();
-			let corrupt = |why| JournalError::Corrupt { slot, why };
-			let bill = match bytes.value().split_first() {
-				Some((&VERSION, mut rest)) => Bill::decode_all(&mut rest)
-					.map_err(|e| corrupt(Corrupt::Undecodable(e.to_string())))?,
-				Some((&v, _)) => return Err(corrupt(Corrupt::Version(v))),
-				None => return Err(corrupt(Corrupt::Version(0))),
-			};
+			let bill =
+				unversioned(bytes.value()).map_err(|why| JournalError::Corrupt { slot, why })?;
 			bills.push(bill);
 		}
 		Ok(bills)

@@ -9,6 +9,7 @@
 use crate::{
 	bill::{self, Bill, Energy, Filled},
 	chain::{self, ChainError, SettledFacts},
+	gateway::SyncError,
 	journal::{Journal, JournalError, OrderEntry, OrderState},
 	metrics::Metrics,
 };
@@ -23,14 +24,6 @@ const CHECKS_PER_READ: usize = 2;
 pub struct Ledger {
 	account: [u8; 32],
 	metering_point: u64,
-	/// The first slot without a bill yet; `None` until the first read.
-	next: Option<u64>,
-}
-
-/// Why checking stopped.
-pub enum LedgerError {
-	Chain(ChainError),
-	Journal(JournalError),
 }
 
 impl Ledger {
@@ -43,51 +36,49 @@ impl Ledger {
 		metrics: &Metrics,
 	) -> Result<Ledger, JournalError> {
 		let bills = journal.bills_from(from)?;
-		let next = bills.last().map(|b| b.slot + 1);
 		let mut served = metrics.ledger.lock().expect("not poisoned");
 		served.extend(bills.into_iter().map(|b| (b.slot, b)));
-		Ok(Ledger { account, metering_point, next })
+		Ok(Ledger { account, metering_point })
 	}
 
 	/// Takes the terms of slots begun and checks the oldest settled ones, at the client's
 	/// checkpoint. `orders` are the box's orders by slot.
 	pub async fn step(
-		&mut self,
+		&self,
 		client: &mut LightClient,
 		journal: &Journal,
 		metrics: &Metrics,
 		slot_seconds: u64,
 		orders: &BTreeMap<u64, OrderEntry>,
-	) -> Result<(), LedgerError> {
-		let pending: Vec<u64> = {
+	) -> Result<(), SyncError> {
+		// The oldest bills not yet checked, and the first slot without a bill.
+		let (pending, next): (Vec<Bill>, Option<u64>) = {
 			let served = metrics.ledger.lock().expect("not poisoned");
-			served.values().filter(|b| b.checked.is_none()).map(|b| b.slot).collect()
+			let pending = served.values().filter(|b| b.checked.is_none());
+			(pending.take(CHECKS_PER_READ).cloned().collect(), served.keys().last().map(|s| s + 1))
 		};
-		let asked = &pending[..pending.len().min(CHECKS_PER_READ)];
-		let facts = chain::read_bills(client, &self.account, self.metering_point, asked)
-			.await
-			.map_err(LedgerError::Chain)?;
+		let asked: Vec<u64> = pending.iter().map(|b| b.slot).collect();
+		let facts = chain::read_bills(client, &self.account, self.metering_point, &asked).await?;
 
 		let begun = facts.now_seconds / slot_seconds;
 		let mut changed = Vec::new();
-		for slot in self.next.unwrap_or(begun)..=begun {
+		for slot in next.unwrap_or(begun)..=begun {
 			let retail = facts.retail.as_deref();
 			let Some(terms) = bill::decode_terms(slot, &facts.tariffs, retail) else {
 				let item = "Settlement::TariffsInForce";
-				return Err(LedgerError::Chain(ChainError::Layout { item }));
+				return Err(ChainError::Layout { item }.into());
 			};
 			changed.push(Bill { slot, terms, checked: None });
 		}
-		self.next = Some(begun + 1);
 
-		let served = metrics.ledger.lock().expect("not poisoned").clone();
-		for (slot, settled) in facts.slots {
-			let (Some(settled), Some(bill)) = (settled, served.get(&slot)) else { continue };
+		for (bill, settled) in pending.into_iter().zip(facts.slots.into_values()) {
+			let Some(settled) = settled else { continue };
+			let slot = bill.slot;
 			let checked =
-				bill::check(settled.record, &self.slot(&settled, bill, orders.get(&slot)));
+				bill::check(settled.record, &self.slot(&settled, &bill, orders.get(&slot)));
 			let r = &checked.record;
+			Metrics::add(&metrics.bills_checked, 1);
 			if checked.differences.is_empty() {
-				Metrics::add(&metrics.bills_checked, 1);
 				info!(
 					slot,
 					market_amount = r.market_amount as i64,
@@ -96,15 +87,14 @@ impl Ledger {
 					"bill matches"
 				);
 			} else {
-				Metrics::add(&metrics.bills_checked, 1);
 				Metrics::add(&metrics.bills_differing, 1);
 				warn!(slot, differences = ?checked.differences, "bill differs");
 			}
-			changed.push(Bill { checked: Some(checked), ..bill.clone() });
+			changed.push(Bill { checked: Some(checked), ..bill });
 		}
 
 		for bill in &changed {
-			journal.put_bill(bill).map_err(LedgerError::Journal)?;
+			journal.put_bill(bill)?;
 		}
 		let mut served = metrics.ledger.lock().expect("not poisoned");
 		served.extend(changed.into_iter().map(|b| (b.slot, b)));

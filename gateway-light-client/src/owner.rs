@@ -145,10 +145,8 @@ impl Owner {
 	/// inspect` prints as "Secret seed" — expanded as Substrate expands sr25519 seeds.
 	pub fn load(path: &Path) -> Result<Owner, OwnerKeyError> {
 		let text = std::fs::read_to_string(path).map_err(OwnerKeyError::Io)?;
-		let text = text.trim();
-		let seed = lem_light_client::hex::decode_hash(text)
-			.or_else(|| lem_light_client::hex::decode_hash(&format!("0x{text}")))
-			.ok_or(OwnerKeyError::Malformed)?;
+		let seed =
+			lem_light_client::hex::decode_hash(text.trim()).ok_or(OwnerKeyError::Malformed)?;
 		Ok(Owner::from_seed(&seed))
 	}
 

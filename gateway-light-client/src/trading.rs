@@ -15,8 +15,10 @@
 //! the owner's orders of its slot.
 
 use crate::{
-	chain::{self, ChainError, Community, DryRun, OwnerFacts},
+	bill,
+	chain::{self, Community, DryRun, OwnerFacts},
 	config::OwnerConfig,
+	gateway::SyncError,
 	journal::{Journal, JournalError, OrderEntry, OrderState, OWNER_NONCE},
 	metrics::Metrics,
 	owner::{Call, Owner, Side, Signing, StandingOrder},
@@ -54,7 +56,7 @@ pub fn forecast(
 
 /// What `energy_wh` at `limit_per_kwh` could cost at most: the market's rounding up.
 pub fn worst_cost(energy_wh: u64, limit_per_kwh: u64) -> u128 {
-	(energy_wh as u128 * limit_per_kwh as u128).div_ceil(1000)
+	bill::cost_up(energy_wh, limit_per_kwh.into()) as u128
 }
 
 /// The most a bid at `limit_per_kwh` may be for, with `left` of the day's budget.
@@ -89,30 +91,6 @@ pub struct Trader {
 	/// When the standing order was last changed (unix seconds).
 	standing_order_sent_at: Option<u64>,
 	standing_order_in_place: bool,
-}
-
-/// Why a trading step stopped.
-pub enum TradeError {
-	Chain(ChainError),
-	Journal(JournalError),
-}
-
-impl From<ChainError> for TradeError {
-	fn from(e: ChainError) -> Self {
-		TradeError::Chain(e)
-	}
-}
-
-impl From<ClientError> for TradeError {
-	fn from(e: ClientError) -> Self {
-		TradeError::Chain(ChainError::Client(e))
-	}
-}
-
-impl From<JournalError> for TradeError {
-	fn from(e: JournalError) -> Self {
-		TradeError::Journal(e)
-	}
 }
 
 impl Trader {
@@ -178,7 +156,8 @@ impl Trader {
 
 	/// Whether the trader waits on the chain: finality is then followed at a block's pace.
 	pub fn busy(&self) -> bool {
-		self.in_flight.is_some() || !self.unresolved_slots().is_empty()
+		self.in_flight.is_some()
+			|| self.orders.values().any(|o| matches!(o.state, OrderState::Submitted { .. }))
 	}
 
 	/// Takes what a finalized block proves of the owner's account: orders found placed, and
@@ -253,7 +232,7 @@ impl Trader {
 		metrics: &Metrics,
 		community: &Community,
 		now: u64,
-	) -> Result<(), TradeError> {
+	) -> Result<(), SyncError> {
 		let Some(facts) = &self.facts else { return Ok(()) };
 		let account = self.owner.account();
 		let best_nonce = chain::best_nonce(client, &account).await?;
@@ -394,7 +373,7 @@ impl Trader {
 
 	/// Hands `extrinsic` to the node. A pool's refusal is not the chain's: the bytes stay in
 	/// flight, are sent again, and are lost at their deadline if no block takes them.
-	async fn send(client: &mut LightClient, extrinsic: &[u8]) -> Result<(), TradeError> {
+	async fn send(client: &mut LightClient, extrinsic: &[u8]) -> Result<(), SyncError> {
 		match client.submit(extrinsic).await {
 			Ok(()) => Ok(()),
 			Err(ClientError::Node { error: e @ NodeError::Refused { .. }, .. }) => {

@@ -250,26 +250,26 @@ impl GatewayBox {
 		open
 	}
 
-	/// `lem-gateway journal` (the gateway must be stopped).
-	pub fn journal(&self) -> Vec<JournalLine> {
+	/// What `lem-gateway journal` prints (the gateway must be stopped).
+	fn journal_text(&self) -> String {
 		let out = Command::new(binary("lem-gateway"))
 			.args(["journal", "--config"])
 			.arg(&self.config)
 			.output()
 			.expect("lem-gateway journal");
 		assert!(out.status.success(), "journal: {}", String::from_utf8_lossy(&out.stderr));
-		let text = String::from_utf8(out.stdout).unwrap();
+		String::from_utf8(out.stdout).unwrap()
+	}
+
+	/// The journal's slots.
+	pub fn journal(&self) -> Vec<JournalLine> {
+		let text = self.journal_text();
 		text.lines().filter(|l| l.starts_with("slot=")).map(parse_journal_line).collect()
 	}
 
-	/// The orders `lem-gateway journal` lists (the gateway must be stopped).
+	/// The orders the journal lists.
 	pub fn orders(&self) -> Vec<OrderLine> {
-		let out = Command::new(binary("lem-gateway"))
-			.args(["journal", "--config"])
-			.arg(&self.config)
-			.output()
-			.expect("lem-gateway journal");
-		let text = String::from_utf8(out.stdout).unwrap();
+		let text = self.journal_text();
 		text.lines().filter_map(|l| l.strip_prefix("order ")).map(parse_order_line).collect()
 	}
 
@@ -342,11 +342,16 @@ pub struct OrderLine {
 	pub reason: Option<String>,
 }
 
-fn parse_order_line(line: &str) -> OrderLine {
-	let (fields, reason) = match line.split_once(" reason=") {
+/// A journal line's `key=value` fields, and its quoted `reason`, which comes last.
+fn split_reason(line: &str) -> (&str, Option<String>) {
+	match line.split_once(" reason=") {
 		Some((f, r)) => (f, Some(r.trim_matches('"').to_owned())),
 		None => (line, None),
-	};
+	}
+}
+
+fn parse_order_line(line: &str) -> OrderLine {
+	let (fields, reason) = split_reason(line);
 	let mut order = OrderLine { reason, ..Default::default() };
 	for field in fields.split_whitespace() {
 		let (k, v) = field.split_once('=').unwrap_or_else(|| panic!("order line {line:?}"));
@@ -365,10 +370,7 @@ fn parse_order_line(line: &str) -> OrderLine {
 }
 
 fn parse_journal_line(line: &str) -> JournalLine {
-	let (fields, reason) = match line.split_once(" reason=") {
-		Some((f, r)) => (f, Some(r.trim_matches('"').to_owned())),
-		None => (line, None),
-	};
+	let (fields, reason) = split_reason(line);
 	let mut entry = JournalLine { reason, ..Default::default() };
 	let (mut import, mut export) = (None, None);
 	for field in fields.split_whitespace() {
