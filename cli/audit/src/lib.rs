@@ -15,6 +15,8 @@
 //! export is made again through the next. Witnesses remain an extra: nodes that must have
 //! finalized the same block at the same height.
 
+pub mod serve;
+
 use codec::{Decode, DecodeAll, Encode};
 use lem_light_client::{
 	client::{ClientError, LightClient, Node},

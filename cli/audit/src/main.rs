@@ -9,7 +9,12 @@ use sp_core::{
 	crypto::{AccountId32, Ss58Codec},
 	H256,
 };
-use std::{path::PathBuf, process::ExitCode, str::FromStr};
+use std::{
+	net::{SocketAddr, TcpListener},
+	path::PathBuf,
+	process::ExitCode,
+	str::FromStr,
+};
 
 #[derive(Parser)]
 #[command(name = "lem-audit", version, about)]
@@ -23,11 +28,11 @@ struct Args {
 	#[arg(long = "node", required = true)]
 	nodes: Vec<String>,
 	/// First slot of the period (`unix_seconds / slot_seconds`).
-	#[arg(long)]
-	from: u64,
+	#[arg(long, required_unless_present = "serve")]
+	from: Option<u64>,
 	/// Last slot of the period.
-	#[arg(long)]
-	to: u64,
+	#[arg(long, required_unless_present = "serve")]
+	to: Option<u64>,
 	/// Only this account's records (SS58).
 	#[arg(long)]
 	account: Option<String>,
@@ -42,6 +47,10 @@ struct Args {
 	/// Write the CSV here instead of to standard output.
 	#[arg(long)]
 	out: Option<PathBuf>,
+	/// Instead of one export, answer exports over HTTP at this address (the app's auditor
+	/// view asks it): `GET /settlements.csv?from=&to=[&account=][&at=]`, the same CSV.
+	#[arg(long, conflicts_with_all = ["from", "to", "account", "at", "out"])]
+	serve: Option<SocketAddr>,
 }
 
 fn run(args: Args) -> Result<(), String> {
@@ -61,9 +70,16 @@ fn run(args: Args) -> Result<(), String> {
 		.map_err(|e| format!("--chain-spec {}: {e}", args.chain_spec.display()))?;
 	let nodes = args.nodes.iter().map(|u| websocket(u)).collect::<Result<Vec<_>, _>>()?;
 	let witnesses = args.witnesses.iter().map(|u| websocket(u)).collect::<Result<Vec<_>, _>>()?;
-	let export = Auditor::new(nodes, genesis)
-		.export(&witnesses, args.from, args.to, account.as_ref(), at)
-		.map_err(|e| e.to_string())?;
+	let mut auditor = Auditor::new(nodes, genesis);
+	if let Some(address) = args.serve {
+		let listener = TcpListener::bind(address).map_err(|e| format!("--serve {address}: {e}"))?;
+		eprintln!("lem-audit: serving exports at http://{address}/settlements.csv");
+		lem_audit::serve::serve(listener, &mut auditor, &witnesses);
+		return Ok(());
+	}
+	let (from, to) = (args.from.unwrap_or_default(), args.to.unwrap_or_default());
+	let export =
+		auditor.export(&witnesses, from, to, account.as_ref(), at).map_err(|e| e.to_string())?;
 	let csv = export.csv();
 	match &args.out {
 		Some(path) => std::fs::write(path, csv).map_err(|e| format!("{}: {e}", path.display()))?,
