@@ -5,8 +5,10 @@
 # slot's reading, and trades for its household with the household's account key: it keeps the
 # standing order in place and bids or asks for the next slots from its meter's forecast. The
 # demo's technician registers the gateways' keys; then it shows each slot being read, cleared
-# and settled. Ctrl-C stops
-# everything. Every run starts a fresh chain in $LEM_RUN_DIR (default /tmp/lem-run).
+# and settled. It serves the app (market-ui/) at http://127.0.0.1:5173 and the auditor's
+# verifying service (lem-audit --serve) it asks; household 1 is left to a person: its box reads
+# its meter but does not trade, so its orders are the app's. Ctrl-C stops everything. Every run
+# starts a fresh chain in $LEM_RUN_DIR (default /tmp/lem-run).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -59,10 +61,6 @@ for h in $(seq 1 10); do
 	for port in 9944 9945 9946 9947; do
 		[ "$port" = "$first" ] || nodes+=", \"ws://127.0.0.1:$port\""
 	done
-	# The household's account key (a development key): the box trades for it.
-	"$LEM_NODE" key inspect "//Household$h" --output-type json |
-		sed -n 's/.*"secretSeed": "\(0x[0-9a-f]*\)".*/\1/p' >"$box/owner.key"
-	chmod 600 "$box/owner.key"
 	cat >"$box/gateway.toml" <<-EOF
 		metering_point = $point
 		chain_spec = "$RUN_DIR/chain-spec.json"
@@ -74,8 +72,15 @@ for h in $(seq 1 10); do
 		address = "$meter"
 		[meter.map]
 		kind = "simulator"
-		# Buy below the utility's retail price (0.30 EUR/kWh), sell above its feed-in
-		# (0.08 EUR/kWh), at most 20 EUR a day.
+	EOF
+	[ "$h" = 1 ] && continue
+	# The household's account key (a development key): the box trades for it, buying below
+	# the utility's retail price (0.30 EUR/kWh) and selling above its feed-in (0.08 EUR/kWh),
+	# at most 20 EUR a day.
+	"$LEM_NODE" key inspect "//Household$h" --output-type json |
+		sed -n 's/.*"secretSeed": "\(0x[0-9a-f]*\)".*/\1/p' >"$box/owner.key"
+	chmod 600 "$box/owner.key"
+	cat >>"$box/gateway.toml" <<-EOF
 		[owner]
 		key_file = "owner.key"
 		buy_limit_per_kwh = 250000
@@ -91,16 +96,31 @@ for h in $(seq 1 10); do
 	"$BIN/lem-gateway" --config "$RUN_DIR/box$h/gateway.toml" 2>>"$RUN_DIR/box$h/gateway.log" &
 	pids+=($!)
 done
+# The app, as built, and the auditor's verifying service its auditor view asks.
+(cd market-ui && node_modules/.bin/vite build --logLevel warn)
+market-ui/node_modules/.bin/vite preview --config market-ui/vite.config.ts market-ui \
+	--host 127.0.0.1 --port 5173 --strictPort >"$RUN_DIR/app.log" 2>&1 &
+pids+=($!)
+"$BIN/lem-audit" --chain-spec "$RUN_DIR/chain-spec.json" --node ws://127.0.0.1:9944 \
+	--node ws://127.0.0.1:9945 --serve 127.0.0.1:9800 2>"$RUN_DIR/audit.log" &
+pids+=($!)
+
 cat <<EOF
 
 The market runs. Slots are 30 s; a slot is cleared at gate closure, 10 s before it starts;
 each gateway signs its reading right after the slot ends; the chain settles the slot once
 the readings window (60 s) is over, with the households' standing orders trading the
-metered energy locally. Each gateway places its household's orders ahead of the slots
-(log lines "order placed"), keeps its standing order in place, and checks each settled
-slot's record against its own reckoning ("bill matches"); its household's ledger:
-http://127.0.0.1:9701/ledger.json (or .csv) ... 9710. Gateway logs and journals: $RUN_DIR/box<h>/; metrics:
-http://127.0.0.1:9701/metrics ... 9710; node logs: $LEM_NET_DIR/. Ctrl-C stops.
+metered energy locally. The gateways of households 2 to 10 place their households' orders
+ahead of the slots (log lines "order placed"), keep the standing orders in place, and check
+each settled slot's record against their own reckoning ("bill matches"); a household's
+ledger: http://127.0.0.1:9702/ledger.json (or .csv) ... 9710. Gateway logs and journals: $RUN_DIR/box<h>/; metrics:
+http://127.0.0.1:9701/metrics ... 9710; node logs: $LEM_NET_DIR/.
+
+The app: http://127.0.0.1:5173/?dev#household
+Act as Household1 (its box leaves trading to you): place a bid for the next slots, watch it
+in the order book and filled at gate closure, and see each settled slot in your day view. The
+other views are the market, the DSO, the manager and technician, the utility and the auditor
+(whose checks lem-audit --serve makes at http://127.0.0.1:9800). Ctrl-C stops.
 
 EOF
 "$BIN/lem-demo" watch &

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of lem: unit, property and pallet tests, the runtime on its real
-# configuration, the end-to-end tests against real lem-node processes on loopback, and bounded
+# configuration, the end-to-end tests against real lem-node processes on loopback (the app's
+# among them, in Chromium), the app's type check and unit tests, and bounded
 # fuzz runs of the decoders of untrusted bytes: the clearing CLI's JSON input, the auditor's
 # reading of a node's answers, the gateway's journal entries and chain values, and the light
 # client's reading of finality and storage proofs; and the gateway's aarch64 build.
@@ -14,6 +15,15 @@ cargo fmt --all --check
 # One feature set for the whole workspace, so that the build and the tests share artifacts;
 # the end-to-end tests start the lem-node binary built here.
 cargo build --workspace --locked
+# The app's typed descriptors are made from the committed metadata: it must be the runtime's
+# just built. Then its types check and its unit tests run; its browser suite is among the
+# end-to-end tests (tests/tests/market_ui.rs).
+(cd market-ui && npx papi add lem --wasm "$TARGET_DIR/debug/wbuild/lem-runtime/lem_runtime.wasm" --skip-codegen >/dev/null)
+git diff --quiet -- market-ui/.papi || {
+	echo "market-ui/.papi/metadata/lem.scale is not the runtime's metadata: commit the one just written (and npm install)" >&2
+	exit 1
+}
+(cd market-ui && npm run --silent check && npm run --silent test)
 # `cargo test --workspace`, with the end-to-end tests in two lanes side by side. (No crate has
 # doc tests: its docs' examples are shell and JSON.)
 scripts/test-binaries.sh

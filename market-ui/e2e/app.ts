@@ -1,0 +1,39 @@
+// What the suite does through the app, as a person would: open a view as an account, confirm
+// a transaction's fee and wait for its block, and keep a screenshot of what it saw.
+import { expect, type Locator, type Page } from "@playwright/test";
+
+export const NODE = process.env.LEM_NODE_WS ?? "ws://127.0.0.1:9944";
+
+export async function open(page: Page, view: string, account: string, extra = "") {
+  await page.goto(`/?dev&node=${encodeURIComponent(NODE)}${extra}#${view}`);
+  await expect(page.getByTestId("status")).toContainText("best #");
+  await actAs(page, account);
+}
+
+export async function actAs(page: Page, account: string) {
+  await page.getByTestId("account").selectOption({ label: `${account} (development key)` });
+}
+
+/** Switches view the way a person does, keeping the page (and its pending transactions). */
+export async function go(page: Page, view: string) {
+  await page.locator(`nav a[href="#${view}"]`).click();
+}
+
+/** The newest transaction row saying `what`, once its fee is shown. */
+export async function confirmable(page: Page, what: string): Promise<Locator> {
+  const tx = page.getByTestId("tx").filter({ hasText: what }).first();
+  await expect(tx.getByTestId("fee")).toContainText(/\d/);
+  return tx;
+}
+
+/** Confirms the fee, signs, and waits until the transaction is in a block. */
+export async function sign(page: Page, what: string): Promise<Locator> {
+  const tx = await confirmable(page, what);
+  await tx.getByRole("button", { name: "Sign and send" }).click();
+  await expect(tx.getByTestId("progress")).toContainText(/in block|finalized/, { timeout: 60_000 });
+  return tx;
+}
+
+export async function shot(page: Page, name: string) {
+  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+}

@@ -1,0 +1,207 @@
+// The app on the `dev` chain's demo community, as its people use it. The steps share one
+// chain and its slots, so they run in order: the DSO's red edge and the household's trade are
+// cleared in the same slot, whose settlement the day view and the auditor then show.
+import { expect, test, type Page } from "@playwright/test";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { readFileSync } from "node:fs";
+import { sr25519CreateDerive } from "@polkadot-labs/hdkd";
+import { DEV_MINI_SECRET, ss58Address } from "@polkadot-labs/hdkd-helpers";
+import { actAs, confirmable, go, NODE, open, shot, sign } from "./app";
+import { kwh, money } from "../src/lib/units";
+
+test.describe.configure({ mode: "serial" });
+
+// The demo community (runtime/src/genesis_config_presets.rs): 30 s slots whose gate closes
+// 10 s before they start; Household1's metering point is in zone 11, Household3's in zone 12.
+const SLOT_SECONDS = 30;
+const LEAD_SECONDS = 10;
+const EUR = { symbol: "EUR", decimals: 6 };
+const devAddress = (name: string) => ss58Address(sr25519CreateDerive(DEV_MINI_SECRET)(`//${name}`).publicKey, 42);
+const HOUSEHOLD1 = devAddress("Household1");
+
+/** The slot both households trade in, picked while its gate is still well open. */
+let slot: number;
+let page: Page;
+
+test.beforeAll(async ({ browser }) => {
+  page = await browser.newPage();
+});
+
+test("a technician registers a gateway key; the manager admits a participant; others are refused by name", async () => {
+  await open(page, "manager", "Technician");
+  const key = `0x${"5e".repeat(32)}`;
+  const row = page.locator('tr[data-point="1005"]');
+  await row.locator('input[name="key"]').fill(key);
+  await row.getByRole("button", { name: "Register" }).click();
+  await sign(page, "Register the gateway key of metering point 1005");
+  await expect(row.locator(".key")).toHaveAttribute("title", key);
+
+  // A technician may not admit anyone.
+  const newcomer = devAddress("Newcomer");
+  const admit = page.getByTestId("admit");
+  await admit.locator('input[name="who"]').fill(newcomer);
+  await admit.locator('input[name="point"]').fill("2001");
+  await admit.locator('input[name="zone"]').fill("11");
+  await admit.locator('input[name="deposit"]').fill("0");
+  await admit.getByRole("button", { name: "Admit" }).click();
+  const refused = await confirmable(page, "Admit");
+  await refused.getByRole("button", { name: "Sign and send" }).click();
+  await expect(refused.getByTestId("refusal")).toContainText("Market.NotManager — Only the community manager may do this.", {
+    timeout: 60_000,
+  });
+
+  await actAs(page, "Manager");
+  await admit.getByRole("button", { name: "Admit" }).click();
+  await sign(page, "Admit");
+  await expect(page.locator(`tr[data-account="${newcomer}"]`)).toContainText("2001");
+  await shot(page, "manager-technician");
+
+  await open(page, "utility", "Utility");
+  await expect(page.getByTestId("tariffs")).toContainText("EUR/kWh");
+  await shot(page, "utility");
+});
+
+test("the DSO turns an edge red", async () => {
+  await open(page, "dso", "Dso");
+  const edge = page.locator('tr[data-edge="22"]');
+  await edge.locator('select[name="light"]').selectOption("Red");
+  await edge.getByRole("button", { name: "Set light" }).click();
+  await sign(page, "Edge of zone 22: traffic light red");
+  await expect(edge).toContainText("now red");
+  await shot(page, "dso");
+});
+
+test("a household places a bid, sees it in the order book and filled after gate closure; a late order is refused by name", async () => {
+  await open(page, "household", "Household3");
+  const form = page.getByTestId("order-form");
+  // A slot whose gate closes in 25 s to 70 s: time for both orders, and little waiting.
+  await expect(form.locator('select[name="slot"] option').first()).toContainText("gate closes in");
+  const options = await form.locator('select[name="slot"] option').evaluateAll((os) =>
+    os.map((o) => ({ value: (o as HTMLOptionElement).value, text: o.textContent ?? "" })),
+  );
+  const pick = options.find((o) => {
+    const m = /gate closes in (\d+):(\d\d)/.exec(o.text);
+    const left = m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+    return left >= 25 && left <= 70;
+  });
+  expect(pick, JSON.stringify(options)).toBeDefined();
+  slot = Number(pick!.value);
+
+  const order = async (side: "Bid" | "Ask", energy: string, limit: string) => {
+    await form.locator('select[name="side"]').selectOption(side);
+    await form.locator('select[name="slot"]').selectOption(String(slot));
+    await form.locator('input[name="energy"]').fill(energy);
+    await form.locator('input[name="limit"]').fill(limit);
+    await form.getByRole("button", { name: "Place order" }).click();
+  };
+  await order("Ask", "1", "0.05");
+  await sign(page, "Ask 1.000 kWh at 0.050 EUR/kWh");
+
+  await actAs(page, "Household1");
+  await expect(page.getByTestId("metering-points")).toContainText("1001 in zone 11");
+  await order("Bid", "1", "0.25");
+  await sign(page, "Bid 1.000 kWh at 0.250 EUR/kWh");
+  // A second bid, its fee shown but not yet signed when the gate closes.
+  await order("Bid", "0.5", "0.25");
+  const late = await confirmable(page, "Bid 0.500 kWh at 0.250 EUR/kWh");
+
+  await go(page, "market");
+  await page.getByTestId("book-slot").selectOption(String(slot));
+  const book = page.getByTestId("order-book");
+  await expect(book.locator("tr", { hasText: "Household1" })).toContainText("0.250 EUR/kWh");
+  await expect(book.locator("tr", { hasText: "Household3" })).toContainText("0.050 EUR/kWh");
+  await shot(page, "market-order-book");
+
+  const closure = (slot * SLOT_SECONDS - LEAD_SECONDS) * 1000;
+  await page.waitForTimeout(Math.max(closure - Date.now() + 1000, 0));
+  await late.getByRole("button", { name: "Sign and send" }).click();
+  await expect(late.getByTestId("refusal")).toContainText("Market.GateClosed — The slot's gate has closed.", { timeout: 60_000 });
+
+  await go(page, "household");
+  const mine = page.getByTestId("own-orders").locator("tr", { hasText: "buy" }).first();
+  await expect(mine).toContainText("filled 1.000 kWh at", { timeout: 90_000 });
+});
+
+test("the next cleared slot shows the red edge closed", async () => {
+  await go(page, "market");
+  await page.getByTestId("cleared-slot").selectOption(String(slot));
+  await expect(page.getByTestId("cleared-facts")).toHaveAttribute("data-slot", String(slot));
+  await expect(page.getByTestId("cleared-facts")).toContainText("1.000 kWh");
+  await expect(page.locator('[data-testid="grid-tree"] [data-edge="22"]')).toHaveClass(/red/);
+  await expect(page.locator('[data-testid="grid-tree"] [data-edge="22"]')).toContainText("closed (red)");
+  await shot(page, "market");
+
+  await actAs(page, "Dso");
+  await go(page, "dso");
+  const edge = page.locator('tr[data-edge="22"]');
+  await edge.locator('select[name="light"]').selectOption("Green");
+  await edge.getByRole("button", { name: "Set light" }).click();
+  await sign(page, "Edge of zone 22: traffic light green");
+});
+
+/** `lem-audit`'s CSV of Household1's record of the slot, checked against `at` (or the latest finalized block). */
+function audit(at?: string): string {
+  const args = ["--chain-spec", process.env.LEM_CHAIN_SPEC!, "--node", NODE, "--from", String(slot), "--to", String(slot), "--account", HOUSEHOLD1];
+  return execFileSync(process.env.LEM_AUDIT!, at ? [...args, "--at", at] : args, { encoding: "utf8", stdio: "pipe" });
+}
+
+test("the household's day view shows the settled slot's sources and costs as its record", async () => {
+  await actAs(page, "Household1");
+  await go(page, "household");
+  const row = page.locator(`[data-testid="day-table"] tr[data-slot="${slot}"]`);
+  await expect(row).toBeVisible({ timeout: 180_000 });
+
+  // The app reads the best block; lem-audit only finalized ones.
+  let head = "",
+    line = "";
+  await expect(() => {
+    [head, line] = audit().trim().split("\n");
+    expect(line).toBeDefined();
+  }).toPass({ timeout: 60_000 });
+  const record = Object.fromEntries(line.split(",").map((v, i) => [head.split(",")[i], v]));
+  const cells = await row.locator("td").allTextContents();
+  expect(cells.slice(1, 7)).toEqual(
+    ["bought_wh", "ex_post_bought_wh", "from_utility_wh", "sold_wh", "ex_post_sold_wh", "to_utility_wh"].map((c) => kwh(BigInt(record[c]))),
+  );
+  expect(cells[8]).toBe(money(-(BigInt(record.market_amount) + BigInt(record.utility_amount)), EUR));
+  expect(BigInt(record.bought_wh)).toBe(1000n);
+  await shot(page, "household");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(page, "household-phone");
+  await page.setViewportSize({ width: 1200, height: 900 });
+});
+
+test("the auditor view verifies the settled slot and its CSV is lem-audit's", async () => {
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const service: ChildProcess = spawn(
+    process.env.LEM_AUDIT!,
+    ["--chain-spec", process.env.LEM_CHAIN_SPEC!, "--node", NODE, "--serve", `127.0.0.1:${port}`],
+    { stdio: "inherit" },
+  );
+  try {
+    await open(page, "auditor", "Household1", `&audit=${encodeURIComponent(`http://127.0.0.1:${port}`)}`);
+    const form = page.getByTestId("audit-form");
+    await form.locator('input[name="from"]').fill(String(slot));
+    await form.locator('input[name="to"]').fill(String(slot));
+    await form.locator('select[name="account"]').selectOption({ label: "Household1" });
+    await expect(async () => {
+      await form.getByRole("button", { name: "Verify" }).click();
+      await expect(page.getByTestId("verified-block")).toContainText("verified against finalized block", { timeout: 5_000 });
+    }).toPass({ timeout: 60_000 });
+    await expect(page.locator(`[data-testid="audit-table"] tr[data-slot="${slot}"]`)).toContainText("✓");
+    const block = (await page.getByTestId("verified-block").getAttribute("data-hash"))!;
+
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-csv").click()]);
+    const exported = readFileSync((await download.path())!, "utf8");
+    expect(exported).toBe(audit(block));
+    await shot(page, "auditor");
+  } finally {
+    service.kill();
+  }
+});

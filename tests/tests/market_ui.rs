@@ -1,0 +1,53 @@
+//! The app in a real browser against a real chain: the `dev` chain's node, with meters and
+//! gateways for households 1 and 3 so that their slots settle on readings, and the Playwright
+//! suite of `market-ui/` driving Debian's Chromium through the built app (market-ui/e2e/). The
+//! suite is told the node's WebSocket, the raw chain spec and where `lem-audit` is; it writes
+//! the screenshots of every view into `market-ui/screenshots/`.
+
+use lem_tests::{boxes::*, *};
+use pallet_market::demo;
+use std::{path::Path, process::Command};
+
+const HOUSEHOLDS_WITH_BOXES: [u8; 2] = [1, 3];
+
+#[test]
+fn the_playwright_suite_passes_against_a_dev_chain() {
+	let chain = DevChain::start();
+	let node = &chain.node;
+	let spec = raw_chain_spec_file("dev", chain.dir.path());
+
+	let meters: Vec<MeterSim> = HOUSEHOLDS_WITH_BOXES.iter().map(|h| MeterSim::start(*h)).collect();
+	let mut boxes: Vec<GatewayBox> = HOUSEHOLDS_WITH_BOXES
+		.iter()
+		.zip(&meters)
+		.map(|(h, meter)| {
+			let point = demo::HOUSEHOLD_METERING_POINTS[*h as usize - 1].id;
+			GatewayBox::new(
+				&chain.dir.path().join(format!("box{h}")),
+				point,
+				&spec,
+				&[node.ws_url()],
+				meter.address,
+			)
+		})
+		.collect();
+	GatewayBox::register_keys(node, &boxes);
+	for b in &mut boxes {
+		b.start();
+	}
+
+	let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("../market-ui");
+	let status = Command::new("npx")
+		.args(["playwright", "test"])
+		.current_dir(&app)
+		.env("LEM_NODE_WS", node.ws_url())
+		.env("LEM_CHAIN_SPEC", &spec)
+		.env("LEM_AUDIT", binary("lem-audit"))
+		.env("UI_PORT", free_port().to_string())
+		.status()
+		.expect("npx playwright test: run scripts/setup.sh first");
+	for b in &mut boxes {
+		b.stop();
+	}
+	assert!(status.success(), "the Playwright suite failed; node log:\n{}", node.log_tail());
+}
