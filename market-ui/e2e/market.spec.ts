@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { sr25519CreateDerive } from "@polkadot-labs/hdkd";
 import { DEV_MINI_SECRET, ss58Address } from "@polkadot-labs/hdkd-helpers";
 import { actAs, confirmable, go, NODE, open, shot, sign } from "./app";
+import { installWallet } from "./wallet";
 import { kwh, money } from "../src/lib/units";
 
 test.describe.configure({ mode: "serial" });
@@ -95,6 +96,12 @@ test("a household places a bid, sees it in the order book and filled after gate 
     await form.locator('input[name="limit"]').fill(limit);
     await form.getByRole("button", { name: "Place order" }).click();
   };
+  // A wrong field is named and nothing is sent.
+  const sent = await page.getByTestId("tx").count();
+  await order("Ask", "1.0001", "0.05");
+  await expect(form.locator(".refusal")).toHaveText("energy: at most 3 decimals");
+  expect(await page.getByTestId("tx").count()).toBe(sent);
+
   await order("Ask", "1", "0.05");
   await sign(page, "Ask 1.000 kWh at 0.050 EUR/kWh");
 
@@ -204,4 +211,23 @@ test("the auditor view verifies the settled slot and its CSV is lem-audit's", as
   } finally {
     service.kill();
   }
+});
+
+test("a household signs with its wallet extension, without development keys", async ({ browser }) => {
+  const context = await browser.newContext();
+  const wallet = await context.newPage();
+  const address = await installWallet(wallet, "test-wallet", "Household2", "My household");
+  await wallet.goto(`/?dev=0&node=${encodeURIComponent(NODE)}#household`);
+  await expect(wallet.getByTestId("account").locator("option")).toHaveText(["My household (test-wallet)"]);
+  await expect(wallet.getByTestId("account")).toHaveValue(address);
+  await expect(wallet.getByTestId("metering-points")).toContainText("1002 in zone 11");
+
+  const form = wallet.getByTestId("standing-form");
+  const fields = form.locator("input");
+  await fields.nth(0).fill("0.2");
+  await fields.nth(1).fill("0.1");
+  await fields.nth(2).fill("5");
+  await form.getByRole("button", { name: "Set standing order" }).click();
+  await sign(wallet, "Standing order: buy up to 0.200 EUR/kWh, sell from 0.100 EUR/kWh, 5.00 EUR a day");
+  await context.close();
 });

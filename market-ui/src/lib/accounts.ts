@@ -41,8 +41,9 @@ export async function extensionAccounts(): Promise<Account[]> {
       for (const a of extension.getAccounts()) {
         accounts.push({ name: a.name ?? a.address, address: a.address, signer: a.polkadotSigner, source: name });
       }
-    } catch {
-      // The user declined this extension; the others may still be used.
+    } catch (e) {
+      // The user declined this extension, or it is broken; the others may still be used.
+      console.warn(`wallet extension ${name}:`, e);
     }
   }
   return accounts;

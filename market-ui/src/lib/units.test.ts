@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InputError, kwh, money, parseDecimal, price } from "./units";
+import { decimal, fromForm, InputError, kwh, money, parseDecimal, price } from "./units";
 
 const eur = { symbol: "EUR", decimals: 6 };
 
@@ -21,5 +21,15 @@ describe("units", () => {
     expect(() => parseDecimal("energy", "0.0001", 3)).toThrow(InputError);
     expect(() => parseDecimal("energy", "-1", 3)).toThrow("energy: not a non-negative number");
     expect(() => parseDecimal("energy", "", 3)).toThrow(InputError);
+  });
+
+  it("names a form's wrong field and sends nothing", () => {
+    let sent = false;
+    expect(fromForm(() => ((sent = true), parseDecimal("limit", "0.25", 6)))).toBeUndefined();
+    expect(sent).toBe(true);
+    sent = false;
+    expect(fromForm(() => (parseDecimal("limit", "cheap", 6), (sent = true)))).toBe("limit: not a non-negative number");
+    expect(sent).toBe(false);
+    expect(decimal(20_000_000n, eur)).toBe("20.000000");
   });
 });

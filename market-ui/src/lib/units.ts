@@ -26,6 +26,25 @@ export function money(amount: bigint, asset: Asset, digits = asset.decimals): st
   return `${negative && abs !== 0n ? "−" : ""}${text} ${asset.symbol}`;
 }
 
+/** `amount` as a decimal without the symbol, as a form shows it for editing. */
+export function decimal(amount: bigint, asset: Asset): string {
+  return money(amount, { ...asset, symbol: "" }).trim();
+}
+
+/**
+ * Runs `send`, which reads a form's fields and sends what they say; a wrong field comes back as
+ * its named error (`energy: not a non-negative number`), and nothing is sent.
+ */
+export function fromForm(send: () => void): string | undefined {
+  try {
+    send();
+    return undefined;
+  } catch (e) {
+    if (e instanceof InputError) return e.message;
+    throw e;
+  }
+}
+
 /** A price per kWh, as `0.250 EUR/kWh`. */
 export function price(perKwh: bigint, asset: Asset): string {
   return `${money(perKwh, asset, 3)}/kWh`;
