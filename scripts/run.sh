@@ -2,13 +2,13 @@
 # Runs lem's demo community on this machine: the four authority nodes of the `local` chain,
 # and for each of the ten demo households a meter (lem-meter-sim, its day 30 times as fast,
 # so a 30 s slot is 15 minutes of it) and a gateway (lem-gateway) that reads it and signs every
-# slot's reading, and trades for its household with the household's account key: it keeps the
-# standing order in place and bids or asks for the next slots from its meter's forecast. The
-# demo's technician registers the gateways' keys; then it shows each slot being read, cleared
-# and settled. It serves the app (market-ui/) at http://127.0.0.1:5173 and the auditor's
-# verifying service (lem-audit --serve) it asks; household 1 is left to a person: its box reads
-# its meter but does not trade, so its orders are the app's. Ctrl-C stops everything. Every run
-# starts a fresh chain in $LEM_RUN_DIR (default /tmp/lem-run).
+# slot's reading. The gateways of households 2 to 10 also trade for their households with the
+# households' account keys: they keep the standing orders in place and bid or ask for the next
+# slots from their meters' forecasts. Household 1 trades through the app (market-ui/), served
+# at http://127.0.0.1:5173 with the auditor's verifying service (lem-audit --serve) it asks, so
+# that its orders and nonces are a person's alone. The demo's technician registers the
+# gateways' keys; then it shows each slot being read, cleared and settled. Ctrl-C stops
+# everything. Every run starts a fresh chain in $LEM_RUN_DIR (default /tmp/lem-run).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
