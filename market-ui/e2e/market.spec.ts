@@ -196,6 +196,8 @@ test("the auditor view verifies the settled slot and its CSV is lem-audit's", as
   try {
     await open(page, "auditor", "Household1", `&audit=${encodeURIComponent(`http://127.0.0.1:${port}`)}`);
     const form = page.getByTestId("audit-form");
+    // The view proposes the last settled slots once it has read the chain; type over them after.
+    await expect(form.locator('input[name="to"]')).not.toHaveValue("");
     await form.locator('input[name="from"]').fill(String(slot));
     await form.locator('input[name="to"]').fill(String(slot));
     await form.locator('select[name="account"]').selectOption({ label: "Household1" });

@@ -89,16 +89,17 @@ pub fn serve(listener: TcpListener, auditor: &mut Auditor, witnesses: &[String])
 		let Ok(mut stream) = stream else { continue };
 		let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
 		let Some(line) = request_line(&mut stream) else { continue };
-		let (status, body) = match parse(&line) {
-			Err(BadRequest::NotFound) => ("404 Not Found", BadRequest::NotFound.to_string()),
-			Err(bad) => ("400 Bad Request", bad.to_string()),
+		let (status, kind, body) = match parse(&line) {
+			Err(BadRequest::NotFound) => {
+				("404 Not Found", "text/plain", BadRequest::NotFound.to_string())
+			}
+			Err(bad) => ("400 Bad Request", "text/plain", bad.to_string()),
 			Ok(q) => match auditor.export(witnesses, q.from, q.to, q.account.as_ref(), q.at) {
-				Ok(export) => ("200 OK", export.csv()),
+				Ok(export) => ("200 OK", "text/csv", export.csv()),
 				// Refused: no node's answer checked out, or the range cannot be exported.
-				Err(e) => (status_of(&e), e.to_string()),
+				Err(e) => (status_of(&e), "text/plain", e.to_string()),
 			},
 		};
-		let kind = if status.starts_with("200") { "text/csv" } else { "text/plain" };
 		// The app is served from elsewhere than this service: any page may read an export,
 		// which holds nothing the chain does not show anyone.
 		let _ = write!(
