@@ -30,8 +30,4 @@ scripts/test-binaries.sh
 # The gateway's binaries build for the box at the meter.
 scripts/build-gateway-aarch64.sh
 export FUZZ_SECONDS=${FUZZ_SECONDS:-30}
-scripts/fuzz.sh cli/clear json_input
-scripts/fuzz.sh cli/audit node_answers
-scripts/fuzz.sh gateway-light-client journal_entry
-scripts/fuzz.sh gateway-light-client chain_values
-scripts/fuzz.sh light-client node_answers
+scripts/fuzz.sh

@@ -82,7 +82,7 @@ fn the_finality_checkpoint_is_kept_for_its_chain_only() {
 /// The fuzz target's seeds are entries of the journal's current layout.
 #[test]
 fn the_fuzz_seeds_are_entries() {
-	let seeds = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/seeds/journal_entry");
+	let seeds = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/seeds/gateway_journal_entry");
 	for seed in std::fs::read_dir(seeds).unwrap() {
 		let seed = seed.unwrap().path();
 		let entry = Entry::from_bytes(&std::fs::read(&seed).unwrap());
