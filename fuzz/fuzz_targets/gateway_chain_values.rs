@@ -13,8 +13,8 @@ fuzz_target!(|bytes: &[u8]| {
 	let _ = chain::decode_nonce(Some(bytes));
 	let _ = chain::decode_standing_order(Some(bytes));
 	let _ = chain::DryRun::decode(bytes);
-	let _ = bill::decode_cleared(bytes);
-	let _ = bill::decode_settled(bytes);
+	let _ = bill::decode_fill(bytes);
+	let _ = bill::is_settled_slot(bytes);
 	let (tariffs, retail) = bytes.split_at(bytes.len().min(56));
 	let _ = bill::decode_terms(7, tariffs, Some(retail));
 	let _ = bill::decode_record(bytes);

@@ -274,38 +274,41 @@ pub fn differences(chain: &Record, ours: &Record) -> Vec<&'static str> {
 	names
 }
 
-/// The fills of a `pallet_market::ClearedSlot`, read past the grid and prices they came from.
-pub fn decode_fills(input: &mut &[u8]) -> Result<Vec<Fill>, codec::Error> {
+/// Reads past a `pallet_market::ClearedSlot`: the grid and prices it was cleared with, and
+/// its totals.
+fn skip_cleared(input: &mut &[u8]) -> Result<(), codec::Error> {
 	// Grid: zones (id, parent, fee, capacity, traffic light) and the yellow surcharge.
 	<(Vec<(u32, Option<u32>, u64, Option<u64>, u8)>, u64)>::decode(input)?;
-	// Pricing, zone prices.
-	<(u8, Vec<(u32, Option<i64>)>)>::decode(input)?;
-	let fills = Vec::<Fill>::decode(input)?;
-	// Flows, welfare, payments, receipts, DSO revenue, remainder.
-	<(Vec<(u32, i64)>, i128, i128, i128, i128, i128)>::decode(input)?;
-	Ok(fills)
+	// Pricing, zone prices, flows.
+	<(u8, Vec<(u32, Option<i64>)>, Vec<(u32, i64)>)>::decode(input)?;
+	// Orders, filled, traded; welfare, payments, receipts, DSO revenue, remainder.
+	<(u32, u32, u64, i128, i128, i128, i128, i128)>::decode(input)?;
+	Ok(())
 }
 
-/// A cleared slot's fills, from the value of `Market::ClearedSlots`.
-pub fn decode_cleared(bytes: &[u8]) -> Option<Vec<Fill>> {
-	let input = &mut &bytes[..];
-	let fills = decode_fills(input).ok()?;
-	input.is_empty().then_some(fills)
+/// An order's fill, from the value of `Market::Fills` (or `Settlement::ExPostFills`).
+pub fn decode_fill(bytes: &[u8]) -> Option<Fill> {
+	Fill::decode_all(&mut &bytes[..]).ok()
 }
 
-/// The ex-post clearing's fills of a `pallet_settlement::SettledSlot` (`None` if it had none).
-pub fn decode_settled(bytes: &[u8]) -> Option<Option<Vec<Fill>>> {
+/// Whether `bytes` are a `pallet_settlement::SettledSlot`: the box needs only to know the
+/// slot is settled, and that the chain's layout is the one it knows.
+pub fn is_settled_slot(bytes: &[u8]) -> bool {
 	let input = &mut &bytes[..];
+	skip_settled(input).is_ok() && input.is_empty()
+}
+
+fn skip_settled(input: &mut &[u8]) -> Result<(), codec::Error> {
 	// Accounts, estimated readings.
-	<(u32, u32)>::decode(input).ok()?;
-	let ex_post = match u8::decode(input).ok()? {
-		0 => None,
-		1 => Some(decode_fills(input).ok()?),
-		_ => return None,
-	};
+	<(u32, u32)>::decode(input)?;
+	match u8::decode(input)? {
+		0 => {}
+		1 => skip_cleared(input)?,
+		_ => return Err("an option's tag is 0 or 1".into()),
+	}
 	// The balance changes of participants, utility, DSO, community; what the DSO was owed.
-	<(i128, i128, i128, i128, u128)>::decode(input).ok()?;
-	input.is_empty().then_some(ex_post)
+	<(i128, i128, i128, i128, u128)>::decode(input)?;
+	Ok(())
 }
 
 /// What a slot is settled at: the retail choice and the tariffs in force when it was

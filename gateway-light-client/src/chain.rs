@@ -54,9 +54,20 @@ pub fn account_orders_key(account: &[u8; 32], slot: u64) -> Vec<u8> {
 	.concat()
 }
 
-/// `Market::ClearedSlots`: a slot's clearing, with every order's fill.
-pub fn cleared_slot_key(slot: u64) -> Vec<u8> {
-	[value_key("Market", "ClearedSlots"), twox_64_concat(&slot.encode())].concat()
+/// `Market::Fills`: (slot, order) → the order's fill.
+pub fn fill_key(slot: u64, order: u64) -> Vec<u8> {
+	[value_key("Market", "Fills"), twox_64_concat(&slot.encode()), twox_64_concat(&order.encode())]
+		.concat()
+}
+
+/// `Settlement::ExPostFills`: (slot, metering point) → the point's ex-post fill.
+pub fn ex_post_fill_key(slot: u64, metering_point: u64) -> Vec<u8> {
+	[
+		value_key("Settlement", "ExPostFills"),
+		twox_64_concat(&slot.encode()),
+		twox_64_concat(&metering_point.encode()),
+	]
+	.concat()
 }
 
 /// `Settlement::SettledSlots`: a settled slot as a whole, with its ex-post clearing.
@@ -240,9 +251,10 @@ pub async fn read_finalized(
 #[derive(Debug, Clone, PartialEq)]
 pub struct SettledFacts {
 	pub record: Option<Record>,
-	/// The ex-ante clearing's fills, and the ex-post clearing's (ids: metering points).
+	/// The fills of the box's orders in the ex-ante clearing, and its metering point's in the
+	/// ex-post clearing.
 	pub fills: Vec<Fill>,
-	pub ex_post: Vec<Fill>,
+	pub ex_post: Option<Fill>,
 	pub metered: Option<(u64, u64)>,
 }
 
@@ -260,22 +272,24 @@ pub struct BillFacts {
 }
 
 /// Reads, in one proof at the checkpoint, the block's time, the terms, and for each of
-/// `slots` whether it is settled and if so the account's record, both clearings' fills and
-/// the metering point's reading.
+/// `slots` (with the ids of the box's orders in it) whether it is settled and if so the
+/// account's record, the fills of those orders and of the metering point ex post, and the
+/// metering point's reading.
 pub async fn read_bills(
 	client: &mut LightClient,
 	account: &[u8; 32],
 	metering_point: u64,
-	slots: &[u64],
+	slots: &[(u64, Vec<u64>)],
 ) -> Result<BillFacts, ChainError> {
 	let mut keys = vec![value_key("Timestamp", "Now"), tariffs_key(), retail_choice_key(account)];
-	for &slot in slots {
+	for (slot, orders) in slots {
 		keys.extend([
-			settled_slot_key(slot),
-			record_key(slot, account),
-			cleared_slot_key(slot),
-			reading_key(slot, metering_point),
+			settled_slot_key(*slot),
+			record_key(*slot, account),
+			ex_post_fill_key(*slot, metering_point),
+			reading_key(*slot, metering_point),
 		]);
+		keys.extend(orders.iter().map(|&order| fill_key(*slot, order)));
 	}
 	let mut values = client.read(&keys).await?.into_iter();
 	let mut next = || values.next().flatten();
@@ -285,27 +299,36 @@ pub async fn read_bills(
 	let tariffs = next().ok_or(layout("Settlement::TariffsInForce"))?;
 	let retail = next();
 	let mut facts = BTreeMap::new();
-	for &slot in slots {
-		let (settled, record, cleared, reading) = (next(), next(), next(), next());
+	for (slot, orders) in slots {
+		let (settled, record, ex_post, reading) = (next(), next(), next(), next());
+		let fills: Vec<Option<Vec<u8>>> = orders.iter().map(|_| next()).collect();
 		let Some(settled) = settled else {
-			facts.insert(slot, None);
+			facts.insert(*slot, None);
 			continue;
 		};
-		let ex_post = bill::decode_settled(&settled).ok_or(layout("Settlement::SettledSlots"))?;
+		if !bill::is_settled_slot(&settled) {
+			return Err(layout("Settlement::SettledSlots"));
+		}
 		let record = match record {
 			Some(bytes) => Some(bill::decode_record(&bytes).ok_or(layout("Settlement::Records"))?),
 			None => None,
 		};
-		let fills = match cleared {
-			Some(bytes) => bill::decode_cleared(&bytes).ok_or(layout("Market::ClearedSlots"))?,
-			None => Vec::new(),
+		let ex_post = match ex_post {
+			Some(bytes) => {
+				Some(bill::decode_fill(&bytes).ok_or(layout("Settlement::ExPostFills"))?)
+			}
+			None => None,
 		};
+		let fills = fills
+			.into_iter()
+			.flatten()
+			.map(|bytes| bill::decode_fill(&bytes).ok_or(layout("Market::Fills")))
+			.collect::<Result<_, _>>()?;
 		let metered = match reading {
 			Some(bytes) => Some(decode_energy(&bytes).ok_or(layout("Metering::Readings"))?),
 			None => None,
 		};
-		let ex_post = ex_post.unwrap_or_default();
-		facts.insert(slot, Some(SettledFacts { record, fills, ex_post, metered }));
+		facts.insert(*slot, Some(SettledFacts { record, fills, ex_post, metered }));
 	}
 	Ok(BillFacts { now_seconds, tariffs, retail, slots: facts })
 }

@@ -57,7 +57,8 @@ impl Ledger {
 			let pending = served.values().filter(|b| b.checked.is_none());
 			(pending.take(CHECKS_PER_READ).cloned().collect(), served.keys().last().map(|s| s + 1))
 		};
-		let asked: Vec<u64> = pending.iter().map(|b| b.slot).collect();
+		let asked: Vec<(u64, Vec<u64>)> =
+			pending.iter().map(|b| (b.slot, placed(orders.get(&b.slot)).to_vec())).collect();
 		let facts = chain::read_bills(client, &self.account, self.metering_point, &asked).await?;
 
 		let begun = facts.now_seconds / slot_seconds;
@@ -103,28 +104,32 @@ impl Ledger {
 
 	/// What the box knows of a settled slot, for its bill.
 	fn slot(&self, settled: &SettledFacts, bill: &Bill, order: Option<&OrderEntry>) -> bill::Slot {
-		let fill = |id: u64| settled.fills.iter().find(|f| f.order == id).copied();
-		let filled = match order {
-			Some(o @ OrderEntry { state: OrderState::Placed { orders }, .. }) => orders
-				.iter()
-				.filter_map(|&id| fill(id))
-				.map(|fill| Filled {
-					side: o.side,
-					energy_wh: o.energy_wh,
-					limit_per_kwh: o.limit_per_kwh,
-					fill,
-				})
-				.collect(),
-			_ => Vec::new(),
-		};
+		// The fills read are those of this entry's orders.
+		let filled = order.map_or_else(Vec::new, |o| {
+			let filled = |&fill| Filled {
+				side: o.side,
+				energy_wh: o.energy_wh,
+				limit_per_kwh: o.limit_per_kwh,
+				fill,
+			};
+			settled.fills.iter().map(filled).collect()
+		});
 		bill::Slot {
 			filled,
 			metered: settled.metered.map(|(i, e)| Energy { import_wh: i, export_wh: e }),
-			ex_post: settled.ex_post.iter().find(|f| f.order == self.metering_point).copied(),
+			ex_post: settled.ex_post,
 			retail: bill.terms.retail,
 			retail_per_kwh: bill.terms.retail_per_kwh,
 			feed_in_per_kwh: bill.terms.feed_in_per_kwh,
 			corrected_wh: settled.record.map_or(0, |r| r.corrected_wh),
 		}
+	}
+}
+
+/// The ids of the orders a journal entry placed on the chain (none if it placed none).
+fn placed(order: Option<&OrderEntry>) -> &[u64] {
+	match order {
+		Some(OrderEntry { state: OrderState::Placed { orders }, .. }) => orders,
+		_ => &[],
 	}
 }

@@ -223,15 +223,22 @@ fn fills_that_do_not_fit_their_orders_are_named() {
 fn settled_slots_records_and_terms_are_read_under_the_runtimes_keys() {
 	use frame_support::BoundedVec;
 	use lem_gateway::{
-		bill::{decode_cleared, decode_settled, decode_terms, Terms},
-		chain::{cleared_slot_key, record_key, retail_choice_key, settled_slot_key, tariffs_key},
+		bill::{decode_fill, decode_terms, is_settled_slot, Terms},
+		chain::{
+			ex_post_fill_key, fill_key, record_key, retail_choice_key, settled_slot_key,
+			tariffs_key,
+		},
 	};
 	use lem_runtime::Runtime;
 	use pallet_market::Scheduled;
 	use pallet_settlement::{RetailChoice, SettledSlot, Tariffs};
 
 	let who = lem_runtime::AccountId::new([4u8; 32]);
-	assert_eq!(cleared_slot_key(77), pallet_market::ClearedSlots::<Runtime>::hashed_key_for(77u64));
+	assert_eq!(fill_key(77, 3), pallet_market::Fills::<Runtime>::hashed_key_for(77u64, 3u64));
+	assert_eq!(
+		ex_post_fill_key(77, 5),
+		pallet_settlement::ExPostFills::<Runtime>::hashed_key_for(77u64, 5u64)
+	);
 	assert_eq!(
 		settled_slot_key(77),
 		pallet_settlement::SettledSlots::<Runtime>::hashed_key_for(77u64)
@@ -253,10 +260,15 @@ fn settled_slots_records_and_terms_are_read_under_the_runtimes_keys() {
 		capacity_wh: parent.map(|_| 50_000),
 		light: pallet_market::TrafficLight::Yellow,
 	};
-	let fills = vec![
-		pallet_market::Fill { order: 3, energy_wh: 400, price_per_kwh: 120_000, amount: 48_000 },
-		pallet_market::Fill { order: 8, energy_wh: 0, price_per_kwh: -1, amount: 0 },
-	];
+	let fill =
+		pallet_market::Fill { order: 3, energy_wh: 400, price_per_kwh: -120_000, amount: -48_000 };
+	let ours = decode_fill(&fill.encode()).unwrap();
+	assert_eq!(
+		(ours.order, ours.energy_wh, ours.price_per_kwh, ours.amount),
+		(3, 400, -120_000, -48_000)
+	);
+	assert_eq!(decode_fill(&[fill.encode(), vec![0]].concat()), None);
+
 	let cleared = pallet_market::ClearedSlot {
 		grid: pallet_market::Grid {
 			zones: BoundedVec::truncate_from(vec![zone(0, None), zone(1, Some(0))]),
@@ -267,27 +279,24 @@ fn settled_slots_records_and_terms_are_read_under_the_runtimes_keys() {
 			zone: 1,
 			price_per_kwh: Some(120_000),
 		}]),
-		fills: BoundedVec::truncate_from(fills.clone()),
 		flows: BoundedVec::truncate_from(vec![pallet_market::Flow { zone: 1, energy_wh: -400 }]),
+		orders: 2,
+		filled: 1,
+		traded_wh: 400,
 		welfare: 1,
 		payments: 2,
 		receipts: 3,
 		dso_revenue: 4,
 		remainder: 5,
 	};
-	let ours: Vec<(u64, u64, i64, i128)> = decode_cleared(&cleared.encode())
-		.unwrap()
-		.iter()
-		.map(|f| (f.order, f.energy_wh, f.price_per_kwh, f.amount))
-		.collect();
-	assert_eq!(ours, vec![(3, 400, 120_000, 48_000), (8, 0, -1, 0)]);
-	assert_eq!(decode_cleared(&[cleared.encode(), vec![0]].concat()), None);
 
 	let settled =
 		SettledSlot { accounts: 2, ex_post: Some(cleared), dso: -7, ..Default::default() };
-	assert_eq!(decode_settled(&settled.encode()).unwrap().unwrap().len(), 2);
+	assert!(is_settled_slot(&settled.encode()));
+	assert!(!is_settled_slot(&[settled.encode(), vec![0]].concat()));
+	assert!(!is_settled_slot(&settled.encode()[..settled.encode().len() - 1]));
 	let settled = SettledSlot { ex_post: None, ..settled };
-	assert_eq!(decode_settled(&settled.encode()), Some(None));
+	assert!(is_settled_slot(&settled.encode()));
 
 	let old = Tariffs { retail_green_per_kwh: 1, retail_grey_per_kwh: 2, feed_in_per_kwh: 3 };
 	let new = Tariffs { retail_green_per_kwh: 4, retail_grey_per_kwh: 5, feed_in_per_kwh: 6 };

@@ -213,6 +213,12 @@ impl_runtime_apis! {
 		fn cleared_slot(slot: pallet_market::Slot) -> Option<pallet_market::ClearedSlot> {
 			pallet_market::ClearedSlots::<Runtime>::get(slot)
 		}
+		fn fills(
+			slot: pallet_market::Slot,
+			after: Option<pallet_market::OrderId>,
+		) -> Vec<pallet_market::Fill> {
+			Market::fills(slot, after)
+		}
 		fn orders_of(
 			who: AccountId,
 			from: pallet_market::Slot,
@@ -252,6 +258,12 @@ impl_runtime_apis! {
 		}
 		fn settled_slot(slot: pallet_market::Slot) -> Option<pallet_settlement::SettledSlot> {
 			pallet_settlement::SettledSlots::<Runtime>::get(slot)
+		}
+		fn ex_post_fills(
+			slot: pallet_market::Slot,
+			after: Option<pallet_market::MeteringPointId>,
+		) -> Vec<pallet_market::Fill> {
+			Settlement::ex_post_fills(slot, after)
 		}
 		fn settlements(
 			from: pallet_market::Slot,

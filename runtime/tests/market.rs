@@ -12,7 +12,7 @@ use lem_runtime::{
 	System, UNIT,
 };
 use pallet_market::{
-	demo, ClearedSlots, CommunityParams, Error, GridInForce, HoldReason, MeteringPointId,
+	demo, ClearedSlots, CommunityParams, Error, Fills, GridInForce, HoldReason, MeteringPointId,
 	NewMeteringPoint, ParticipantStatus, Participants, Role, Side, Slot, TrafficLight, WeightInfo,
 	MAX_COMMUNITY_METERING_POINTS, MAX_METERING_POINTS, MAX_ORDERS_PER_ACCOUNT,
 	MAX_ORDERS_PER_SLOT, MAX_ORDER_ENERGY_WH, MAX_PRICE_PER_KWH, MAX_ZONES,
@@ -394,7 +394,8 @@ fn orders_hold_funds_and_refusals_change_nothing() {
 		assert_ok!(Market::cancel_order(signed(&household(2)), ask));
 		assert_eq!(on_hold(&household(2), HoldReason::Order), 0);
 		assert!(Market::order_book(s + 119).is_empty());
-		assert!(!pallet_market::SlotOrders::<Runtime>::contains_key(s + 119));
+		assert_eq!(pallet_market::SlotOrders::<Runtime>::iter_prefix(s + 119).count(), 0);
+		assert!(!pallet_market::SlotOrderCount::<Runtime>::contains_key(s + 119));
 		assert!(!pallet_market::AccountOrders::<Runtime>::contains_key(household(2), s + 119));
 		block_at(gate_closure(s));
 		assert_noop!(Market::cancel_order(signed(&h1), bid), Error::<Runtime>::GateClosed);
@@ -538,11 +539,10 @@ fn a_slot_clears_by_itself_at_gate_closure_like_the_engine() {
 		let engine_prices: Vec<_> =
 			expected.zone_prices.iter().map(|p| (p.zone, p.price_per_kwh)).collect();
 		assert_eq!(prices, engine_prices);
-		let fills: Vec<_> = cleared
-			.fills
-			.iter()
+		let mut fills: Vec<_> = Fills::<Runtime>::iter_prefix_values(s)
 			.map(|f| (f.order, f.energy_wh, f.price_per_kwh, f.amount))
 			.collect();
+		fills.sort();
 		let engine_fills: Vec<_> = expected
 			.fills
 			.iter()
@@ -561,7 +561,7 @@ fn a_slot_clears_by_itself_at_gate_closure_like_the_engine() {
 
 		// Holds shrink to what settlement needs: a bid its payment, an ask the buy-back of
 		// its sold energy, each the order deposit.
-		let fill = |id| *cleared.fills.iter().find(|f| f.order == id).unwrap();
+		let fill = |id| Fills::<Runtime>::get(s, id).unwrap();
 		let ask_hold = |id| (fill(id).energy_wh as u128 * 500_000).div_ceil(1000) + order_deposit();
 		let bid_hold = |id| fill(id).amount as u128 + order_deposit();
 		assert_eq!(on_hold(&household(1), HoldReason::Order), ask_hold(a1));
@@ -582,7 +582,8 @@ fn a_slot_clears_by_itself_at_gate_closure_like_the_engine() {
 			pallet_market::Event::SlotCleared { slot, orders: 5, .. } if *slot == s)));
 		let filled =
 			events.iter().filter(|e| matches!(e, pallet_market::Event::OrderFilled { .. })).count();
-		assert_eq!(filled, cleared.fills.iter().filter(|f| f.energy_wh > 0).count());
+		assert_eq!(filled, cleared.filled as usize);
+		assert_eq!(cleared.orders, 5);
 		assert!(Market::order_book(s).is_empty());
 		let (_, _, f) = Market::orders_of(&household(6), s, s)[0].clone();
 		assert_eq!(f, Some(fill(b6)));
@@ -603,7 +604,7 @@ fn a_red_edge_closes_a_zone_and_the_cleared_slot_records_it() {
 		block_at(gate_closure(s));
 		let cleared = ClearedSlots::<Runtime>::get(s).unwrap();
 		assert_eq!(cleared.grid.zone(21).unwrap().light, TrafficLight::Red);
-		assert_eq!(cleared.fills.iter().find(|f| f.order == bid).unwrap().energy_wh, 0);
+		assert_eq!(Fills::<Runtime>::get(s, bid).unwrap().energy_wh, 0);
 		assert_eq!(cleared.flows.iter().find(|f| f.zone == 21).unwrap().energy_wh, 0);
 		// Nothing was bought: only the order deposit stays held, until settlement.
 		assert_eq!(on_hold(&household(6), HoldReason::Order), order_deposit());
@@ -619,7 +620,7 @@ fn pay_as_bid_trades_at_each_limit() {
 		let bid = place(2, s, Side::Bid, 1_000, 300_000);
 		block_at(gate_closure(s));
 		let cleared = ClearedSlots::<Runtime>::get(s).unwrap();
-		let fill = |id| *cleared.fills.iter().find(|f| f.order == id).unwrap();
+		let fill = |id| Fills::<Runtime>::get(s, id).unwrap();
 		assert_eq!((fill(ask).energy_wh, fill(ask).price_per_kwh), (1_000, 50_000));
 		assert_eq!((fill(bid).energy_wh, fill(bid).price_per_kwh), (1_000, 300_000));
 		assert_eq!(cleared.remainder, 300_000 - 50_000 - cleared.dso_revenue);
@@ -635,7 +636,9 @@ fn orders_of_suspended_participants_are_voided_and_released() {
 		assert_ok!(Market::suspend_participant(manager(), household(1)));
 		block_at(gate_closure(s));
 		let cleared = ClearedSlots::<Runtime>::get(s).unwrap();
-		assert!(cleared.fills.iter().all(|f| f.order != ask && f.energy_wh == 0));
+		assert_eq!(Fills::<Runtime>::get(s, ask), None);
+		assert!(Fills::<Runtime>::iter_prefix_values(s).all(|f| f.energy_wh == 0));
+		assert_eq!(cleared.orders, 1);
 		assert!(market_events()
 			.iter()
 			.any(|e| matches!(e, pallet_market::Event::OrderVoided { order } if *order == ask)));

@@ -14,11 +14,11 @@ use lem_runtime::{
 	genesis_config_presets::demo_account, Balances, CommunityAccount, Market, Metering, Runtime,
 	RuntimeHoldReason, RuntimeOrigin, Settlement,
 };
-use pallet_market::{ClearedSlots, HoldReason, Orders, Role, Side, MAX_PRICE_PER_KWH};
+use pallet_market::{ClearedSlots, Fills, HoldReason, Orders, Role, Side, MAX_PRICE_PER_KWH};
 use pallet_metering::{LastRegisters, Metered, Reading, SignedReading};
 use pallet_settlement::{
-	BudgetSpent, Error, Records, RetailChoice, SettledSlots, SettlementRecord, Tariffs,
-	TariffsInForce,
+	BudgetSpent, Error, ExPostFills, Records, RetailChoice, SettledSlots, SettlementRecord,
+	Tariffs, TariffsInForce,
 };
 use sp_core::{ed25519, Pair};
 
@@ -167,8 +167,8 @@ fn a_slot_settles_trades_ex_post_trades_and_deviations_and_conserves_money() {
 		assert_eq!(settled.community, cleared.remainder + ex_post.remainder);
 		assert!(settled.dso > 0);
 
-		let fill = |id: u64| *cleared.fills.iter().find(|f| f.order == id).unwrap();
-		let ex_post_fill = |point: u64| *ex_post.fills.iter().find(|f| f.order == point).unwrap();
+		let fill = |id: u64| Fills::<Runtime>::get(slot, id).unwrap();
+		let ex_post_fill = |point: u64| ExPostFills::<Runtime>::get(slot, point).unwrap();
 
 		// Household 1 bought 2 kWh locally and the missing kWh from the utility, grey.
 		let r1 = record(slot, &h[0]);
@@ -447,7 +447,9 @@ fn a_seller_without_a_reading_pays_for_what_it_sold_until_its_registers_show_oth
 		read(mp(3), S0, 0, 0);
 		read(mp(1), S0, 0, 0);
 		block_at(T0 + 50);
-		let fill = ClearedSlots::<Runtime>::get(slot).expect("cleared").fills[1];
+		assert!(ClearedSlots::<Runtime>::get(slot).is_some(), "cleared");
+		// The seller's, placed second.
+		let fill = Fills::<Runtime>::iter_prefix_values(slot).max_by_key(|f| f.order).unwrap();
 		assert_eq!(fill.energy_wh, 5_000);
 		block_at((slot + 1) * SLOT_SECONDS);
 		read(mp(3), S0 + 1, 0, 0);
@@ -807,12 +809,15 @@ fn settled_slots_leave_the_chain_after_the_retention_window_and_state_stops_grow
 			assert!(SettledSlots::<Runtime>::get(slot).is_none(), "slot {slot}");
 			assert!(Records::<Runtime>::iter_prefix(slot).next().is_none());
 			assert!(ClearedSlots::<Runtime>::get(slot).is_none());
+			assert!(Fills::<Runtime>::iter_prefix(slot).next().is_none());
+			assert!(ExPostFills::<Runtime>::iter_prefix(slot).next().is_none());
 			assert!(pallet_metering::Readings::<Runtime>::iter_prefix(slot).next().is_none());
 			assert!(pallet_settlement::Estimates::<Runtime>::iter_prefix(slot).next().is_none());
 		}
 		for slot in oldest..next {
 			assert_eq!(Records::<Runtime>::iter_prefix(slot).count(), 10, "slot {slot}");
 			assert!(ClearedSlots::<Runtime>::get(slot).is_some());
+			assert!(Fills::<Runtime>::iter_prefix(slot).next().is_some());
 			assert_eq!(pallet_metering::Readings::<Runtime>::iter_prefix(slot).count(), 9);
 			assert!(pallet_settlement::Estimates::<Runtime>::get(slot, mp(6)).is_some());
 		}
@@ -868,7 +873,7 @@ fn a_gateway_offline_beyond_the_retention_window_is_corrected_by_a_later_reading
 /// item, and what that makes a year with and without the retention window. Every point trades
 /// ahead (one order each), has a standing order and sends its reading, except one in 32, which
 /// is estimated. `scripts/state-size.sh` prints its figures, which the settlement README
-/// quotes; the test fails if a slot comes to leave more than 300 000 bytes.
+/// quotes; the test fails if a slot comes to leave more than 700 bytes per metering point.
 #[test]
 fn state_per_slot_of_a_full_community() {
 	use codec::Encode;
@@ -926,7 +931,9 @@ fn state_per_slot_of_a_full_community() {
 			("Settlement::Records", item(b"Settlement", b"Records")),
 			("Settlement::SettledSlots", item(b"Settlement", b"SettledSlots")),
 			("Settlement::Estimates", item(b"Settlement", b"Estimates")),
+			("Settlement::ExPostFills", item(b"Settlement", b"ExPostFills")),
 			("Market::ClearedSlots", item(b"Market", b"ClearedSlots")),
+			("Market::Fills", item(b"Market", b"Fills")),
 			("Metering::Readings", item(b"Metering", b"Readings")),
 		];
 		let total: usize = per_slot.iter().map(|(_, (_, b))| b).sum();
@@ -937,7 +944,10 @@ fn state_per_slot_of_a_full_community() {
 		let mib = |bytes: usize| bytes as f64 / (1 << 20) as f64;
 		let kept = pallet_market::Community::default().retention_slots as usize;
 		println!("  total                          {total:>8} bytes");
-		assert!(total <= 300_000, "a settled slot of a full community leaves {total} bytes");
+		assert!(
+			total <= 700 * points.len(),
+			"a settled slot of a full community leaves {total} bytes"
+		);
 		println!(
 			"{} days kept (retention_slots = {kept}): {:.0} MiB",
 			kept / 96,

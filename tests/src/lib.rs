@@ -253,6 +253,23 @@ impl Node {
 		T::decode(&mut &raw[..]).unwrap_or_else(|e| panic!("{method}: result does not decode: {e}"))
 	}
 
+	/// Every fill of a cleared slot (`MarketApi_fills`, page by page), ascending by order id.
+	pub fn fills(&self, slot: u64, at: Option<H256>) -> Vec<pallet_market::Fill> {
+		let mut fills: Vec<pallet_market::Fill> = Vec::new();
+		loop {
+			let after = fills.last().map(|f| f.order);
+			let page: Vec<pallet_market::Fill> =
+				self.runtime_call("MarketApi_fills", (slot, after), at);
+			let full = page.len() == pallet_market::MAX_PAGE_FILLS as usize;
+			fills.extend(page);
+			if !full {
+				break;
+			}
+		}
+		fills.sort_by_key(|f| f.order);
+		fills
+	}
+
 	pub fn nonce(&self, who: &AccountId) -> u32 {
 		self.rpc("system_accountNextIndex", json!([who.to_string()])).as_u64().unwrap() as u32
 	}

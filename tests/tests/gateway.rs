@@ -21,7 +21,7 @@
 
 use lem_runtime::AccountId;
 use lem_tests::{boxes::*, *};
-use pallet_market::{demo, runtime_api::SlotClock, ClearedSlot, Slot};
+use pallet_market::{demo, runtime_api::SlotClock, Slot};
 use pallet_settlement::{SettledSlot, SettlementRecord, SettlementsPage};
 use serde_json::json;
 use sp_core::{Pair, H256};
@@ -92,9 +92,7 @@ fn watch(node: &Node, seen: &Mutex<Seen>, stop: &AtomicBool) {
 			next = Some(cursor);
 			let cleared_to = clock.next_to_clear.unwrap_or(clock.current_slot);
 			for slot in cleared_to.saturating_sub(RETENTION_SLOTS)..cleared_to {
-				let cleared: Option<ClearedSlot> =
-					node.runtime_call("MarketApi_cleared_slot", slot, Some(fin));
-				let ids = cleared.iter().flat_map(|c| c.fills.iter().map(|f| f.order)).collect();
+				let ids = node.fills(slot, Some(fin)).iter().map(|f| f.order).collect();
 				seen.lock().unwrap().cleared.entry(slot).or_insert(ids);
 			}
 			for slot in cursor.saturating_sub(RETENTION_SLOTS)..clock.current_slot {

@@ -181,9 +181,7 @@ fn a_slot_goes_from_orders_through_readings_to_an_audited_settlement() {
 	let record = |i: usize| rows.iter().find(|(_, a, _)| *a == household(i)).unwrap().2;
 	// Household 3 sold only 1.5 kWh: household 1 bought that and the rest from the utility.
 	assert_eq!((record(1).bought_wh, record(1).from_utility_wh), (1_500, 1_500));
-	let cleared: pallet_market::ClearedSlot =
-		node.runtime_call::<Option<_>>("MarketApi_cleared_slot", slot, Some(block)).unwrap();
-	assert_eq!(record(1).price_per_kwh, Some(cleared.fills[0].price_per_kwh));
+	assert_eq!(record(1).price_per_kwh, Some(node.fills(slot, Some(block))[0].price_per_kwh));
 	assert_eq!(
 		(record(2).ex_post_bought_wh, record(4).ex_post_sold_wh, record(4).to_utility_wh),
 		(800, 800, 400)

@@ -131,8 +131,8 @@ fn watch(chain: &Chain) -> Result<(), Error> {
 		for slot in next_cleared.unwrap_or(cleared_to)..cleared_to {
 			let cleared: Option<ClearedSlot> =
 				chain.call("MarketApi_cleared_slot", slot, Some(at))?;
-			let fills = cleared.as_ref().map_or(0, |c| c.fills.len());
-			println!("{}  cleared at gate closure: {fills} orders filled", label(slot));
+			let filled = cleared.as_ref().map_or(0, |c| c.filled);
+			println!("{}  cleared at gate closure: {filled} orders filled", label(slot));
 		}
 		next_cleared = Some(cleared_to);
 

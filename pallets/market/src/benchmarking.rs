@@ -49,11 +49,13 @@ where
 }
 
 /// Fills slot 1's book with other orders up to one below the limit and `who`'s orders in it
-/// likewise, so that placing or cancelling reads and writes the longest lists.
+/// likewise, so that placing or cancelling reads and writes the longest list.
 fn full_book<T: Config>(who: &T::AccountId) {
 	let c = CommunityParams::<T>::get();
-	let others: Vec<OrderId> = (1_000_000..1_000_000 + c.max_orders_per_slot as u64 - 1).collect();
-	SlotOrders::<T>::insert(1, BoundedVec::truncate_from(others));
+	for other in 1_000_000..1_000_000 + c.max_orders_per_slot as u64 - 1 {
+		SlotOrders::<T>::insert(1, other, ());
+	}
+	SlotOrderCount::<T>::insert(1, c.max_orders_per_slot - 1);
 	let mine: Vec<OrderId> = (2_000_000..2_000_000 + c.max_orders_per_account as u64 - 1).collect();
 	AccountOrders::<T>::insert(who, 1, BoundedVec::truncate_from(mine));
 }
@@ -357,13 +359,13 @@ mod benchmarks {
 			)
 			.unwrap();
 		}
-		let ids = SlotOrders::<T>::get(slot).into_inner();
 
 		#[block]
 		{
-			Pallet::<T>::clear_slot(slot, &community, ids);
+			Pallet::<T>::clear_slot(slot, &community);
 		}
 
-		assert_eq!(ClearedSlots::<T>::get(slot).unwrap().fills.len(), n as usize);
+		assert_eq!(ClearedSlots::<T>::get(slot).unwrap().orders, n);
+		assert_eq!(Fills::<T>::iter_prefix(slot).count(), n as usize);
 	}
 }

@@ -133,15 +133,15 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Orders<T: Config> = StorageMap<_, Twox64Concat, OrderId, OrderOf<T>>;
 
-	/// The open order book: ids of each uncleared slot's orders, ascending.
+	/// The open order book: each uncleared slot's orders, one key each, so that placing and
+	/// cancelling an order touch only its own entry, however full the slot.
 	#[pallet::storage]
-	pub type SlotOrders<T> = StorageMap<
-		_,
-		Twox64Concat,
-		Slot,
-		BoundedVec<OrderId, ConstU32<MAX_ORDERS_PER_SLOT>>,
-		ValueQuery,
-	>;
+	pub type SlotOrders<T> =
+		StorageDoubleMap<_, Twox64Concat, Slot, Twox64Concat, OrderId, (), OptionQuery>;
+
+	/// How many orders each uncleared slot's book holds.
+	#[pallet::storage]
+	pub type SlotOrderCount<T> = StorageMap<_, Twox64Concat, Slot, u32, ValueQuery>;
 
 	/// Each account's orders per slot, ascending.
 	#[pallet::storage]
@@ -177,6 +177,11 @@ pub mod pallet {
 	/// Results of cleared slots.
 	#[pallet::storage]
 	pub type ClearedSlots<T> = StorageMap<_, Twox64Concat, Slot, ClearedSlot>;
+
+	/// Each cleared slot's fills, one per order that took part, kept as long as the slot's
+	/// result.
+	#[pallet::storage]
+	pub type Fills<T> = StorageDoubleMap<_, Twox64Concat, Slot, Twox64Concat, OrderId, Fill>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -337,7 +342,7 @@ pub mod pallet {
 			who: T::AccountId,
 			from_slot: Slot,
 		},
-		/// A slot was cleared; its result is in `ClearedSlots`.
+		/// A slot was cleared; its result is in `ClearedSlots`, its fills in `Fills`.
 		SlotCleared {
 			slot: Slot,
 			orders: u32,
@@ -653,8 +658,8 @@ pub mod pallet {
 				slot <= community.slot_at(now) + community.order_horizon_slots as u64,
 				Error::<T>::BeyondHorizon
 			);
-			let mut book = SlotOrders::<T>::get(slot);
-			ensure!(book.len() < community.max_orders_per_slot as usize, Error::<T>::SlotFull);
+			let in_book = SlotOrderCount::<T>::get(slot);
+			ensure!(in_book < community.max_orders_per_slot, Error::<T>::SlotFull);
 			let mut mine = AccountOrders::<T>::get(&who, slot);
 			ensure!(
 				mine.len() < community.max_orders_per_account as usize,
@@ -669,10 +674,10 @@ pub mod pallet {
 				*next += 1;
 				*next - 1
 			});
-			// Both fit: their lengths were checked against limits no larger than the bounds.
-			book.try_push(order).map_err(|_| Error::<T>::SlotFull)?;
+			// It fits: its length was checked against a limit no larger than the bound.
 			mine.try_push(order).map_err(|_| Error::<T>::TooManyOrders)?;
-			SlotOrders::<T>::insert(slot, book);
+			SlotOrders::<T>::insert(slot, order, ());
+			SlotOrderCount::<T>::insert(slot, in_book + 1);
 			AccountOrders::<T>::insert(&who, slot, mine);
 			let zone = point.zone;
 			Orders::<T>::insert(
@@ -710,7 +715,10 @@ pub mod pallet {
 			ensure!(o.owner == who, Error::<T>::NotOrderOwner);
 			let community = CommunityParams::<T>::get();
 			ensure!(Self::now_seconds() < community.gate_closure(o.slot), Error::<T>::GateClosed);
-			SlotOrders::<T>::mutate_exists(o.slot, |ids| Self::forget(ids, order));
+			SlotOrders::<T>::remove(o.slot, order);
+			SlotOrderCount::<T>::mutate_exists(o.slot, |n| {
+				*n = n.map(|n| n - 1).filter(|n| *n > 0)
+			});
 			AccountOrders::<T>::mutate_exists(&who, o.slot, |ids| Self::forget(ids, order));
 			Orders::<T>::remove(order);
 			let released =
@@ -1099,14 +1107,14 @@ pub mod pallet {
 			let mut weight = T::DbWeight::get().reads_writes(3, 1);
 			let mut passed = 0;
 			while next <= last_closed && passed < MAX_SLOTS_PASSED_PER_BLOCK {
-				let ids = SlotOrders::<T>::get(next);
+				let orders = SlotOrderCount::<T>::get(next);
 				next += 1;
-				if ids.is_empty() {
+				if orders == 0 {
 					passed += 1;
 					weight.saturating_accrue(T::WeightInfo::clear_slot(0));
 				} else {
-					weight.saturating_accrue(T::WeightInfo::clear_slot(ids.len() as u32));
-					Self::clear_slot(next - 1, &community, ids.into_inner());
+					weight.saturating_accrue(T::WeightInfo::clear_slot(orders));
+					Self::clear_slot(next - 1, &community);
 					break;
 				}
 			}
@@ -1116,11 +1124,14 @@ pub mod pallet {
 
 		/// Clears `slot` with the grid in force, stores and announces the result, and releases
 		/// every hold beyond what the fills need.
-		pub(crate) fn clear_slot(slot: Slot, community: &Community, ids: Vec<OrderId>) {
-			SlotOrders::<T>::remove(slot);
+		pub(crate) fn clear_slot(slot: Slot, community: &Community) {
+			SlotOrderCount::<T>::remove(slot);
 			let grid = GridInForce::<T>::get();
-			let orders: Vec<(OrderId, OrderOf<T>)> =
-				ids.into_iter().filter_map(|id| Orders::<T>::get(id).map(|o| (id, o))).collect();
+			let mut orders: Vec<(OrderId, OrderOf<T>)> = SlotOrders::<T>::drain_prefix(slot)
+				.filter_map(|(id, ())| Orders::<T>::get(id).map(|o| (id, o)))
+				.collect();
+			// Ascending by id, as the engine's fills are.
+			orders.sort_by_key(|(id, _)| *id);
 
 			// Per owner: whether it may trade, what its orders hold, what their fills need.
 			let mut owners: BTreeMap<T::AccountId, (bool, u128, u128)> = BTreeMap::new();
@@ -1149,7 +1160,6 @@ pub mod pallet {
 			let mut kept: BTreeMap<OrderId, u128> = BTreeMap::new();
 			match lem_clearing::clear(&instance) {
 				Ok(outcome) => {
-					let mut traded_wh = 0u64;
 					for (fill, (id, o)) in outcome.fills.iter().zip(&taking) {
 						debug_assert_eq!(fill.order, *id);
 						// The order deposit stays held until settlement, filled or not.
@@ -1160,10 +1170,8 @@ pub mod pallet {
 							};
 						owners.get_mut(&o.owner).expect("every owner is in the map").2 += needed;
 						kept.insert(*id, needed);
+						Fills::<T>::insert(slot, id, Fill::from(fill));
 						if fill.energy_wh > 0 {
-							if o.side == Side::Bid {
-								traded_wh += fill.energy_wh;
-							}
 							Self::deposit_event(Event::OrderFilled {
 								order: *id,
 								owner: o.owner.clone(),
@@ -1174,14 +1182,14 @@ pub mod pallet {
 						}
 					}
 					let cleared = ClearedSlot::from_outcome(grid, community.pricing, &outcome);
-					ClearedSlots::<T>::insert(slot, cleared);
 					Self::deposit_event(Event::SlotCleared {
 						slot,
-						orders: taking.len() as u32,
-						traded_wh,
-						welfare: outcome.welfare,
-						dso_revenue: outcome.dso_revenue,
+						orders: cleared.orders,
+						traded_wh: cleared.traded_wh,
+						welfare: cleared.welfare,
+						dso_revenue: cleared.dso_revenue,
 					});
+					ClearedSlots::<T>::insert(slot, cleared);
 				}
 				Err(e) => {
 					log::error!(target: "runtime::market", "slot {slot} not cleared: {e:?}");
@@ -1211,10 +1219,11 @@ pub mod pallet {
 
 		/// The open orders of `slot` (not yet cleared), ascending by id.
 		pub fn order_book(slot: Slot) -> Vec<(OrderId, OrderOf<T>)> {
-			SlotOrders::<T>::get(slot)
-				.into_iter()
+			let mut book: Vec<_> = SlotOrders::<T>::iter_key_prefix(slot)
 				.filter_map(|id| Orders::<T>::get(id).map(|o| (id, o)))
-				.collect()
+				.collect();
+			book.sort_by_key(|(id, _)| *id);
+			book
 		}
 
 		/// An account's orders in slots `from..=to`, each with its fill once cleared.
@@ -1229,16 +1238,22 @@ pub mod pallet {
 			slots.sort_by_key(|(slot, _)| *slot);
 			let mut out = Vec::new();
 			for (slot, ids) in slots {
-				let cleared = ClearedSlots::<T>::get(slot);
 				for id in ids {
 					let Some(order) = Orders::<T>::get(id) else { continue };
-					let fill = cleared.as_ref().and_then(|c| {
-						c.fills.binary_search_by_key(&id, |f| f.order).ok().map(|i| c.fills[i])
-					});
-					out.push((id, order, fill));
+					out.push((id, order, Fills::<T>::get(slot, id)));
 				}
 			}
 			out
+		}
+
+		/// A page of a cleared slot's fills, in the order the chain keeps them (not by id), from
+		/// after order `after`: at most [`MAX_PAGE_FILLS`]; a full page may have more after it.
+		pub fn fills(slot: Slot, after: Option<OrderId>) -> Vec<Fill> {
+			let page = match after {
+				Some(a) => Fills::<T>::iter_prefix_from(slot, Fills::<T>::hashed_key_for(slot, a)),
+				None => Fills::<T>::iter_prefix(slot),
+			};
+			page.map(|(_, fill)| fill).take(MAX_PAGE_FILLS as usize).collect()
 		}
 
 		/// A participant with its metering points (and their zones) and standing order.

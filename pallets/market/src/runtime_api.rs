@@ -49,6 +49,9 @@ sp_api::decl_runtime_apis! {
 		fn order_book(slot: Slot) -> Vec<(OrderId, Order<AccountId, Balance>)>;
 		/// A cleared slot's result, with the grid it was cleared with.
 		fn cleared_slot(slot: Slot) -> Option<ClearedSlot>;
+		/// A page of a cleared slot's fills, after order `after` in the chain's order (not by
+		/// id): at most `MAX_PAGE_FILLS`; ask again after the last while a page is full.
+		fn fills(slot: Slot, after: Option<OrderId>) -> Vec<Fill>;
 		/// An account's orders in slots `from..=to`, each with its fill once its slot cleared.
 		fn orders_of(who: AccountId, from: Slot, to: Slot) -> Vec<(OrderId, Order<AccountId, Balance>, Option<Fill>)>;
 	}

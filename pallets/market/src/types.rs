@@ -21,6 +21,9 @@ pub const MAX_ZONES: u32 = 64;
 /// Most orders in one slot: the bound under which clearing a slot stays within a quarter of a
 /// block (see the `clear_slot` benchmark). A community may choose a lower limit in genesis.
 pub const MAX_ORDERS_PER_SLOT: u32 = 512;
+/// Most fills one call of the `fills` runtime API returns: a page, so that no call reads an
+/// unbounded part of the state.
+pub const MAX_PAGE_FILLS: u32 = 1_024;
 /// Most orders one account may have in one slot.
 pub const MAX_ORDERS_PER_ACCOUNT: u32 = 16;
 /// Most metering points of one participant.
@@ -480,7 +483,7 @@ impl<T: Clone + PartialEq> Scheduled<T> {
 	}
 }
 
-/// One order's result.
+/// One order's result. (In the ex-post clearing, `order` is the metering point's id.)
 #[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Fill {
 	pub order: OrderId,
@@ -505,17 +508,21 @@ pub struct Flow {
 }
 
 /// A slot as it was cleared, with the grid and pricing it was cleared with, so that anyone can
-/// recompute it.
+/// recompute it. Its orders' fills are kept beside it, one entry each (`Fills`): a box at a
+/// meter proves its own few, not the whole slot's.
 #[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
 pub struct ClearedSlot {
 	pub grid: Grid,
 	pub pricing: Pricing,
 	/// Every zone, ascending by id.
 	pub zone_prices: BoundedVec<ZonePrice, ConstU32<MAX_ZONES>>,
-	/// Every order that took part (not those of suspended participants), ascending by id.
-	pub fills: BoundedVec<Fill, ConstU32<MAX_ORDERS_PER_SLOT>>,
 	/// Every zone but the root, ascending by id.
 	pub flows: BoundedVec<Flow, ConstU32<MAX_ZONES>>,
+	/// Orders that took part (not those of suspended participants), and of them those filled.
+	pub orders: u32,
+	pub filled: u32,
+	/// Energy the bids bought (what the asks sold, less nothing: the grid loses none).
+	pub traded_wh: u64,
 	pub welfare: i128,
 	pub payments: i128,
 	pub receipts: i128,
@@ -526,7 +533,8 @@ pub struct ClearedSlot {
 impl ClearedSlot {
 	/// The engine's outcome as the chain keeps it, with the grid and pricing it came from.
 	pub fn from_outcome(grid: Grid, pricing: Pricing, outcome: &lem_clearing::Outcome) -> Self {
-		// The bounds hold: at most one fill per order, one price and flow per zone.
+		let filled = outcome.fills.iter().filter(|f| f.energy_wh > 0);
+		// The bounds hold: one price and flow per zone of a grid of at most `MAX_ZONES`.
 		Self {
 			grid,
 			pricing,
@@ -537,18 +545,6 @@ impl ClearedSlot {
 					.map(|p| ZonePrice { zone: p.zone, price_per_kwh: p.price_per_kwh })
 					.collect(),
 			),
-			fills: BoundedVec::truncate_from(
-				outcome
-					.fills
-					.iter()
-					.map(|f| Fill {
-						order: f.order,
-						energy_wh: f.energy_wh,
-						price_per_kwh: f.price_per_kwh,
-						amount: f.amount,
-					})
-					.collect(),
-			),
 			flows: BoundedVec::truncate_from(
 				outcome
 					.flows
@@ -556,11 +552,28 @@ impl ClearedSlot {
 					.map(|f| Flow { zone: f.zone, energy_wh: f.energy_wh })
 					.collect(),
 			),
+			orders: outcome.fills.len() as u32,
+			filled: filled.clone().count() as u32,
+			traded_wh: filled
+				.filter(|f| f.side == lem_clearing::Side::Bid)
+				.map(|f| f.energy_wh)
+				.sum(),
 			welfare: outcome.welfare,
 			payments: outcome.payments,
 			receipts: outcome.receipts,
 			dso_revenue: outcome.dso_revenue,
 			remainder: outcome.remainder,
+		}
+	}
+}
+
+impl From<&lem_clearing::Fill> for Fill {
+	fn from(f: &lem_clearing::Fill) -> Self {
+		Fill {
+			order: f.order,
+			energy_wh: f.energy_wh,
+			price_per_kwh: f.price_per_kwh,
+			amount: f.amount,
 		}
 	}
 }

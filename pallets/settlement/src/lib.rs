@@ -16,7 +16,8 @@
 //!   delivered nothing and took what it bought), marked in the record; once its registers are
 //!   read again, a correction settles the true energy of the gap (`reconcile`).
 //!
-//! - **What the chain keeps**: a slot's records, readings, estimates and cleared result for
+//! - **What the chain keeps**: a slot's records, readings, estimates, cleared result and both
+//!   clearings' fills for
 //!   the community's `retention_slots` settled slots; each settlement forgets the slot that
 //!   leaves that window ([`Pallet::forget`]).
 //!
@@ -58,9 +59,10 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use pallet_market::{
-		AccountOrders, ClearedSlot, ClearedSlots, Community, CommunityParams, Debts, GridInForce,
-		HoldReason as MarketHold, MeteringPointId, MeteringPoints, Orders, ParticipantStatus,
-		Participants, Role, Roles, Scheduled, Side, Slot, StandingOrders, MAX_PRICE_PER_KWH,
+		AccountOrders, ClearedSlot, ClearedSlots, Community, CommunityParams, Debts, Fill, Fills,
+		GridInForce, HoldReason as MarketHold, MeteringPointId, MeteringPoints, Orders,
+		ParticipantStatus, Participants, Role, Roles, Scheduled, Side, Slot, StandingOrders,
+		MAX_PRICE_PER_KWH,
 	};
 	use pallet_metering::{LastRegisters, Metered, Readings, Registers};
 
@@ -110,6 +112,11 @@ pub mod pallet {
 
 	#[pallet::storage]
 	pub type SettledSlots<T> = StorageMap<_, Twox64Concat, Slot, SettledSlot>;
+
+	/// Each settled slot's ex-post fills, one per metering point whose deviation was offered.
+	#[pallet::storage]
+	pub type ExPostFills<T> =
+		StorageDoubleMap<_, Twox64Concat, Slot, Twox64Concat, MeteringPointId, Fill>;
 
 	/// What each standing order spent on its latest day (days of UTC since the epoch).
 	#[pallet::storage]
@@ -327,11 +334,7 @@ pub mod pallet {
 					let Some(order) = Orders::<T>::take(id) else { continue };
 					orders_taken += 1;
 					orders_held += order.held;
-					let Some(fill) = cleared.as_ref().and_then(|c| {
-						c.fills.binary_search_by_key(&id, |f| f.order).ok().map(|i| c.fills[i])
-					}) else {
-						continue;
-					};
+					let Some(fill) = Fills::<T>::get(slot, id) else { continue };
 					price.add(fill.price_per_kwh, fill.energy_wh);
 					let point = points.iter_mut().find(|p| p.id == order.metering_point);
 					match order.side {
@@ -395,10 +398,12 @@ pub mod pallet {
 
 			let summary = Self::pay_out(slot, day, &settled, &terms, &tariffs);
 			TariffsInForce::<T>::mutate(|t| t.settled(slot));
-			let ex_post = settled
-				.ex_post
-				.as_ref()
-				.map(|o| ClearedSlot::from_outcome(grid, community.pricing, o));
+			let ex_post = settled.ex_post.as_ref().map(|o| {
+				for fill in &o.fills {
+					ExPostFills::<T>::insert(slot, fill.order, Fill::from(fill));
+				}
+				ClearedSlot::from_outcome(grid, community.pricing, o)
+			});
 			let summary = SettledSlot { ex_post, ..summary };
 			Self::deposit_event(Event::SlotSettled {
 				slot,
@@ -683,9 +688,9 @@ pub mod pallet {
 		}
 
 		/// Forgets the slot that leaves the retention window as `settled` is settled: its
-		/// records and totals, its cleared slot, readings and estimates. Slots settle one after
-		/// the other, so they leave in order too, and each holds at most one entry per account
-		/// or metering point of the community. Nothing later needs them: a late reading is
+		/// records and totals, its cleared slot, both clearings' fills, readings and estimates.
+		/// Slots settle one after the other, so they leave in order too, and each holds at most
+		/// one entry per account, order or metering point of the community. Nothing later needs them: a late reading is
 		/// refused once its slot is this old (`pallet_metering::Error::TooOld`), and the meter
 		/// ledgers carry what corrections need.
 		pub(crate) fn forget(settled: Slot, community: &Community) {
@@ -693,8 +698,23 @@ pub mod pallet {
 			let _ = Records::<T>::clear_prefix(old, u32::MAX, None);
 			let _ = Estimates::<T>::clear_prefix(old, u32::MAX, None);
 			let _ = Readings::<T>::clear_prefix(old, u32::MAX, None);
+			let _ = Fills::<T>::clear_prefix(old, u32::MAX, None);
+			let _ = ExPostFills::<T>::clear_prefix(old, u32::MAX, None);
 			SettledSlots::<T>::remove(old);
 			ClearedSlots::<T>::remove(old);
+		}
+
+		/// A page of a settled slot's ex-post fills, after metering point `after` in the chain's
+		/// order: at most `MAX_PAGE_FILLS`, like the market's `fills`.
+		pub fn ex_post_fills(slot: Slot, after: Option<MeteringPointId>) -> Vec<Fill> {
+			let page = match after {
+				Some(a) => ExPostFills::<T>::iter_prefix_from(
+					slot,
+					ExPostFills::<T>::hashed_key_for(slot, a),
+				),
+				None => ExPostFills::<T>::iter_prefix(slot),
+			};
+			page.map(|(_, fill)| fill).take(pallet_market::MAX_PAGE_FILLS as usize).collect()
 		}
 
 		/// The oldest settled slot the chain still keeps, if any slot is settled.

@@ -186,8 +186,8 @@ pub struct SettledSlot {
 	pub accounts: u32,
 	/// Metering points without a reading, settled on estimates.
 	pub estimated_readings: u32,
-	/// The ex-post clearing on metered energy, if any standing order took part. Its orders'
-	/// ids are the metering points' ids.
+	/// The ex-post clearing on metered energy, if any standing order took part; its fills are
+	/// in `ExPostFills`, by metering point.
 	pub ex_post: Option<ClearedSlot>,
 	/// Σ of the records' balance changes.
 	pub participants: i128,
