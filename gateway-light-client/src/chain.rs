@@ -314,15 +314,21 @@ pub async fn read_bills(
 			None => None,
 		};
 		let ex_post = match ex_post {
-			Some(bytes) => {
-				Some(bill::decode_fill(&bytes).ok_or(layout("Settlement::ExPostFills"))?)
-			}
+			Some(bytes) => Some(
+				bill::decode_fill(&bytes)
+					.filter(|f| f.order == metering_point)
+					.ok_or(layout("Settlement::ExPostFills"))?,
+			),
 			None => None,
 		};
-		let fills = fills
-			.into_iter()
-			.flatten()
-			.map(|bytes| bill::decode_fill(&bytes).ok_or(layout("Market::Fills")))
+		// A fill is kept under its order's id, and names it.
+		let fills = orders
+			.iter()
+			.zip(fills)
+			.filter_map(|(&id, bytes)| Some((id, bytes?)))
+			.map(|(id, bytes)| {
+				bill::decode_fill(&bytes).filter(|f| f.order == id).ok_or(layout("Market::Fills"))
+			})
 			.collect::<Result<_, _>>()?;
 		let metered = match reading {
 			Some(bytes) => Some(decode_energy(&bytes).ok_or(layout("Metering::Readings"))?),
