@@ -313,22 +313,16 @@ pub async fn read_bills(
 			Some(bytes) => Some(bill::decode_record(&bytes).ok_or(layout("Settlement::Records"))?),
 			None => None,
 		};
-		let ex_post = match ex_post {
-			Some(bytes) => Some(
-				bill::decode_fill(&bytes)
-					.filter(|f| f.order == metering_point)
-					.ok_or(layout("Settlement::ExPostFills"))?,
-			),
-			None => None,
+		// A fill is kept under its order's id (ex post, its metering point's) and names it.
+		let fill = |bytes: Vec<u8>, key: u64, item| {
+			bill::decode_fill(&bytes).filter(|f| f.order == key).ok_or(layout(item))
 		};
-		// A fill is kept under its order's id, and names it.
+		let ex_post =
+			ex_post.map(|b| fill(b, metering_point, "Settlement::ExPostFills")).transpose()?;
 		let fills = orders
 			.iter()
 			.zip(fills)
-			.filter_map(|(&id, bytes)| Some((id, bytes?)))
-			.map(|(id, bytes)| {
-				bill::decode_fill(&bytes).filter(|f| f.order == id).ok_or(layout("Market::Fills"))
-			})
+			.filter_map(|(&id, bytes)| Some(fill(bytes?, id, "Market::Fills")))
 			.collect::<Result<_, _>>()?;
 		let metered = match reading {
 			Some(bytes) => Some(decode_energy(&bytes).ok_or(layout("Metering::Readings"))?),

@@ -48,6 +48,20 @@ pub trait BenchmarkHelper {
 /// for hours catches up over several blocks instead of one overweight block.
 pub const MAX_SLOTS_PASSED_PER_BLOCK: u32 = 64;
 
+/// A page of a slot's fills kept in `M` (this pallet's `Fills`, or settlement's ex-post fills),
+/// in the order the chain keeps them (not by id), after the one under key `after`: at most
+/// [`MAX_PAGE_FILLS`]; a full page may have more after it.
+pub fn fills_page<M>(slot: Slot, after: Option<u64>) -> alloc::vec::Vec<Fill>
+where
+	M: frame_support::storage::IterableStorageDoubleMap<Slot, u64, Fill>,
+{
+	let page = match after {
+		Some(a) => M::iter_prefix_from(slot, M::hashed_key_for(slot, a)),
+		None => M::iter_prefix(slot),
+	};
+	page.map(|(_, fill)| fill).take(MAX_PAGE_FILLS as usize).collect()
+}
+
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -1246,14 +1260,9 @@ pub mod pallet {
 			out
 		}
 
-		/// A page of a cleared slot's fills, in the order the chain keeps them (not by id), from
-		/// after order `after`: at most [`MAX_PAGE_FILLS`]; a full page may have more after it.
+		/// A page of a cleared slot's fills (see [`fills_page`]).
 		pub fn fills(slot: Slot, after: Option<OrderId>) -> Vec<Fill> {
-			let page = match after {
-				Some(a) => Fills::<T>::iter_prefix_from(slot, Fills::<T>::hashed_key_for(slot, a)),
-				None => Fills::<T>::iter_prefix(slot),
-			};
-			page.map(|(_, fill)| fill).take(MAX_PAGE_FILLS as usize).collect()
+			fills_page::<Fills<T>>(slot, after)
 		}
 
 		/// A participant with its metering points (and their zones) and standing order.

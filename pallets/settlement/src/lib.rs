@@ -398,12 +398,13 @@ pub mod pallet {
 
 			let summary = Self::pay_out(slot, day, &settled, &terms, &tariffs);
 			TariffsInForce::<T>::mutate(|t| t.settled(slot));
-			let ex_post = settled.ex_post.as_ref().map(|o| {
-				for fill in &o.fills {
-					ExPostFills::<T>::insert(slot, fill.order, Fill::from(fill));
-				}
-				ClearedSlot::from_outcome(grid, community.pricing, o)
-			});
+			for fill in settled.ex_post.iter().flat_map(|o| &o.fills) {
+				ExPostFills::<T>::insert(slot, fill.order, Fill::from(fill));
+			}
+			let ex_post = settled
+				.ex_post
+				.as_ref()
+				.map(|o| ClearedSlot::from_outcome(grid, community.pricing, o));
 			let summary = SettledSlot { ex_post, ..summary };
 			Self::deposit_event(Event::SlotSettled {
 				slot,
@@ -704,17 +705,9 @@ pub mod pallet {
 			ClearedSlots::<T>::remove(old);
 		}
 
-		/// A page of a settled slot's ex-post fills, after metering point `after` in the chain's
-		/// order: at most `MAX_PAGE_FILLS`, like the market's `fills`.
+		/// A page of a settled slot's ex-post fills (see [`pallet_market::fills_page`]).
 		pub fn ex_post_fills(slot: Slot, after: Option<MeteringPointId>) -> Vec<Fill> {
-			let page = match after {
-				Some(a) => ExPostFills::<T>::iter_prefix_from(
-					slot,
-					ExPostFills::<T>::hashed_key_for(slot, a),
-				),
-				None => ExPostFills::<T>::iter_prefix(slot),
-			};
-			page.map(|(_, fill)| fill).take(pallet_market::MAX_PAGE_FILLS as usize).collect()
+			pallet_market::fills_page::<ExPostFills<T>>(slot, after)
 		}
 
 		/// The oldest settled slot the chain still keeps, if any slot is settled.
