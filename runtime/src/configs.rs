@@ -53,9 +53,25 @@ impl frame_system::Config for Runtime {
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = ConstU16<42>;
 	type MaxConsumers = ConstU32<16>;
-	// Slots due for clearing are cleared, and then slots due for settlement settled, before
-	// the block's transactions.
-	type PostInherents = (Market, Settlement);
+	type PostInherents = MarketTick;
+}
+
+/// The market's per-block work, before the block's transactions: slots due for clearing are
+/// cleared, then a slot due for settlement is settled in what clearing left of the block's
+/// share. The share is counted apart from the inherents' weight, which a session's rotation
+/// sets to the whole block.
+pub struct MarketTick;
+
+impl frame_support::traits::PostInherents for MarketTick {
+	fn post_inherents() {
+		let share = pallet_market::TICK_SHARE * RuntimeBlockWeights::get().max_block;
+		let cleared = Market::clear_due_slots(share);
+		let settled = Settlement::settle_due_slot(share.saturating_sub(cleared));
+		System::register_extra_weight_unchecked(
+			cleared.saturating_add(settled),
+			DispatchClass::Mandatory,
+		);
+	}
 }
 
 impl pallet_timestamp::Config for Runtime {

@@ -5,7 +5,11 @@
 mod common;
 
 use common::{block_at, chain, T0};
-use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::fungible::{InspectHold, Mutate},
+	weights::Weight,
+};
 use lem_runtime::{
 	genesis_config_presets::{demo_account, demo_community, DEMO_ACCOUNTS, DEMO_DEPOSIT},
 	AccountId, Balance, Balances, Market, Runtime, RuntimeEvent, RuntimeHoldReason, RuntimeOrigin,
@@ -510,6 +514,17 @@ fn engine_result(slot: Slot) -> lem_clearing::Outcome {
 	.unwrap()
 }
 
+/// The fills stored for `slot` are the engine's, whatever order the chain keeps them in.
+fn assert_fills_are_the_engines(slot: Slot, expected: &lem_clearing::Outcome) {
+	let mut fills: Vec<_> = Fills::<Runtime>::iter_prefix_values(slot)
+		.map(|f| (f.order, f.energy_wh, f.price_per_kwh, f.amount))
+		.collect();
+	fills.sort();
+	let engine_fills: Vec<_> =
+		expected.fills.iter().map(|f| (f.order, f.energy_wh, f.price_per_kwh, f.amount)).collect();
+	assert_eq!(fills, engine_fills);
+}
+
 #[test]
 fn a_slot_clears_by_itself_at_gate_closure_like_the_engine() {
 	chain().execute_with(|| {
@@ -539,16 +554,7 @@ fn a_slot_clears_by_itself_at_gate_closure_like_the_engine() {
 		let engine_prices: Vec<_> =
 			expected.zone_prices.iter().map(|p| (p.zone, p.price_per_kwh)).collect();
 		assert_eq!(prices, engine_prices);
-		let mut fills: Vec<_> = Fills::<Runtime>::iter_prefix_values(s)
-			.map(|f| (f.order, f.energy_wh, f.price_per_kwh, f.amount))
-			.collect();
-		fills.sort();
-		let engine_fills: Vec<_> = expected
-			.fills
-			.iter()
-			.map(|f| (f.order, f.energy_wh, f.price_per_kwh, f.amount))
-			.collect();
-		assert_eq!(fills, engine_fills);
+		assert_fills_are_the_engines(s, &expected);
 		let flows: Vec<_> = cleared.flows.iter().map(|f| (f.zone, f.energy_wh)).collect();
 		assert_eq!(flows, expected.flows.iter().map(|f| (f.zone, f.energy_wh)).collect::<Vec<_>>());
 		assert_eq!(
@@ -650,24 +656,15 @@ fn orders_of_suspended_participants_are_voided_and_released() {
 }
 
 #[test]
-fn one_slot_clears_per_block_and_the_grid_waits_for_the_backlog() {
+fn due_slots_clear_in_one_block_when_they_fit_and_empty_ones_are_passed() {
 	chain().execute_with(|| {
 		let s = open_slot();
 		place(1, s, Side::Ask, 1_000, 50_000);
 		place(2, s + 1, Side::Ask, 1_000, 50_000);
 		place(3, s + 5, Side::Ask, 1_000, 50_000);
-		// The chain stood still past both gates; the first block clears the first slot.
+		// The chain stood still past both gates: its next block clears both slots.
 		block_at(gate_closure(s + 1) + 5);
 		assert!(ClearedSlots::<Runtime>::get(s).is_some());
-		assert!(ClearedSlots::<Runtime>::get(s + 1).is_none());
-		// Slot s+1 must clear with the grid as it was at its gate closure.
-		assert_noop!(Market::set_edge(dso(), 11, 1, None), Error::<Runtime>::ClearingBacklog);
-		// ... and with its participants as they were.
-		assert_noop!(
-			Market::suspend_participant(manager(), household(2)),
-			Error::<Runtime>::ClearingBacklog
-		);
-		block_at(gate_closure(s + 1) + 11);
 		assert!(ClearedSlots::<Runtime>::get(s + 1).is_some());
 		assert_ok!(Market::set_edge(dso(), 11, 1, None));
 		// Empty slots are passed over without a result; the cursor waits at the next open one.
@@ -678,13 +675,149 @@ fn one_slot_clears_per_block_and_the_grid_waits_for_the_backlog() {
 	});
 }
 
+/// A block at `secs` in which only clearing runs, within `budget`; returns the weight it used.
+fn clearing_block_at(secs: u64, budget: Weight) -> Weight {
+	System::set_block_number(System::block_number() + 1);
+	pallet_timestamp::Now::<Runtime>::put(secs * 1000);
+	Market::clear_due_slots(budget)
+}
+
+type Weights = <Runtime as pallet_market::Config>::WeightInfo;
+
 #[test]
-fn a_full_slot_clears_within_a_quarter_of_a_block() {
-	let block = <Runtime as frame_system::Config>::BlockWeights::get().max_block;
-	let full = <Runtime as pallet_market::Config>::WeightInfo::clear_slot(MAX_ORDERS_PER_SLOT);
-	assert!(
-		full.ref_time() <= block.ref_time() / 4,
-		"clearing {MAX_ORDERS_PER_SLOT} orders weighs {full}, a quarter block is {}",
-		block.ref_time() / 4
-	);
+fn a_book_beyond_a_blocks_budget_clears_page_by_page_like_the_engine() {
+	chain().execute_with(|| {
+		let s = open_slot();
+		let mut placed = 0;
+		for i in 1..=10 {
+			for k in 0..4u64 {
+				let side = if i <= 5 { Side::Ask } else { Side::Bid };
+				place(i, s, side, 400 + 100 * k, 60_000 + 20_000 * (i as u64 + k));
+				placed += 1;
+			}
+		}
+		// A suspended owner's orders are voided on the way, between pages.
+		assert_ok!(Market::suspend_participant(manager(), household(5)));
+		let expected = {
+			let mut book = Market::order_book(s);
+			book.retain(|(_, o)| o.owner != household(5));
+			let community = CommunityParams::<Runtime>::get();
+			lem_clearing::clear(&lem_clearing::Instance {
+				zones: GridInForce::<Runtime>::get().engine_zones(),
+				orders: book.iter().map(|(id, o)| o.for_engine(*id)).collect(),
+				pricing: community.pricing.into(),
+			})
+			.unwrap()
+		};
+		// Room for little more than the least that makes progress: collecting and applying
+		// take many blocks.
+		let budget = Weights::clearing_start()
+			+ Weights::clearing_collect(1)
+			+ Weights::void_order()
+			+ Weights::clearing_apply(1)
+			+ Weights::clearing_solve(placed);
+		assert!(Market::clearing_progresses_within(budget, placed));
+		System::reset_events();
+		let mut blocks = 0;
+		let mut t = gate_closure(s);
+		while ClearedSlots::<Runtime>::get(s).is_none() {
+			let used = clearing_block_at(t, budget);
+			assert!(used.all_lte(budget));
+			blocks += 1;
+			assert_ok!(Market::do_try_state());
+			if ClearedSlots::<Runtime>::get(s).is_none() {
+				// Neither the grid nor the participants change under a slot being cleared.
+				assert_noop!(
+					Market::set_edge(dso(), 11, 1, None),
+					Error::<Runtime>::ClearingBacklog
+				);
+				assert_noop!(
+					Market::reinstate_participant(manager(), household(5)),
+					Error::<Runtime>::ClearingBacklog
+				);
+			}
+			t += 6;
+			assert!(blocks < 100, "clearing makes no progress");
+		}
+		println!("{placed} orders cleared in {blocks} blocks");
+		assert!(blocks > 2, "the budget was meant to spread the slot over blocks");
+
+		let cleared = ClearedSlots::<Runtime>::get(s).unwrap();
+		assert_eq!(cleared.orders, placed - 4);
+		assert_fills_are_the_engines(s, &expected);
+		assert_eq!((cleared.welfare, cleared.remainder), (expected.welfare, expected.remainder));
+		let events = market_events();
+		let count =
+			|f: fn(&pallet_market::Event<Runtime>) -> bool| events.iter().filter(|e| f(e)).count();
+		assert_eq!(count(|e| matches!(e, pallet_market::Event::SlotCleared { .. })), 1);
+		assert_eq!(count(|e| matches!(e, pallet_market::Event::OrderVoided { .. })), 4);
+		assert_eq!(
+			count(|e| matches!(e, pallet_market::Event::OrderFilled { .. })),
+			cleared.filled as usize
+		);
+		// Nothing of the clearing is left behind, and the grid may change again.
+		assert!(pallet_market::Clearing::<Runtime>::get().is_none());
+		assert!(pallet_market::ClearingInput::<Runtime>::get().is_empty());
+		assert_eq!(pallet_market::ClearingFills::<Runtime>::iter().count(), 0);
+		assert!(Market::clock().next_to_clear > Some(s));
+		assert_ok!(Market::set_edge(dso(), 11, 1, None));
+		assert_ok!(Market::do_try_state());
+	});
+}
+
+#[test]
+fn a_full_slot_of_a_production_community_clears_before_delivery_within_each_blocks_share() {
+	chain().execute_with(|| {
+		// Fifteen-minute slots with gate closure five minutes ahead, as in production.
+		CommunityParams::<Runtime>::put(pallet_market::Community::default());
+		let community = CommunityParams::<Runtime>::get();
+		let s = community.slot_at(T0) + 1;
+		// The cursor counted 30-second slots until now.
+		pallet_market::ClearingCursor::<Runtime>::put(s);
+		let max = community.max_orders_per_slot;
+		// One order from each of as many participants as the community may have.
+		let mut owners: Vec<(AccountId, MeteringPointId)> =
+			(1..=10).map(|i| (household(i), point(i))).collect();
+		for i in owners.len() as u32..MAX_COMMUNITY_METERING_POINTS {
+			let mut raw = [7u8; 32];
+			raw[..4].copy_from_slice(&i.to_le_bytes());
+			let who = AccountId::from(raw);
+			<Balances as Mutate<_>>::set_balance(&who, 1_000 * UNIT);
+			let id = 100_000 + i as MeteringPointId;
+			let zone = demo::STREETS[i as usize % 4];
+			let points = vec![new_point(id, zone)].try_into().unwrap();
+			assert_ok!(Market::admit_participant(manager(), who.clone(), points, DEMO_DEPOSIT));
+			owners.push((who, id));
+		}
+		for (i, (who, point)) in owners.iter().take(max as usize).enumerate() {
+			let (side, limit) = match i % 2 {
+				0 => (Side::Ask, 60_000 + (i as u64 * 331) % 200_000),
+				_ => (Side::Bid, 90_000 + (i as u64 * 577) % 250_000),
+			};
+			assert_ok!(Market::place_order(
+				signed(who),
+				*point,
+				s,
+				side,
+				500 + (i as u64 * 97) % 4_000,
+				limit
+			));
+		}
+
+		let block = <Runtime as frame_system::Config>::BlockWeights::get().max_block;
+		let share = pallet_market::TICK_SHARE * block;
+		let delivery = s * community.slot_seconds;
+		let mut t = community.gate_closure(s);
+		let mut blocks = 0;
+		while ClearedSlots::<Runtime>::get(s).is_none() {
+			assert!(t < delivery, "slot not cleared before its delivery starts");
+			let used = clearing_block_at(t, share);
+			assert!(used.all_lte(share), "clearing used {used} of a share of {share}");
+			blocks += 1;
+			t += lem_runtime::MILLISECS_PER_BLOCK / 1000;
+		}
+		println!("{max} orders cleared in {blocks} blocks");
+		assert_eq!(Fills::<Runtime>::iter_prefix(s).count(), max as usize);
+		assert_ok!(Market::do_try_state());
+	});
 }

@@ -11,6 +11,7 @@ use frame_support::{
 		tokens::Precision,
 		EnsureOrigin,
 	},
+	weights::WeightMeter,
 };
 use frame_system::RawOrigin;
 
@@ -323,49 +324,139 @@ mod benchmarks {
 		assert_eq!(held, DEPOSIT);
 	}
 
-	/// Clearing a slot of `n` orders on the demo grid, each from its own participant (so every
-	/// owner is read and has its hold released): sellers in the northern streets, buyers in the
-	/// southern ones, with limits spread so that prices, partial fills and flows over both
-	/// feeder edges all occur.
+	/// Passing a slot whose gate has closed and that holds no orders (also what starting to
+	/// clear one costs, and the cursor's reads in every block).
 	#[benchmark]
-	fn clear_slot(n: Linear<1, MAX_ORDERS_PER_SLOT>) {
-		let community = {
-			community::<T>();
-			CommunityParams::<T>::get()
-		};
-		let slot = 1;
-		for i in 0..n {
-			let (side, zone, limit) = if i % 2 == 0 {
-				(
-					Side::Ask,
-					demo::STREETS[(i as usize / 2) % 2],
-					60_000 + (i as u64 * 331) % 200_000,
-				)
-			} else {
-				(
-					Side::Bid,
-					demo::STREETS[2 + (i as usize / 2) % 2],
-					90_000 + (i as u64 * 577) % 250_000,
-				)
-			};
-			let who = participant::<T>(i, zone);
-			Pallet::<T>::place_order(
-				RawOrigin::Signed(who).into(),
-				i as MeteringPointId,
-				slot,
-				side,
-				500 + (i as u64 * 97) % 4_000,
-				limit,
-			)
-			.unwrap();
-		}
+	fn clearing_start() {
+		community::<T>();
+		let community = CommunityParams::<T>::get();
+		T::BenchmarkHelper::set_time(community.gate_closure(1));
+		ClearingCursor::<T>::put(1);
 
 		#[block]
 		{
-			Pallet::<T>::clear_slot(slot, &community);
+			Pallet::<T>::clear_due_slots(Weight::MAX);
+		}
+
+		assert_eq!(ClearingCursor::<T>::get(), Some(2));
+	}
+
+	/// Collecting a page of `n` orders from the book.
+	#[benchmark]
+	fn clearing_collect(n: Linear<1, MAX_ORDERS_PER_SLOT>) {
+		let slot = book::<T>(n);
+
+		#[block]
+		{
+			Pallet::<T>::collect(slot, &mut WeightMeter::new());
+		}
+
+		assert_eq!(ClearingInput::<T>::get().len(), n as usize);
+	}
+
+	/// Collecting one order of a suspended owner in debt: voided, its hold released and paid
+	/// to the utility.
+	#[benchmark]
+	fn void_order() {
+		let slot = book::<T>(1);
+		let who: T::AccountId = account("participant", 0, 0);
+		let (order, _) = Orders::<T>::iter().next().unwrap();
+		Participants::<T>::mutate(&who, |p| {
+			p.as_mut().unwrap().status = ParticipantStatus::Suspended
+		});
+		in_debt::<T>(core::iter::once(who.clone()));
+
+		#[block]
+		{
+			Pallet::<T>::collect(slot, &mut WeightMeter::new());
+		}
+
+		assert_eq!(Orders::<T>::get(order).unwrap().held, 0);
+		assert_eq!(Debts::<T>::get(&who), 0);
+	}
+
+	/// Running the engine over a collected book of `n` orders and keeping its fills.
+	#[benchmark]
+	fn clearing_solve(n: Linear<1, MAX_ORDERS_PER_SLOT>) {
+		let slot = book::<T>(n);
+		Pallet::<T>::collect(slot, &mut WeightMeter::new());
+		let community = CommunityParams::<T>::get();
+
+		#[block]
+		{
+			Pallet::<T>::solve(&community).unwrap();
+		}
+
+		let kept: usize = ClearingFills::<T>::iter_values().map(|c| c.len()).sum();
+		assert_eq!(kept, n as usize);
+	}
+
+	/// Applying a page of `n` fills, each of its own owner in debt (so every release pays the
+	/// utility), and storing the slot's result.
+	#[benchmark]
+	fn clearing_apply(n: Linear<1, FILLS_PER_CHUNK>) {
+		let slot = book::<T>(n);
+		Pallet::<T>::collect(slot, &mut WeightMeter::new());
+		let community = CommunityParams::<T>::get();
+		let cleared = Pallet::<T>::solve(&community);
+		in_debt::<T>((0..n).map(|i| account("participant", i, 0)));
+
+		#[block]
+		{
+			let done =
+				Pallet::<T>::apply(slot, 0, cleared.as_ref(), &community, &mut WeightMeter::new());
+			assert_eq!(done, n);
+			Pallet::<T>::finish(slot, cleared);
 		}
 
 		assert_eq!(ClearedSlots::<T>::get(slot).unwrap().orders, n);
 		assert_eq!(Fills::<T>::iter_prefix(slot).count(), n as usize);
 	}
+}
+
+/// Appoints a funded utility and puts each of `owners` in debt to it.
+fn in_debt<T: Config>(owners: impl Iterator<Item = T::AccountId>)
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let utility: T::AccountId = account("utility", 0, 0);
+	T::Currency::set_balance(&utility, FUNDS);
+	Roles::<T>::insert(Role::Utility, utility);
+	for who in owners {
+		Debts::<T>::insert(who, 1_000_000);
+	}
+}
+
+/// Fills slot 1's book with `n` orders on the demo grid, each from its own participant (so every
+/// owner is read and has its hold released): sellers in the northern streets, buyers in the
+/// southern ones, with limits spread so that prices, partial fills and flows over both feeder
+/// edges all occur.
+fn book<T: Config>(n: u32) -> Slot
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	community::<T>();
+	let slot = 1;
+	for i in 0..n {
+		let (side, zone, limit) = if i % 2 == 0 {
+			(Side::Ask, demo::STREETS[(i as usize / 2) % 2], 60_000 + (i as u64 * 331) % 200_000)
+		} else {
+			(
+				Side::Bid,
+				demo::STREETS[2 + (i as usize / 2) % 2],
+				90_000 + (i as u64 * 577) % 250_000,
+			)
+		};
+		let who = participant::<T>(i, zone);
+		Pallet::<T>::place_order(
+			RawOrigin::Signed(who).into(),
+			i as MeteringPointId,
+			slot,
+			side,
+			500 + (i as u64 * 97) % 4_000,
+			limit,
+		)
+		.unwrap();
+	}
+	slot
 }

@@ -16,17 +16,19 @@
 //!   its settlement could need ([`types::hold_for`]); clearing and cancelling release the rest.
 //!   Standing orders (limits and a daily budget for ex-post trading on metered energy) are kept
 //!   here for settlement.
-//! - **Clearing.** Right after the inherents of the first block whose timestamp is at or after
-//!   a slot's gate closure — so before any transaction of that block — the slot is cleared with
-//!   [`lem_clearing`], its result stored in [`ClearedSlots`] and announced in events. One slot
-//!   with orders is cleared per block; its weight is benchmarked and bounded by
-//!   [`types::MAX_ORDERS_PER_SLOT`].
+//! - **Clearing** ([`tick_impls`]). From the first block whose timestamp is at or after a slot's
+//!   gate closure, right after the inherents — so before any transaction of that block — the
+//!   slot is cleared with [`lem_clearing`]: its book is collected a page at a time, the engine
+//!   runs once, and the fills are applied a page at a time, each block doing what its share for
+//!   per-block work allows ([`TICK_SHARE`]). A small book clears in its gate closure's block.
+//!   Once every fill is stored the result goes into [`ClearedSlots`] and is announced.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
 pub use pallet::*;
+pub use tick_impls::{FILLS_PER_CHUNK, TICK_SHARE};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -34,6 +36,7 @@ pub use weights::WeightInfo;
 mod benchmarking;
 pub mod demo;
 pub mod runtime_api;
+pub mod tick_impls;
 pub mod types;
 pub mod weights;
 
@@ -65,7 +68,7 @@ where
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use alloc::{collections::BTreeMap, vec::Vec};
+	use alloc::vec::Vec;
 	use frame_support::{
 		pallet_prelude::*,
 		traits::{
@@ -197,6 +200,21 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Fills<T> = StorageDoubleMap<_, Twox64Concat, Slot, Twox64Concat, OrderId, Fill>;
 
+	/// The slot being cleared, if its clearing spans blocks, and how far it has come.
+	#[pallet::storage]
+	pub type Clearing<T> = StorageValue<_, ClearingProgress>;
+
+	/// The book of the slot being cleared, as collected so far.
+	#[pallet::storage]
+	pub type ClearingInput<T> =
+		StorageValue<_, BoundedVec<BookOrder, ConstU32<MAX_ORDERS_PER_SLOT>>, ValueQuery>;
+
+	/// The engine's fills for the slot being cleared, ascending by order id, in chunks of
+	/// `FILLS_PER_CHUNK`, each removed once applied.
+	#[pallet::storage]
+	pub type ClearingFills<T> =
+		StorageMap<_, Twox64Concat, u32, BoundedVec<Fill, ConstU32<FILLS_PER_CHUNK>>>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
@@ -226,6 +244,13 @@ pub mod pallet {
 				"gate closure lead beyond the order horizon"
 			);
 			assert!(c.ask_hold_per_kwh <= MAX_PRICE_PER_KWH);
+			// The engine runs over a whole slot in one block, within the share for per-block
+			// work; every other step of clearing goes a page at a time.
+			let share = TICK_SHARE * T::BlockWeights::get().max_block;
+			assert!(
+				Pallet::<T>::clearing_progresses_within(share, c.max_orders_per_slot),
+				"clearing max_orders_per_slot does not fit a block's share for per-block work"
+			);
 			CommunityParams::<T>::put(c);
 			for (role, who) in [
 				(Role::Manager, &self.manager),
@@ -455,15 +480,11 @@ pub mod pallet {
 		DepositShort,
 	}
 
-	impl<T: Config> frame_support::traits::PostInherents for Pallet<T> {
-		/// Clears the due slot before any transaction of the block runs, so no order can slip
-		/// in after gate closure and the block's remaining weight accounts for clearing.
-		fn post_inherents() {
-			let weight = Self::clear_due_slots();
-			frame_system::Pallet::<T>::register_extra_weight_unchecked(
-				weight,
-				DispatchClass::Mandatory,
-			);
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
 		}
 	}
 
@@ -1110,125 +1131,22 @@ pub mod pallet {
 			})
 		}
 
-		/// Moves the clearing cursor over every slot whose gate has closed, clearing the first
-		/// one that has orders and passing at most `MAX_SLOTS_PASSED_PER_BLOCK` empty ones.
-		/// Returns the weight used.
-		pub fn clear_due_slots() -> Weight {
-			let community = CommunityParams::<T>::get();
-			let last_closed = community.last_closed_slot(Self::now_seconds());
-			// In the first block no order exists yet: orders need an open gate.
-			let mut next = ClearingCursor::<T>::get().unwrap_or(last_closed + 1);
-			let mut weight = T::DbWeight::get().reads_writes(3, 1);
-			let mut passed = 0;
-			while next <= last_closed && passed < MAX_SLOTS_PASSED_PER_BLOCK {
-				let orders = SlotOrderCount::<T>::get(next);
-				next += 1;
-				if orders == 0 {
-					passed += 1;
-					weight.saturating_accrue(T::WeightInfo::clear_slot(0));
-				} else {
-					weight.saturating_accrue(T::WeightInfo::clear_slot(orders));
-					Self::clear_slot(next - 1, &community);
-					break;
-				}
+		/// Every participant's order hold is what its orders say they hold: placing, voiding,
+		/// clearing (a page at a time) and cancelling change both together. Reads every order.
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			let mut held = alloc::collections::BTreeMap::<T::AccountId, u128>::new();
+			for (_, order) in Orders::<T>::iter() {
+				*held.entry(order.owner).or_default() += order.held;
 			}
-			ClearingCursor::<T>::put(next);
-			weight
-		}
-
-		/// Clears `slot` with the grid in force, stores and announces the result, and releases
-		/// every hold beyond what the fills need.
-		pub(crate) fn clear_slot(slot: Slot, community: &Community) {
-			SlotOrderCount::<T>::remove(slot);
-			let grid = GridInForce::<T>::get();
-			let mut orders: Vec<(OrderId, OrderOf<T>)> = SlotOrders::<T>::drain_prefix(slot)
-				.filter_map(|(id, ())| Orders::<T>::get(id).map(|o| (id, o)))
-				.collect();
-			// Ascending by id, as the engine's fills are.
-			orders.sort_by_key(|(id, _)| *id);
-
-			// Per owner: whether it may trade, what its orders hold, what their fills need.
-			let mut owners: BTreeMap<T::AccountId, (bool, u128, u128)> = BTreeMap::new();
-			for (_, o) in &orders {
-				let entry = owners.entry(o.owner.clone()).or_insert_with(|| {
-					let active = Participants::<T>::get(&o.owner)
-						.is_some_and(|p| p.status == ParticipantStatus::Active);
-					(active, 0, 0)
-				});
-				entry.1 += o.held;
+			for (who, _) in Participants::<T>::iter() {
+				let on_hold = T::Currency::balance_on_hold(&HoldReason::Order.into(), &who);
+				ensure!(
+					held.remove(&who).unwrap_or(0) == on_hold,
+					"an account's order hold is not what its orders hold"
+				);
 			}
-			let taking: Vec<&(OrderId, OrderOf<T>)> =
-				orders.iter().filter(|(_, o)| owners[&o.owner].0).collect();
-			for (id, o) in &orders {
-				if !owners[&o.owner].0 {
-					Self::deposit_event(Event::OrderVoided { order: *id });
-				}
-			}
-
-			let instance = lem_clearing::Instance {
-				zones: grid.engine_zones(),
-				orders: taking.iter().map(|(id, o)| o.for_engine(*id)).collect(),
-				pricing: community.pricing.into(),
-			};
-			// What each order keeps held for settlement: nothing unless it was filled.
-			let mut kept: BTreeMap<OrderId, u128> = BTreeMap::new();
-			match lem_clearing::clear(&instance) {
-				Ok(outcome) => {
-					for (fill, (id, o)) in outcome.fills.iter().zip(&taking) {
-						debug_assert_eq!(fill.order, *id);
-						// The order deposit stays held until settlement, filled or not.
-						let needed = community.order_deposit as u128
-							+ match o.side {
-								Side::Bid => fill.amount.max(0) as u128,
-								Side::Ask => hold_for(Side::Ask, fill.energy_wh, 0, community),
-							};
-						owners.get_mut(&o.owner).expect("every owner is in the map").2 += needed;
-						kept.insert(*id, needed);
-						Fills::<T>::insert(slot, id, Fill::from(fill));
-						if fill.energy_wh > 0 {
-							Self::deposit_event(Event::OrderFilled {
-								order: *id,
-								owner: o.owner.clone(),
-								energy_wh: fill.energy_wh,
-								price_per_kwh: fill.price_per_kwh,
-								amount: fill.amount,
-							});
-						}
-					}
-					let cleared = ClearedSlot::from_outcome(grid, community.pricing, &outcome);
-					Self::deposit_event(Event::SlotCleared {
-						slot,
-						orders: cleared.orders,
-						traded_wh: cleared.traded_wh,
-						welfare: cleared.welfare,
-						dso_revenue: cleared.dso_revenue,
-					});
-					ClearedSlots::<T>::insert(slot, cleared);
-				}
-				Err(e) => {
-					log::error!(target: "runtime::market", "slot {slot} not cleared: {e:?}");
-					Self::deposit_event(Event::ClearingFailed { slot });
-				}
-			}
-
-			for (id, mut o) in orders {
-				o.held = kept.get(&id).copied().unwrap_or(0);
-				Orders::<T>::insert(id, o);
-			}
-			for (owner, (_, held, needed)) in owners {
-				let excess = held.saturating_sub(needed);
-				if excess > 0 {
-					// Best effort: the hold is at least `held`, so this releases all of it.
-					let _ = T::Currency::release(
-						&HoldReason::Order.into(),
-						&owner,
-						excess,
-						Precision::BestEffort,
-					);
-					// Released money pays debts first, before its owner can move it away.
-					Self::collect_debt(&owner);
-				}
-			}
+			ensure!(held.is_empty(), "an order of an account that is no participant");
+			Ok(())
 		}
 
 		/// The open orders of `slot` (not yet cleared), ascending by id.

@@ -18,8 +18,9 @@ pub type MeteringPointId = u64;
 
 /// Most zones in the DSO's grid.
 pub const MAX_ZONES: u32 = 64;
-/// Most orders in one slot: the bound under which clearing a slot stays within a quarter of a
-/// block (see the `clear_slot` benchmark). A community may choose a lower limit in genesis.
+/// Most orders in one slot. Clearing spreads over blocks and would take more; settlement still
+/// takes a slot's orders in one block, and this bound keeps that block's weight in check. A
+/// community may choose a lower limit in genesis.
 pub const MAX_ORDERS_PER_SLOT: u32 = 512;
 /// Most fills one call of the `fills` runtime API returns: a page, so that no call reads an
 /// unbounded part of the state.
@@ -394,15 +395,65 @@ pub struct Order<AccountId, Balance> {
 impl<AccountId, Balance> Order<AccountId, Balance> {
 	/// The order as the clearing engine takes it, under its id.
 	pub fn for_engine(&self, id: OrderId) -> lem_clearing::Order {
-		lem_clearing::Order {
+		BookOrder::of(id, self).into()
+	}
+}
+
+/// An order of the slot being cleared, with what the clearing engine needs of it: collected
+/// from the book a page at a time until the engine runs once over the whole slot.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct BookOrder {
+	pub id: OrderId,
+	pub side: Side,
+	pub zone: ZoneId,
+	pub energy_wh: u64,
+	pub limit_per_kwh: u64,
+}
+
+impl BookOrder {
+	pub fn of<AccountId, Balance>(id: OrderId, o: &Order<AccountId, Balance>) -> Self {
+		Self {
 			id,
-			side: self.side.into(),
-			zone: self.zone,
-			energy_wh: self.energy_wh,
-			// Limits are at most MAX_PRICE_PER_KWH, far inside i64.
-			limit_per_kwh: self.limit_per_kwh as i64,
+			side: o.side,
+			zone: o.zone,
+			energy_wh: o.energy_wh,
+			limit_per_kwh: o.limit_per_kwh,
 		}
 	}
+}
+
+impl From<BookOrder> for lem_clearing::Order {
+	fn from(o: BookOrder) -> Self {
+		lem_clearing::Order {
+			id: o.id,
+			side: o.side.into(),
+			zone: o.zone,
+			energy_wh: o.energy_wh,
+			// Limits are at most MAX_PRICE_PER_KWH, far inside i64.
+			limit_per_kwh: o.limit_per_kwh as i64,
+		}
+	}
+}
+
+/// The slot being cleared and how far its clearing has come. A slot's book is collected, the
+/// engine runs once over it, and its fills are applied: collecting and applying go a page at a
+/// time, as far as each block's budget for per-block work allows.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct ClearingProgress {
+	pub slot: Slot,
+	pub step: ClearingStep,
+}
+
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub enum ClearingStep {
+	/// Orders move from the book into the engine's input; `orders` have so far (a suspended
+	/// owner's are voided instead).
+	Collect { orders: u32 },
+	/// The book is empty: the engine runs next, over these `orders`.
+	Solve { orders: u32 },
+	/// The first `done` of the `orders` fills are applied. `cleared` is the slot's result,
+	/// stored once every fill is: `None` if the engine refused the slot.
+	Apply { orders: u32, done: u32, cleared: Option<ClearedSlot> },
 }
 
 /// What an order must hold for `energy_wh`, besides the community's `order_deposit`: a bid its

@@ -1,4 +1,4 @@
-//! The weights the market's calls and the clearing of a slot need, as the runtime provides
+//! The weights the market's calls and the steps of clearing a slot need, as the runtime provides
 //! them: its values are generated from this pallet's FRAME benchmarks (`benchmarking.rs`) by
 //! `scripts/benchmark.sh` into `runtime/src/weights/pallet_market.rs`.
 
@@ -23,5 +23,14 @@ pub trait WeightInfo {
 	fn assign_technician() -> Weight;
 	fn set_deposit() -> Weight;
 	fn pay_debt() -> Weight;
-	fn clear_slot(n: u32) -> Weight;
+	/// The cursor's reads, and passing (or starting to clear) one slot.
+	fn clearing_start() -> Weight;
+	/// A page of `n` orders moved from the book into the engine's input.
+	fn clearing_collect(n: u32) -> Weight;
+	/// An order of a suspended owner collected: voided and released.
+	fn void_order() -> Weight;
+	/// The engine run over a slot of `n` orders.
+	fn clearing_solve(n: u32) -> Weight;
+	/// A page of `n` fills applied (at most `FILLS_PER_CHUNK`), and the slot's result stored.
+	fn clearing_apply(n: u32) -> Weight;
 }

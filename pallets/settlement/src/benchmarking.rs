@@ -103,7 +103,7 @@ mod benchmarks {
 		let (old, slot) = (0, 1);
 		// The clock stands at 0: set the clearing cursor, place the orders, then clear slot 1
 		// at its gate closure.
-		pallet_market::Pallet::<T>::clear_due_slots();
+		pallet_market::Pallet::<T>::clear_due_slots(Weight::MAX);
 		for i in 0..n {
 			let who = participant::<T>(&manager, i);
 			let side = if i % 2 == 0 { Side::Ask } else { Side::Bid };
@@ -158,7 +158,7 @@ mod benchmarks {
 			}
 		}
 		<T as pallet_market::Config>::BenchmarkHelper::set_time(community.gate_closure(slot));
-		pallet_market::Pallet::<T>::clear_due_slots();
+		pallet_market::Pallet::<T>::clear_due_slots(Weight::MAX);
 		let cleared = pallet_market::ClearedSlots::<T>::get(slot).expect("cleared");
 		pallet_market::ClearedSlots::<T>::insert(old, cleared);
 		SettledSlots::<T>::insert(old, SettledSlot { accounts: n, ..Default::default() });

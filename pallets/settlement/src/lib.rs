@@ -196,17 +196,6 @@ pub mod pallet {
 		RetailChangePending,
 	}
 
-	impl<T: Config> frame_support::traits::PostInherents for Pallet<T> {
-		/// Settles a due slot before any transaction of the block, like clearing.
-		fn post_inherents() {
-			let weight = Self::settle_due_slot();
-			frame_system::Pallet::<T>::register_extra_weight_unchecked(
-				weight,
-				DispatchClass::Mandatory,
-			);
-		}
-	}
-
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		#[cfg(feature = "try-runtime")]
@@ -275,9 +264,11 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Settles the next slot if its readings window has closed and it has been cleared.
-		/// Returns the weight used.
-		pub fn settle_due_slot() -> Weight {
+		/// Settles the next slot if its readings window has closed and it has been cleared, and
+		/// if its weight fits in `budget` or no slot is being cleared. (A slot is settled in one
+		/// block, which for a full community weighs more than a block's share: it waits for a
+		/// block that clearing does not need.) Returns the weight used.
+		pub fn settle_due_slot(budget: Weight) -> Weight {
 			let community = CommunityParams::<T>::get();
 			let now = pallet_market::Pallet::<T>::now_seconds();
 			let weight = T::DbWeight::get().reads(4);
@@ -291,13 +282,18 @@ pub mod pallet {
 			if now < window_end || !cleared {
 				return weight;
 			}
+			// What the slot's orders add is known once they are read: the points alone decide.
+			let points = MeteringPoints::<T>::count();
+			let least = <T as Config>::WeightInfo::settle_slot(points);
+			if !least.all_lte(budget) && pallet_market::Clearing::<T>::exists() {
+				return weight;
+			}
 			let orders = Self::settle(next, &community);
 			SettlementCursor::<T>::put(next + 1);
 			Self::forget(next, &community);
 			// The benchmark gives every metering point one order. A slot can hold more orders
 			// than the community has metering points, so charge for whichever is more.
-			let n = MeteringPoints::<T>::count().max(orders);
-			weight.saturating_add(<T as Config>::WeightInfo::settle_slot(n))
+			weight.saturating_add(<T as Config>::WeightInfo::settle_slot(points.max(orders)))
 		}
 
 		/// Settles `slot` for every participant: gathers its orders, readings and terms,
