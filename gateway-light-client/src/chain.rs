@@ -19,14 +19,14 @@ use lem_light_client::{
 };
 use std::{collections::BTreeMap, fmt};
 
+/// A key of a map by slot and an id (an order's or a metering point's), both `Twox64Concat`.
+fn slot_map_key(pallet: &str, item: &str, slot: u64, id: u64) -> Vec<u8> {
+	[value_key(pallet, item), twox_64_concat(&slot.encode()), twox_64_concat(&id.encode())].concat()
+}
+
 /// `Metering::Readings`: (slot, metering point) → the accepted reading.
 pub fn reading_key(slot: u64, metering_point: u64) -> Vec<u8> {
-	[
-		value_key("Metering", "Readings"),
-		twox_64_concat(&slot.encode()),
-		twox_64_concat(&metering_point.encode()),
-	]
-	.concat()
+	slot_map_key("Metering", "Readings", slot, metering_point)
 }
 
 /// `Market::CommunityParams`.
@@ -56,18 +56,12 @@ pub fn account_orders_key(account: &[u8; 32], slot: u64) -> Vec<u8> {
 
 /// `Market::Fills`: (slot, order) → the order's fill.
 pub fn fill_key(slot: u64, order: u64) -> Vec<u8> {
-	[value_key("Market", "Fills"), twox_64_concat(&slot.encode()), twox_64_concat(&order.encode())]
-		.concat()
+	slot_map_key("Market", "Fills", slot, order)
 }
 
 /// `Settlement::ExPostFills`: (slot, metering point) → the point's ex-post fill.
 pub fn ex_post_fill_key(slot: u64, metering_point: u64) -> Vec<u8> {
-	[
-		value_key("Settlement", "ExPostFills"),
-		twox_64_concat(&slot.encode()),
-		twox_64_concat(&metering_point.encode()),
-	]
-	.concat()
+	slot_map_key("Settlement", "ExPostFills", slot, metering_point)
 }
 
 /// `Settlement::SettledSlots`: a settled slot as a whole, with its ex-post clearing.

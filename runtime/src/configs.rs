@@ -64,7 +64,7 @@ pub struct MarketTick;
 
 impl frame_support::traits::PostInherents for MarketTick {
 	fn post_inherents() {
-		let share = pallet_market::TICK_SHARE * RuntimeBlockWeights::get().max_block;
+		let share = Market::tick_share();
 		let cleared = Market::clear_due_slots(share);
 		let settled = Settlement::settle_due_slot(share.saturating_sub(cleared));
 		System::register_extra_weight_unchecked(

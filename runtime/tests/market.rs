@@ -804,8 +804,7 @@ fn a_full_slot_of_a_production_community_clears_before_delivery_within_each_bloc
 			));
 		}
 
-		let block = <Runtime as frame_system::Config>::BlockWeights::get().max_block;
-		let share = pallet_market::TICK_SHARE * block;
+		let share = Market::tick_share();
 		let delivery = s * community.slot_seconds;
 		let mut t = community.gate_closure(s);
 		let mut blocks = 0;

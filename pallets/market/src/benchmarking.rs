@@ -404,7 +404,7 @@ mod benchmarks {
 		#[block]
 		{
 			let done =
-				Pallet::<T>::apply(slot, 0, cleared.as_ref(), &community, &mut WeightMeter::new());
+				Pallet::<T>::apply(slot, 0, cleared.is_some(), &community, &mut WeightMeter::new());
 			assert_eq!(done, n);
 			Pallet::<T>::finish(slot, cleared);
 		}

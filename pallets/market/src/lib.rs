@@ -246,9 +246,11 @@ pub mod pallet {
 			assert!(c.ask_hold_per_kwh <= MAX_PRICE_PER_KWH);
 			// The engine runs over a whole slot in one block, within the share for per-block
 			// work; every other step of clearing goes a page at a time.
-			let share = TICK_SHARE * T::BlockWeights::get().max_block;
 			assert!(
-				Pallet::<T>::clearing_progresses_within(share, c.max_orders_per_slot),
+				Pallet::<T>::clearing_progresses_within(
+					Pallet::<T>::tick_share(),
+					c.max_orders_per_slot
+				),
 				"clearing max_orders_per_slot does not fit a block's share for per-block work"
 			);
 			CommunityParams::<T>::put(c);

@@ -29,6 +29,11 @@ fn page_and_item(weight: impl Fn(u32) -> Weight) -> (Weight, Weight) {
 }
 
 impl<T: Config> Pallet<T> {
+	/// The weight of a block's share for per-block work ([`TICK_SHARE`]).
+	pub fn tick_share() -> Weight {
+		TICK_SHARE * T::BlockWeights::get().max_block
+	}
+
 	/// Whether a block with `budget` for clearing always makes progress on a slot of up to
 	/// `max_orders`: the engine's run over all of them, and one order or fill of every other
 	/// step, each fit in it.
@@ -98,7 +103,7 @@ impl<T: Config> Pallet<T> {
 				}
 				ClearingStep::Apply { orders, done, cleared } => {
 					let applied =
-						Self::apply(slot, *done, cleared.as_ref(), &community, &mut meter);
+						Self::apply(slot, *done, cleared.is_some(), &community, &mut meter);
 					*done += applied;
 					if *done == *orders {
 						Self::finish(slot, cleared.take());
@@ -202,11 +207,12 @@ impl<T: Config> Pallet<T> {
 	/// Applies a page of fills, from the `done`th on, as many as `meter` allows and
 	/// at most to the end of their chunk: stores each fill, and shrinks its order's hold to what
 	/// settlement needs — a bid its payment, an ask the buy-back of its sold energy, each the
-	/// order deposit; nothing if the slot was refused. Returns how many it applied.
+	/// order deposit; nothing if the slot was refused (not `cleared`). Returns how many it
+	/// applied.
 	pub(crate) fn apply(
 		slot: Slot,
 		done: u32,
-		cleared: Option<&ClearedSlot>,
+		cleared: bool,
 		community: &Community,
 		meter: &mut WeightMeter,
 	) -> u32 {
@@ -224,20 +230,18 @@ impl<T: Config> Pallet<T> {
 			}
 			applied += 1;
 			let Some(mut order) = Orders::<T>::get(fill.order) else { continue };
-			let needed = match cleared {
-				None => 0,
-				Some(_) => {
+			let needed = match (cleared, order.side) {
+				(false, _) => 0,
+				(true, Side::Bid) => community.order_deposit as u128 + fill.amount.max(0) as u128,
+				(true, Side::Ask) => {
 					community.order_deposit as u128
-						+ match order.side {
-							Side::Bid => fill.amount.max(0) as u128,
-							Side::Ask => hold_for(Side::Ask, fill.energy_wh, 0, community),
-						}
+						+ hold_for(Side::Ask, fill.energy_wh, 0, community)
 				}
 			};
 			let excess = order.held.saturating_sub(needed);
 			order.held -= excess;
 			Self::release_order_hold(&order.owner, excess);
-			if cleared.is_some() {
+			if cleared {
 				Fills::<T>::insert(slot, fill.order, fill);
 				if fill.energy_wh > 0 {
 					Self::deposit_event(Event::OrderFilled {

@@ -17,9 +17,8 @@
 //!   read again, a correction settles the true energy of the gap (`reconcile`).
 //!
 //! - **What the chain keeps**: a slot's records, readings, estimates, cleared result and both
-//!   clearings' fills for
-//!   the community's `retention_slots` settled slots; each settlement forgets the slot that
-//!   leaves that window ([`Pallet::forget`]).
+//!   clearings' fills for the community's `retention_slots` settled slots; each settlement
+//!   forgets the slot that leaves that window ([`Pallet::forget`]).
 //!
 //! Orders held what their settlement needs (a bid its payment, an ask the buy-back of its sold
 //! energy at a retail tariff no higher than the community's `ask_hold_per_kwh`), and standing
@@ -687,9 +686,9 @@ pub mod pallet {
 		/// Forgets the slot that leaves the retention window as `settled` is settled: its
 		/// records and totals, its cleared slot, both clearings' fills, readings and estimates.
 		/// Slots settle one after the other, so they leave in order too, and each holds at most
-		/// one entry per account, order or metering point of the community. Nothing later needs them: a late reading is
-		/// refused once its slot is this old (`pallet_metering::Error::TooOld`), and the meter
-		/// ledgers carry what corrections need.
+		/// one entry per account, order or metering point of the community. Nothing later needs
+		/// them: a late reading is refused once its slot is this old
+		/// (`pallet_metering::Error::TooOld`), and the meter ledgers carry what corrections need.
 		pub(crate) fn forget(settled: Slot, community: &Community) {
 			let Some(old) = settled.checked_sub(community.retention_slots as u64) else { return };
 			let _ = Records::<T>::clear_prefix(old, u32::MAX, None);
