@@ -57,8 +57,8 @@ impl frame_system::Config for Runtime {
 }
 
 /// The market's per-block work, before the block's transactions: slots due for clearing are
-/// cleared, then a slot due for settlement is settled in what clearing left of the block's
-/// share. The share is counted apart from the inherents' weight, which a session's rotation
+/// cleared, then slots due for settlement are settled, each a page at a time, settlement in
+/// what clearing left of the block's share. The share is counted apart from the inherents' weight, which a session's rotation
 /// sets to the whole block.
 pub struct MarketTick;
 
@@ -66,7 +66,7 @@ impl frame_support::traits::PostInherents for MarketTick {
 	fn post_inherents() {
 		let share = Market::tick_share();
 		let cleared = Market::clear_due_slots(share);
-		let settled = Settlement::settle_due_slot(share.saturating_sub(cleared));
+		let settled = Settlement::settle_due_slots(share.saturating_sub(cleared));
 		System::register_extra_weight_unchecked(
 			cleared.saturating_add(settled),
 			DispatchClass::Mandatory,

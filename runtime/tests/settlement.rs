@@ -339,49 +339,141 @@ fn the_utility_sets_tariffs_for_slots_not_yet_delivered() {
 	});
 }
 
-/// The settlement benchmark gives each metering point one order. A slot can hold more orders
-/// than the community has points, and its settlement is charged for every order it takes.
-#[test]
-fn a_settlement_is_charged_for_its_orders_when_they_outnumber_the_metering_points() {
-	use frame_support::dispatch::DispatchClass;
-	use pallet_settlement::WeightInfo;
-	type Weights = lem_runtime::weights::pallet_settlement::WeightInfo<Runtime>;
+/// What a settlement leaves behind, to compare two runs of one slot.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+	records: Vec<(lem_runtime::AccountId, SettlementRecord)>,
+	settled: pallet_settlement::SettledSlot,
+	ex_post_fills: Vec<pallet_market::Fill>,
+	balances: Vec<u128>,
+	holds: Vec<u128>,
+	debts: Vec<u128>,
+	events: Vec<pallet_settlement::Event<Runtime>>,
+	forgotten: bool,
+}
 
-	chain().execute_with(|| {
+/// The first test's slot, with household 9 placing as many orders as an account may and
+/// the community keeping one settled slot, settled by blocks a second apart that each give
+/// settlement `budget`. Returns what it left and how many blocks it took. Every block stays
+/// within the budget, shows no record of the slot before its totals, and keeps the market's
+/// and settlement's invariants.
+fn settle_with_budget(budget: frame_support::weights::Weight) -> (Outcome, u32) {
+	use lem_runtime::{RuntimeEvent, System};
+	let mut ext = chain();
+	ext.execute_with(|| {
+		pallet_market::CommunityParams::<Runtime>::mutate(|c| c.retention_slots = 1);
 		let slot = S0 + 2;
-		let points = pallet_market::MeteringPoints::<Runtime>::count();
-		let mut orders = 0;
-		for i in 1..=3 {
-			for _ in 0..pallet_market::MAX_ORDERS_PER_ACCOUNT {
-				assert_ok!(Market::place_order(
-					signed(&household(i)),
-					mp(i),
-					slot,
-					Side::Bid,
-					100,
-					1_000
-				));
-				orders += 1;
-			}
+		let h: Vec<_> = (1..=10).map(household).collect();
+		assert_ok!(Market::place_order(signed(&h[0]), mp(1), slot, Side::Bid, 2_000, 250_000));
+		assert_ok!(Market::place_order(signed(&h[2]), mp(3), slot, Side::Ask, 1_500, 100_000));
+		assert_ok!(Market::place_order(signed(&h[5]), mp(6), slot, Side::Ask, 1_000, 120_000));
+		for k in 0..pallet_market::MAX_ORDERS_PER_ACCOUNT as u64 {
+			let side = if k % 2 == 0 { Side::Bid } else { Side::Ask };
+			assert_ok!(Market::place_order(signed(&h[8]), mp(9), slot, side, 100 + k, 150_000));
 		}
-		assert!(orders > points);
+		assert_ok!(Market::set_standing_order(signed(&h[1]), 200_000, 50_000, 1_000_000));
+		assert_ok!(Market::set_standing_order(signed(&h[3]), 100_000, 90_000, 1_000_000));
+		assert_ok!(Settlement::choose_retail(signed(&h[4]), RetailChoice::Green));
+		block_at(T0 + 50);
+		block_at(T0 + 90);
+		read(mp(1), slot, 3_000, 0);
+		read(mp(3), slot, 0, 1_000);
+		read(mp(2), slot, 800, 0);
+		read(mp(4), slot, 0, 1_200);
+		read(mp(5), slot, 700, 0);
+		read(mp(9), slot, 400, 0);
+		// The slot before settles as usual; it leaves the window as this one settles.
+		settle_until(slot - 1, T0 + 120);
+		assert!(Records::<Runtime>::iter_prefix(slot - 1).next().is_some());
+		System::reset_events();
 
-		let mandatory = || {
-			frame_system::Pallet::<Runtime>::block_weight().get(DispatchClass::Mandatory).ref_time()
-		};
-		let mut secs = T0 + 1;
-		loop {
-			let before = mandatory();
-			block_at(secs);
-			if SettledSlots::<Runtime>::get(slot).is_some() {
-				let charged = mandatory() - before;
-				assert!(charged >= Weights::settle_slot(orders).ref_time());
-				break;
+		let mut accounts = h.clone();
+		accounts.extend([demo_account("Utility"), demo_account("Dso"), CommunityAccount::get()]);
+		let (mut blocks, mut secs) = (0, T0 + 150);
+		while pallet_settlement::Settling::<Runtime>::exists()
+			|| SettledSlots::<Runtime>::get(slot).is_none()
+		{
+			System::set_block_number(System::block_number() + 1);
+			pallet_timestamp::Now::<Runtime>::put(secs * 1000);
+			Market::clear_due_slots(Market::tick_share());
+			let used = Settlement::settle_due_slots(budget);
+			assert!(used.all_lte(budget), "{used} used of {budget}");
+			if SettledSlots::<Runtime>::get(slot).is_none() {
+				let shown = Settlement::settlements(slot, slot, None, None);
+				assert!(shown.records.is_empty(), "a record before its slot is settled");
 			}
-			assert!(secs < T0 + 3600, "slot {slot} never settled");
+			assert_eq!(Settlement::do_try_state(), Ok(()));
+			assert_eq!(Market::do_try_state(), Ok(()));
+			blocks += 1;
 			secs += 1;
+			assert!(secs < T0 + 3600, "slot {slot} never settled");
 		}
-	});
+		let order_hold = RuntimeHoldReason::Market(HoldReason::Order);
+		let outcome = Outcome {
+			records: Records::<Runtime>::iter_prefix(slot).collect(),
+			settled: SettledSlots::<Runtime>::get(slot).unwrap(),
+			ex_post_fills: Settlement::ex_post_fills(slot, None),
+			balances: balances(&accounts),
+			holds: accounts.iter().map(|a| Balances::balance_on_hold(&order_hold, a)).collect(),
+			debts: accounts.iter().map(pallet_market::Debts::<Runtime>::get).collect(),
+			events: System::events()
+				.into_iter()
+				.filter_map(|e| match e.event {
+					RuntimeEvent::Settlement(e) => Some(e),
+					_ => None,
+				})
+				.collect(),
+			forgotten: Records::<Runtime>::iter_prefix(slot - 1).next().is_none()
+				&& SettledSlots::<Runtime>::get(slot - 1).is_none(),
+		};
+		(outcome, blocks)
+	})
+}
+
+/// A slot whose settlement does not fit in a block's budget is settled a page at a time:
+/// accounts gathered, the ex-post orders cleared once, their fills stored, accounts paid in,
+/// then paid out and recorded, the slot leaving the window forgotten. It comes out as it does
+/// in one block, to the record, the event and the unit of money, and no block exceeds its
+/// budget, with an account of sixteen orders charged as sixteen.
+#[test]
+fn a_slot_beyond_a_blocks_budget_settles_page_by_page_as_in_one_block() {
+	use frame_support::weights::Weight;
+	use pallet_settlement::WeightInfo;
+	type W = <Runtime as pallet_settlement::Config>::WeightInfo;
+
+	let largest = pallet_market::MAX_ORDERS_PER_ACCOUNT as u64;
+	let account = |step: fn(u32) -> Weight| step(0) + (step(1) - step(0)) * largest;
+	let budget = W::settlement_start()
+		+ [
+			account(W::settlement_gather),
+			W::settlement_solve(pallet_market::MAX_COMMUNITY_METERING_POINTS),
+			W::settlement_store_ex_post(1),
+			account(W::settlement_pay_in),
+			account(W::settlement_pay_out),
+			W::settlement_forget(1),
+		]
+		.into_iter()
+		.reduce(|a, b| a.max(b))
+		.unwrap();
+	chain().execute_with(|| assert!(Settlement::settlement_progresses_within(budget)));
+	assert!(!chain().execute_with(|| {
+		Settlement::settlement_progresses_within(budget - Weight::from_parts(1, 0))
+	}));
+
+	let (whole, one) = settle_with_budget(Weight::MAX);
+	let (paged, blocks) = settle_with_budget(budget);
+	println!("settled over {blocks} blocks at {budget}");
+	assert_eq!(one, 1);
+	// A page holds sixteen accounts' worth of work; the slot's ten accounts weigh twenty-five,
+	// to gather, to pay in and to pay out.
+	assert!(blocks >= 3, "{blocks} blocks");
+	assert!(whole.forgotten);
+	assert_eq!(whole.settled.accounts, 10);
+	assert_eq!(whole.records.len(), 10);
+	assert_eq!(whole.ex_post_fills.len(), 2);
+	assert_eq!(whole.settled.imbalance(), Some(0));
+	assert_eq!(whole.holds, vec![0; 13]);
+	assert_eq!(paged, whole);
 }
 
 /// The community account pays sellers, then the DSO, and stays above the existential deposit.
@@ -988,6 +1080,7 @@ fn the_settlements_api_answers_a_page_at_a_time() {
 			}
 		}
 		let to = slot + 2;
+		pallet_settlement::SettlementCursor::<Runtime>::put(to + 1);
 		let first = Settlement::settlements(slot, to, None, None);
 		assert_eq!(first.records.len() as u32, MAX_PAGE_RECORDS);
 		let last = first.records.last().unwrap().1.clone();

@@ -23,8 +23,8 @@ pub const TICK_SHARE: Perbill = Perbill::from_percent(25);
 pub const FILLS_PER_CHUNK: u32 = 512;
 
 /// A step's weight split into what a page costs and what each item of it adds, from the step's
-/// linear benchmark.
-fn page_and_item(weight: impl Fn(u32) -> Weight) -> (Weight, Weight) {
+/// linear benchmark (settlement's steps use it too).
+pub fn page_and_item(weight: impl Fn(u32) -> Weight) -> (Weight, Weight) {
 	(weight(0), weight(1).saturating_sub(weight(0)))
 }
 

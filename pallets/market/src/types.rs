@@ -18,9 +18,9 @@ pub type MeteringPointId = u64;
 
 /// Most zones in the DSO's grid.
 pub const MAX_ZONES: u32 = 64;
-/// Most orders in one slot. Clearing spreads over blocks and would take more; settlement still
-/// takes a slot's orders in one block, and this bound keeps that block's weight in check. A
-/// community may choose a lower limit in genesis.
+/// Most orders in one slot. Clearing and settlement both spread over blocks; this is the size
+/// their weights are checked against at genesis. A community may choose a lower limit in
+/// genesis.
 pub const MAX_ORDERS_PER_SLOT: u32 = 512;
 /// Most fills one call of the `fills` runtime API returns: a page, so that no call reads an
 /// unbounded part of the state.
@@ -399,8 +399,9 @@ impl<AccountId, Balance> Order<AccountId, Balance> {
 	}
 }
 
-/// An order of the slot being cleared, with what the clearing engine needs of it: collected
-/// from the book a page at a time until the engine runs once over the whole slot.
+/// An order as the clearing engine needs it, kept in storage while a slot's orders are
+/// gathered a page at a time for one run of the engine: an order of the book being cleared, or
+/// an ex-post order of the slot being settled (`pallet-settlement`).
 #[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
 pub struct BookOrder {
 	pub id: OrderId,

@@ -1,16 +1,20 @@
 //! The arithmetic of settling one slot, free of storage and of money movement: given what each
 //! account traded ahead of the slot, what its meters measured and its terms, it works out the
 //! ex-post trades on standing orders, the deviations left for the utility and every amount.
-//! The pallet gathers the input from storage and moves the money; the property test checks
-//! here that the amounts always sum to zero.
+//! It comes in three steps — each account's ex-post [`offers`], one [`clear_ex_post`] of them
+//! all, each account's [`account_result`] — which the pallet spreads over blocks with the
+//! accounts gathered from storage a page at a time, and [`settle`] takes at once. The property
+//! test checks on `settle` that the amounts always sum to zero.
 
-use alloc::{collections::BTreeMap, vec::Vec};
-use lem_clearing::{Instance, Outcome, Pricing, Side, Zone, ZoneId};
-use pallet_market::MeteringPointId;
+use alloc::vec::Vec;
+use codec::{Decode, Encode, MaxEncodedLen};
+use lem_clearing::{Instance, Outcome, Pricing, Zone, ZoneId};
+use pallet_market::{BookOrder, Fill, MeteringPointId, Side};
 use pallet_metering::Metered;
+use scale_info::TypeInfo;
 
 /// One metering point of an account in the slot.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Debug, PartialEq, Eq)]
 pub struct Point {
 	pub id: MeteringPointId,
 	pub zone: ZoneId,
@@ -31,10 +35,18 @@ impl Point {
 	pub fn estimate(&self) -> Metered {
 		Metered { import_wh: self.bought_wh, export_wh: 0 }
 	}
+
+	/// Its metered (or, without a reading, estimated) net import less the net energy its
+	/// orders bought.
+	pub fn deviation(&self) -> i128 {
+		let m = self.metered.unwrap_or_else(|| self.estimate());
+		(m.import_wh as i128 - m.export_wh as i128)
+			- (self.bought_wh as i128 - self.sold_wh as i128)
+	}
 }
 
 /// A standing order as settlement applies it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Standing {
 	pub buy_limit_per_kwh: u64,
 	pub sell_limit_per_kwh: u64,
@@ -68,7 +80,7 @@ pub struct Slot<A> {
 }
 
 /// One account's result; amounts positive when the account receives them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Debug, Default, PartialEq, Eq)]
 pub struct AccountResult {
 	pub bought_wh: u64,
 	pub sold_wh: u64,
@@ -92,8 +104,15 @@ pub struct AccountResult {
 	pub ex_post_price: AveragePrice,
 }
 
+impl AccountResult {
+	/// What the utility receives of the account: its supply and corrections, less feed-in.
+	pub fn to_utility(&self) -> i128 {
+		-(self.utility_amount + self.correction_amount)
+	}
+}
+
 /// The energy-weighted average price of an account's trades, per kWh.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AveragePrice {
 	value: i128,
 	energy_wh: u128,
@@ -162,31 +181,34 @@ fn with_utility(energy: i128, retail_per_kwh: u64, feed_in_per_kwh: u64) -> i128
 	}
 }
 
-/// Settles a slot. Per metering point the deviation is its metered (or, without a reading,
-/// estimated) net import less what its orders bought net; a standing order offers a metered
-/// deviation on the local market (a shortfall as a bid at its buy limit, as far as the day's
-/// budget reaches; a surplus as an ask at its sell limit), and what remains is bought from or
-/// sold to the utility, with the point's correction of earlier estimates.
-pub fn settle<A: Clone>(slot: &Slot<A>) -> Settled<A> {
-	// Each point's deviation, and the ex-post orders of the points with a standing order.
-	let mut deviations: BTreeMap<MeteringPointId, i128> = BTreeMap::new();
-	let mut ex_post_orders = Vec::new();
-	for account in &slot.accounts {
-		let mut budget = account.standing.map_or(0, |s| s.budget_left);
-		for p in &account.points {
-			let m = p.metered.unwrap_or_else(|| p.estimate());
-			let deviation = (m.import_wh as i128 - m.export_wh as i128)
-				- (p.bought_wh as i128 - p.sold_wh as i128);
-			deviations.insert(p.id, deviation);
-			// An estimate is not traded: it goes to the utility, where it is corrected later.
-			if p.metered.is_none() {
-				continue;
-			}
-			// A point in a zone the DSO added after the slot cleared is not on the slot's grid:
-			// it settles with the utility, and the other points still trade ex post.
-			let on_grid = slot.zones.iter().any(|z| z.id == p.zone);
-			let Some(s) = account.standing.filter(|_| on_grid) else { continue };
-			let (side, energy_wh, limit) = if deviation > 0 {
+/// Which way a point's deviation is offered ex post: a shortfall as a bid, a surplus as an ask.
+/// An ex-post fill, kept without its side, has the side of its point's deviation.
+fn side_of(deviation: i128) -> Side {
+	if deviation > 0 {
+		Side::Bid
+	} else {
+		Side::Ask
+	}
+}
+
+/// An account's ex-post orders: each metered deviation of a point on the slot's grid, offered
+/// under its standing order (a shortfall as a bid at its buy limit, as far as the day's budget
+/// reaches; a surplus as an ask at its sell limit), with the point's id as the order's.
+pub fn offers<A>(account: &Account<A>, zones: &[Zone]) -> Vec<BookOrder> {
+	let Some(s) = account.standing else { return Vec::new() };
+	let mut budget = s.budget_left;
+	let mut orders = Vec::new();
+	for p in &account.points {
+		// An estimate is not traded: it goes to the utility, where it is corrected later. A
+		// point in a zone the DSO added after the slot cleared is not on the slot's grid: it
+		// settles with the utility, and the other points still trade ex post.
+		if p.metered.is_none() || !zones.iter().any(|z| z.id == p.zone) {
+			continue;
+		}
+		let deviation = p.deviation();
+		let side = side_of(deviation);
+		let (energy_wh, limit_per_kwh) = match side {
+			Side::Bid => {
 				// Within the budget left: e·limit/1000 rounded up never exceeds it.
 				let affordable = match s.buy_limit_per_kwh {
 					0 => u64::MAX,
@@ -194,106 +216,105 @@ pub fn settle<A: Clone>(slot: &Slot<A>) -> Settled<A> {
 				};
 				let energy = (deviation as u64).min(affordable);
 				budget = budget.saturating_sub(cost_up(energy, s.buy_limit_per_kwh) as u128);
-				(Side::Bid, energy, s.buy_limit_per_kwh)
-			} else {
-				(Side::Ask, deviation.unsigned_abs() as u64, s.sell_limit_per_kwh)
-			};
-			if energy_wh > 0 {
-				ex_post_orders.push(lem_clearing::Order {
-					id: p.id,
-					side,
-					zone: p.zone,
-					energy_wh,
-					// Limits are at most pallet_market::MAX_PRICE_PER_KWH, far inside i64.
-					limit_per_kwh: limit as i64,
-				});
+				(energy, s.buy_limit_per_kwh)
 			}
+			Side::Ask => (deviation.unsigned_abs() as u64, s.sell_limit_per_kwh),
+		};
+		if energy_wh > 0 {
+			orders.push(BookOrder { id: p.id, side, zone: p.zone, energy_wh, limit_per_kwh });
 		}
 	}
+	orders
+}
 
-	let ex_post = (!ex_post_orders.is_empty())
-		.then(|| {
-			let instance = Instance {
-				zones: slot.zones.clone(),
-				orders: ex_post_orders,
-				pricing: slot.pricing,
-			};
-			lem_clearing::clear(&instance)
-				.map_err(|e| log::error!(target: "runtime::settlement", "ex-post clearing: {e:?}"))
-				.ok()
-		})
-		.flatten();
+/// Clears a slot's ex-post orders on the grid it was cleared with; `None` if there were none,
+/// or if the engine refused them (then every deviation goes to the utility).
+pub fn clear_ex_post(
+	zones: Vec<Zone>,
+	orders: Vec<BookOrder>,
+	pricing: Pricing,
+) -> Option<Outcome> {
+	if orders.is_empty() {
+		return None;
+	}
+	let orders = orders.into_iter().map(Into::into).collect();
+	lem_clearing::clear(&Instance { zones, orders, pricing })
+		.map_err(|e| log::error!(target: "runtime::settlement", "ex-post clearing: {e:?}"))
+		.ok()
+}
+
+/// An account's result, given the ex-post fill of each of its points (by the point's id).
+/// Per point the deviation, less what it traded ex post, is bought from or sold to the
+/// utility, with the point's correction of earlier estimates.
+pub fn account_result<A>(
+	account: &Account<A>,
+	ex_post_fill: impl Fn(MeteringPointId) -> Option<Fill>,
+) -> AccountResult {
+	let mut r = AccountResult { market_amount: account.ex_ante_amount, ..Default::default() };
+	let with_utility =
+		|energy| with_utility(energy, account.retail_per_kwh, account.feed_in_per_kwh);
+	for p in &account.points {
+		r.bought_wh += p.bought_wh;
+		r.sold_wh += p.sold_wh;
+		if p.correction_wh != 0 {
+			r.corrected_wh += p.correction_wh;
+			r.correction_amount += with_utility(p.correction_wh as i128);
+		}
+		match p.metered {
+			Some(m) => {
+				r.metered.import_wh += m.import_wh;
+				r.metered.export_wh += m.export_wh;
+			}
+			None => {
+				r.estimated.import_wh += p.estimate().import_wh;
+				r.estimated_readings += 1;
+			}
+		}
+		let mut deviation = p.deviation();
+		if let Some(f) = ex_post_fill(p.id) {
+			r.ex_post_price.add(f.price_per_kwh, f.energy_wh);
+			match side_of(deviation) {
+				Side::Bid => {
+					r.ex_post_bought_wh += f.energy_wh;
+					r.market_amount -= f.amount;
+					r.ex_post_paid += f.amount.max(0) as u128;
+					deviation -= f.energy_wh as i128;
+				}
+				Side::Ask => {
+					r.ex_post_sold_wh += f.energy_wh;
+					r.market_amount += f.amount;
+					deviation += f.energy_wh as i128;
+				}
+			}
+		}
+		// Readings are at most pallet_metering::MAX_SLOT_ENERGY_WH and orders at most
+		// MAX_ORDER_ENERGY_WH × MAX_ORDERS_PER_ACCOUNT, so a deviation fits in u64.
+		let energy = deviation.unsigned_abs() as u64;
+		if deviation > 0 {
+			r.from_utility_wh += energy;
+		} else {
+			r.to_utility_wh += energy;
+		}
+		r.utility_amount += with_utility(deviation);
+	}
+	r
+}
+
+/// Settles a slot at once: every account's offers, the one ex-post clearing, every account's
+/// result. The pallet takes the same three steps, spread over blocks.
+pub fn settle<A: Clone>(slot: &Slot<A>) -> Settled<A> {
+	let orders = slot.accounts.iter().flat_map(|a| offers(a, &slot.zones)).collect();
+	let ex_post = clear_ex_post(slot.zones.clone(), orders, slot.pricing);
 	let ex_post_fill = |id: MeteringPointId| {
-		ex_post
-			.as_ref()
-			.and_then(|o| o.fills.binary_search_by_key(&id, |f| f.order).ok().map(|i| o.fills[i]))
+		let fills = &ex_post.as_ref()?.fills;
+		fills.binary_search_by_key(&id, |f| f.order).ok().map(|i| Fill::from(&fills[i]))
 	};
-
-	let mut utility = 0i128;
-	let accounts = slot
+	let accounts: Vec<(A, AccountResult)> = slot
 		.accounts
 		.iter()
-		.map(|account| {
-			let mut r =
-				AccountResult { market_amount: account.ex_ante_amount, ..Default::default() };
-			for p in &account.points {
-				r.bought_wh += p.bought_wh;
-				r.sold_wh += p.sold_wh;
-				if p.correction_wh != 0 {
-					let amount = with_utility(
-						p.correction_wh as i128,
-						account.retail_per_kwh,
-						account.feed_in_per_kwh,
-					);
-					r.corrected_wh += p.correction_wh;
-					r.correction_amount += amount;
-					utility -= amount;
-				}
-				match p.metered {
-					Some(m) => {
-						r.metered.import_wh += m.import_wh;
-						r.metered.export_wh += m.export_wh;
-					}
-					None => {
-						let e = p.estimate();
-						r.estimated.import_wh += e.import_wh;
-						r.estimated_readings += 1;
-					}
-				}
-				let mut deviation = deviations[&p.id];
-				if let Some(f) = ex_post_fill(p.id) {
-					r.ex_post_price.add(f.price_per_kwh, f.energy_wh);
-					match f.side {
-						Side::Bid => {
-							r.ex_post_bought_wh += f.energy_wh;
-							r.market_amount -= f.amount;
-							r.ex_post_paid += f.amount.max(0) as u128;
-							deviation -= f.energy_wh as i128;
-						}
-						Side::Ask => {
-							r.ex_post_sold_wh += f.energy_wh;
-							r.market_amount += f.amount;
-							deviation += f.energy_wh as i128;
-						}
-					}
-				}
-				// Readings are at most pallet_metering::MAX_SLOT_ENERGY_WH and orders at most
-				// MAX_ORDER_ENERGY_WH × MAX_ORDERS_PER_ACCOUNT, so a deviation fits in u64.
-				let energy = deviation.unsigned_abs() as u64;
-				if deviation > 0 {
-					r.from_utility_wh += energy;
-				} else {
-					r.to_utility_wh += energy;
-				}
-				let amount =
-					with_utility(deviation, account.retail_per_kwh, account.feed_in_per_kwh);
-				r.utility_amount += amount;
-				utility -= amount;
-			}
-			(account.who.clone(), r)
-		})
+		.map(|account| (account.who.clone(), account_result(account, ex_post_fill)))
 		.collect();
-
+	let utility = accounts.iter().map(|(_, r)| r.to_utility()).sum();
 	let (ex_post_dso, ex_post_remainder) =
 		ex_post.as_ref().map_or((0, 0), |o| (o.dso_revenue, o.remainder));
 	Settled {

@@ -1,6 +1,7 @@
 //! # Settlement
 //!
-//! Settles every slot in the first block after its readings window (DESIGN.md, "Settlement"):
+//! Settles every slot once its readings window has closed, a page of accounts at a time over as
+//! many blocks as the community needs (`tick_impls`; DESIGN.md, "Settlement"):
 //!
 //! - **Local trades** of the ex-ante clearing, at their prices; buyers pay through the
 //!   community account, which pays the sellers and the DSO's fees and congestion rent and keeps
@@ -18,7 +19,7 @@
 //!
 //! - **What the chain keeps**: a slot's records, readings, estimates, cleared result and both
 //!   clearings' fills for the community's `retention_slots` settled slots; each settlement
-//!   forgets the slot that leaves that window ([`Pallet::forget`]).
+//!   forgets the slot that leaves that window, a page at a time.
 //!
 //! Orders held what their settlement needs (a bid its payment, an ask the buy-back of its sold
 //! energy at a retail tariff no higher than the community's `ask_hold_per_kwh`), and standing
@@ -42,6 +43,7 @@ pub use weights::WeightInfo;
 mod benchmarking;
 pub mod compute;
 pub mod runtime_api;
+mod tick_impls;
 pub mod types;
 pub mod weights;
 
@@ -58,10 +60,9 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use pallet_market::{
-		AccountOrders, ClearedSlot, ClearedSlots, Community, CommunityParams, Debts, Fill, Fills,
-		GridInForce, HoldReason as MarketHold, MeteringPointId, MeteringPoints, Orders,
-		ParticipantStatus, Participants, Role, Roles, Scheduled, Side, Slot, StandingOrders,
-		MAX_PRICE_PER_KWH,
+		BookOrder, CommunityParams, Fill, HoldReason as MarketHold, MeteringPointId, Participants,
+		Role, Roles, Scheduled, Slot, StandingOrders, FILLS_PER_CHUNK,
+		MAX_COMMUNITY_METERING_POINTS, MAX_PRICE_PER_KWH,
 	};
 	use pallet_metering::{LastRegisters, Metered, Readings, Registers};
 
@@ -117,6 +118,28 @@ pub mod pallet {
 	pub type ExPostFills<T> =
 		StorageDoubleMap<_, Twox64Concat, Slot, Twox64Concat, MeteringPointId, Fill>;
 
+	/// The slot being settled and how far it has come; none between slots.
+	#[pallet::storage]
+	pub type Settling<T: Config> = StorageValue<_, SettlementProgress<T::AccountId>>;
+
+	/// The accounts of the slot being settled, under the order they were gathered in, each until
+	/// it is paid out.
+	#[pallet::storage]
+	pub type SettlingAccounts<T: Config> =
+		StorageMap<_, Twox64Concat, u32, SettlingAccount<T::AccountId>>;
+
+	/// The ex-post orders of the slot being settled, as gathered so far: one per metering point
+	/// at most.
+	#[pallet::storage]
+	pub type ExPostInput<T> =
+		StorageValue<_, BoundedVec<BookOrder, ConstU32<MAX_COMMUNITY_METERING_POINTS>>, ValueQuery>;
+
+	/// The ex-post clearing's fills of the slot being settled, ascending by metering point, in
+	/// chunks of `FILLS_PER_CHUNK`, each removed once stored in `ExPostFills`.
+	#[pallet::storage]
+	pub type ExPostChunks<T> =
+		StorageMap<_, Twox64Concat, u32, BoundedVec<Fill, ConstU32<FILLS_PER_CHUNK>>>;
+
 	/// What each standing order spent on its latest day (days of UTC since the epoch).
 	#[pallet::storage]
 	pub type BudgetSpent<T: Config> =
@@ -136,6 +159,10 @@ pub mod pallet {
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
 			Pallet::<T>::check_tariffs(&self.tariffs).expect("valid genesis tariffs");
+			assert!(
+				Pallet::<T>::settlement_progresses_within(pallet_market::Pallet::<T>::tick_share()),
+				"settlement must make progress in every block's share"
+			);
 			TariffsInForce::<T>::put(TariffSchedule::new(self.tariffs));
 			// Market money passes through the community account, which must therefore exist
 			// before the first payment into it, however small.
@@ -233,15 +260,6 @@ pub mod pallet {
 		}
 	}
 
-	/// What settlement keeps of an account beside its `compute::Account`.
-	struct Terms {
-		/// Held by its orders of the slot.
-		orders_held: u128,
-		/// Of its ex-ante trades.
-		price: compute::AveragePrice,
-		retail: RetailChoice,
-	}
-
 	impl<T: Config> Pallet<T> {
 		/// A change made now applies from this slot: the first one not yet being delivered.
 		fn next_slot() -> Slot {
@@ -263,163 +281,12 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Settles the next slot if its readings window has closed and it has been cleared, and
-		/// if its weight fits in `budget` or no slot is being cleared. (A slot is settled in one
-		/// block, which for a full community weighs more than a block's share: it waits for a
-		/// block that clearing does not need.) Returns the weight used.
-		pub fn settle_due_slot(budget: Weight) -> Weight {
-			let community = CommunityParams::<T>::get();
-			let now = pallet_market::Pallet::<T>::now_seconds();
-			let weight = T::DbWeight::get().reads(4);
-			// Slots before the chain's first block had no orders and no readings.
-			let Some(next) = SettlementCursor::<T>::get() else {
-				SettlementCursor::<T>::put(community.slot_at(now));
-				return weight.saturating_add(T::DbWeight::get().writes(1));
-			};
-			let (_, window_end) = pallet_metering::Pallet::<T>::readings_window(next);
-			let cleared = pallet_market::ClearingCursor::<T>::get().is_some_and(|c| c > next);
-			if now < window_end || !cleared {
-				return weight;
-			}
-			// What the slot's orders add is known once they are read: the points alone decide.
-			let points = MeteringPoints::<T>::count();
-			let least = <T as Config>::WeightInfo::settle_slot(points);
-			if !least.all_lte(budget) && pallet_market::Clearing::<T>::exists() {
-				return weight;
-			}
-			let orders = Self::settle(next, &community);
-			SettlementCursor::<T>::put(next + 1);
-			Self::forget(next, &community);
-			// The benchmark gives every metering point one order. A slot can hold more orders
-			// than the community has metering points, so charge for whichever is more.
-			weight.saturating_add(<T as Config>::WeightInfo::settle_slot(points.max(orders)))
-		}
-
-		/// Settles `slot` for every participant: gathers its orders, readings and terms,
-		/// computes the amounts, moves the money, and stores the records. Returns the number of
-		/// orders it took, filled or not.
-		pub(crate) fn settle(slot: Slot, community: &Community) -> u32 {
-			let cleared = ClearedSlots::<T>::get(slot);
-			let tariffs = *TariffsInForce::<T>::get().for_slot(slot);
-			let day = slot.saturating_mul(community.slot_seconds) / 86_400;
-
-			let mut accounts = Vec::new();
-			let mut terms = Vec::new();
-			let mut orders_taken = 0u32;
-			for (who, participant) in Participants::<T>::iter() {
-				let mut points: Vec<compute::Point> = participant
-					.metering_points
-					.iter()
-					.map(|&id| compute::Point {
-						id,
-						zone: MeteringPoints::<T>::get(id).map_or(0, |m| m.zone),
-						metered: None,
-						bought_wh: 0,
-						sold_wh: 0,
-						correction_wh: 0,
-					})
-					.collect();
-				points.sort_by_key(|p| p.id);
-
-				// The slot's orders are done with once settled.
-				let mut ex_ante_amount = 0i128;
-				let mut orders_held = 0u128;
-				let mut price = compute::AveragePrice::default();
-				for id in AccountOrders::<T>::take(&who, slot) {
-					let Some(order) = Orders::<T>::take(id) else { continue };
-					orders_taken += 1;
-					orders_held += order.held;
-					let Some(fill) = Fills::<T>::get(slot, id) else { continue };
-					price.add(fill.price_per_kwh, fill.energy_wh);
-					let point = points.iter_mut().find(|p| p.id == order.metering_point);
-					match order.side {
-						Side::Bid => {
-							ex_ante_amount -= fill.amount;
-							if let Some(p) = point {
-								p.bought_wh += fill.energy_wh;
-							}
-						}
-						Side::Ask => {
-							ex_ante_amount += fill.amount;
-							if let Some(p) = point {
-								p.sold_wh += fill.energy_wh;
-							}
-						}
-					}
-				}
-
-				for p in &mut points {
-					Self::reconcile(p, slot);
-				}
-
-				// A suspended participant does not trade, ex post either.
-				let standing = StandingOrders::<T>::get(&who)
-					.and_then(|s| s.for_slot(slot).clone())
-					.filter(|_| participant.status == ParticipantStatus::Active)
-					.map(|s| {
-						let spent = BudgetSpent::<T>::get(&who)
-							.filter(|(d, _)| *d == day)
-							.map_or(0, |(_, spent)| spent);
-						let on_hold =
-							Currency::<T>::balance_on_hold(&MarketHold::StandingOrder.into(), &who);
-						compute::Standing {
-							buy_limit_per_kwh: s.buy_limit_per_kwh,
-							sell_limit_per_kwh: s.sell_limit_per_kwh,
-							budget_left: s.daily_budget.saturating_sub(spent).min(on_hold),
-						}
-					});
-				let retail = *RetailChoices::<T>::get(&who).for_slot(slot);
-				accounts.push(compute::Account {
-					who,
-					points,
-					ex_ante_amount,
-					retail_per_kwh: tariffs.retail(retail),
-					feed_in_per_kwh: tariffs.feed_in_per_kwh,
-					standing,
-				});
-				terms.push(Terms { orders_held, price, retail });
-			}
-
-			let grid = cleared.as_ref().map_or_else(GridInForce::<T>::get, |c| c.grid.clone());
-			let input = compute::Slot {
-				accounts,
-				zones: grid.engine_zones(),
-				pricing: community.pricing.into(),
-				ex_ante_dso: cleared.as_ref().map_or(0, |c| c.dso_revenue),
-				ex_ante_remainder: cleared.as_ref().map_or(0, |c| c.remainder),
-			};
-			let settled = compute::settle(&input);
-			debug_assert_eq!(settled.imbalance(), 0);
-
-			let summary = Self::pay_out(slot, day, &settled, &terms, &tariffs);
-			TariffsInForce::<T>::mutate(|t| t.settled(slot));
-			for fill in settled.ex_post.iter().flat_map(|o| &o.fills) {
-				ExPostFills::<T>::insert(slot, fill.order, Fill::from(fill));
-			}
-			let ex_post = settled
-				.ex_post
-				.as_ref()
-				.map(|o| ClearedSlot::from_outcome(grid, community.pricing, o));
-			let summary = SettledSlot { ex_post, ..summary };
-			Self::deposit_event(Event::SlotSettled {
-				slot,
-				accounts: summary.accounts,
-				estimated_readings: summary.estimated_readings,
-				utility: summary.utility,
-				dso: summary.dso,
-				community: summary.community,
-				dso_unpaid: summary.dso_unpaid,
-			});
-			SettledSlots::<T>::insert(slot, summary);
-			orders_taken
-		}
-
 		/// Reads a metering point's reading of `slot` into `point`, or records the estimate it
 		/// is settled on instead, and works out its correction: once the point's registers are
 		/// known at a later slot than the last reconciled reading (the baseline), the energy
 		/// they advanced by in between, less what settlement counted for those slots, is the
 		/// correction. Needs `point`'s orders (its estimate is what it bought).
-		fn reconcile(point: &mut compute::Point, slot: Slot) {
+		pub(crate) fn reconcile(point: &mut compute::Point, slot: Slot) {
 			let mut ledger = MeterLedgers::<T>::get(point.id).unwrap_or(MeterLedger {
 				since: slot,
 				baseline: None,
@@ -485,164 +352,9 @@ pub mod pallet {
 			MeterLedgers::<T>::insert(point.id, ledger);
 		}
 
-		/// Moves the money of a settled slot and stores its records. Payers pay first, so the
-		/// community account holds the buyers' money before it pays sellers and the DSO; what a
-		/// participant owes the utility and cannot pay from its balance is taken from its
-		/// deposit, and what is left becomes its debt, collected first from what it receives.
-		fn pay_out(
-			slot: Slot,
-			day: u64,
-			settled: &compute::Settled<T::AccountId>,
-			terms: &[Terms],
-			tariffs: &Tariffs,
-		) -> SettledSlot {
-			let community_account = T::CommunityAccount::get();
-			let utility = Roles::<T>::get(Role::Utility);
-			let dso = Roles::<T>::get(Role::Dso);
-			let mut summary = SettledSlot {
-				accounts: settled.accounts.len() as u32,
-				estimated_readings: 0,
-				ex_post: None,
-				participants: 0,
-				utility: 0,
-				dso: 0,
-				community: 0,
-				dso_unpaid: 0,
-			};
-			let n = settled.accounts.len();
-			let (mut unpaid, mut from_deposit) = (alloc::vec![0i128; n], alloc::vec![0u128; n]);
-			// What each account could not pay the utility: only this becomes a debt to it.
-			let mut owed_to_utility = alloc::vec![0u128; n];
-			let take = pallet_market::Pallet::<T>::take;
-
-			for (i, ((who, r), terms)) in settled.accounts.iter().zip(terms).enumerate() {
-				// The holds guaranteed these payments; freeing them lets the transfers below
-				// take exactly that money.
-				let _ = Currency::<T>::release(
-					&MarketHold::Order.into(),
-					who,
-					terms.orders_held,
-					Precision::BestEffort,
-				);
-				if r.ex_post_paid > 0 {
-					let _ = Currency::<T>::release(
-						&MarketHold::StandingOrder.into(),
-						who,
-						r.ex_post_paid,
-						Precision::BestEffort,
-					);
-				}
-				if r.market_amount < 0 {
-					let owed = r.market_amount.unsigned_abs();
-					let paid = take(who, &community_account, owed, false);
-					unpaid[i] += (owed - paid) as i128;
-					summary.community += paid as i128;
-				}
-				let to_utility = -(r.utility_amount + r.correction_amount);
-				if to_utility > 0 {
-					let owed = to_utility as u128;
-					// Without a utility appointed nobody can be paid: all of it is owed.
-					let paid = utility.as_ref().map_or(0, |u| {
-						let free = take(who, u, owed, false);
-						from_deposit[i] = take(who, u, owed - free, true);
-						free + from_deposit[i]
-					});
-					owed_to_utility[i] = owed - paid;
-					unpaid[i] += (owed - paid) as i128;
-					summary.utility += paid as i128;
-				}
-			}
-
-			for (i, (who, r)) in settled.accounts.iter().enumerate() {
-				if r.market_amount > 0 {
-					let owed = r.market_amount as u128;
-					let paid = take(&community_account, who, owed, false);
-					unpaid[i] -= (owed - paid) as i128;
-					summary.community -= paid as i128;
-				}
-				let from_utility = r.utility_amount + r.correction_amount;
-				if from_utility > 0 {
-					let owed = from_utility as u128;
-					let paid = utility.as_ref().map_or(0, |u| take(u, who, owed, false));
-					unpaid[i] -= (owed - paid) as i128;
-					summary.utility -= paid as i128;
-				}
-				if r.ex_post_paid > 0 {
-					BudgetSpent::<T>::mutate(who, |spent| {
-						let before = spent.filter(|(d, _)| *d == day).map_or(0, |(_, s)| s);
-						*spent = Some((day, before.saturating_add(r.ex_post_paid)));
-					});
-				}
-			}
-			// Without a DSO appointed its revenue stays with the community.
-			if let Some(dso) = dso.filter(|_| settled.dso > 0) {
-				let owed = settled.dso as u128;
-				let paid = take(&community_account, &dso, owed, false);
-				summary.dso_unpaid = owed - paid;
-				summary.dso += paid as i128;
-				summary.community -= paid as i128;
-			}
-
-			for (i, ((who, r), terms)) in settled.accounts.iter().zip(terms).enumerate() {
-				// What the utility could not be paid is a debt, and what the account received
-				// pays its debts first.
-				let debt_before = Debts::<T>::get(who).saturating_add(owed_to_utility[i]);
-				if debt_before > 0 {
-					Debts::<T>::insert(who, debt_before);
-				}
-				Self::apply_schedules(who, slot);
-				let budget_released = Self::release_budget(who);
-				pallet_market::Pallet::<T>::collect_debt(who);
-				let debt = Debts::<T>::get(who);
-				let debt_collected = debt_before - debt;
-				summary.utility += debt_collected as i128;
-				if !budget_released {
-					Self::top_up_budget(who);
-				}
-
-				let record = SettlementRecord {
-					bought_wh: r.bought_wh,
-					sold_wh: r.sold_wh,
-					price_per_kwh: terms.price.per_kwh(),
-					ex_post_bought_wh: r.ex_post_bought_wh,
-					ex_post_sold_wh: r.ex_post_sold_wh,
-					ex_post_price_per_kwh: r.ex_post_price.per_kwh(),
-					market_amount: r.market_amount,
-					metered: r.metered,
-					estimated: r.estimated,
-					estimated_readings: r.estimated_readings,
-					from_utility_wh: r.from_utility_wh,
-					to_utility_wh: r.to_utility_wh,
-					retail: terms.retail,
-					retail_per_kwh: tariffs.retail(terms.retail),
-					feed_in_per_kwh: tariffs.feed_in_per_kwh,
-					utility_amount: r.utility_amount,
-					corrected_wh: r.corrected_wh,
-					correction_amount: r.correction_amount,
-					unpaid: unpaid[i],
-					from_deposit: from_deposit[i],
-					debt_collected,
-					debt,
-				};
-				summary.participants += record.balance_change();
-				summary.estimated_readings += r.estimated_readings;
-				Self::deposit_event(Event::AccountSettled {
-					slot,
-					who: who.clone(),
-					balance_change: record.balance_change(),
-					estimated_readings: r.estimated_readings,
-					corrected_wh: r.corrected_wh,
-					debt_collected,
-					debt,
-				});
-				Records::<T>::insert(slot, who, record);
-			}
-			summary
-		}
-
 		/// `slot` is settled: a standing order or retail choice changed for a later slot no
 		/// longer needs its value from before the change.
-		fn apply_schedules(who: &T::AccountId, slot: Slot) {
+		pub(crate) fn apply_schedules(who: &T::AccountId, slot: Slot) {
 			StandingOrders::<T>::mutate_exists(who, |s| {
 				if let Some(schedule) = s {
 					schedule.settled(slot);
@@ -667,7 +379,7 @@ pub mod pallet {
 		}
 
 		/// Releases what a lowered or removed budget no longer needs; returns whether it did.
-		fn release_budget(who: &T::AccountId) -> bool {
+		pub(crate) fn release_budget(who: &T::AccountId) -> bool {
 			let (needed, held) = Self::budget(who);
 			if held <= needed {
 				return false;
@@ -678,26 +390,9 @@ pub mod pallet {
 
 		/// Holds again what ex-post purchases spent of the budget, as far as the free balance
 		/// allows once the account owes nothing.
-		fn top_up_budget(who: &T::AccountId) {
+		pub(crate) fn top_up_budget(who: &T::AccountId) {
 			let (needed, _) = Self::budget(who);
 			pallet_market::Pallet::<T>::hold_up_to(who, MarketHold::StandingOrder, needed);
-		}
-
-		/// Forgets the slot that leaves the retention window as `settled` is settled: its
-		/// records and totals, its cleared slot, both clearings' fills, readings and estimates.
-		/// Slots settle one after the other, so they leave in order too, and each holds at most
-		/// one entry per account, order or metering point of the community. Nothing later needs
-		/// them: a late reading is refused once its slot is this old
-		/// (`pallet_metering::Error::TooOld`), and the meter ledgers carry what corrections need.
-		pub(crate) fn forget(settled: Slot, community: &Community) {
-			let Some(old) = settled.checked_sub(community.retention_slots as u64) else { return };
-			let _ = Records::<T>::clear_prefix(old, u32::MAX, None);
-			let _ = Estimates::<T>::clear_prefix(old, u32::MAX, None);
-			let _ = Readings::<T>::clear_prefix(old, u32::MAX, None);
-			let _ = Fills::<T>::clear_prefix(old, u32::MAX, None);
-			let _ = ExPostFills::<T>::clear_prefix(old, u32::MAX, None);
-			SettledSlots::<T>::remove(old);
-			ClearedSlots::<T>::remove(old);
 		}
 
 		/// A page of a settled slot's ex-post fills (see [`pallet_market::fills_page`]).
@@ -723,7 +418,12 @@ pub mod pallet {
 		) -> SettlementsPage<T::AccountId> {
 			let last = to.min(from.saturating_add(MAX_QUERY_SLOTS - 1));
 			let mut records: Vec<(Slot, T::AccountId, SettlementRecord)> = Vec::new();
-			for slot in from..=last {
+			// A slot being settled has some records and no totals yet, and one being forgotten
+			// no totals any more: only settled slots within the window are answered for.
+			let kept = Self::oldest_kept()
+				.zip(SettlementCursor::<T>::get())
+				.map_or(0..0, |(oldest, next)| oldest..next);
+			for slot in (from..=last).filter(|slot| kept.contains(slot)) {
 				let start = after.take();
 				// One account's record, unless the page before ended on it; or every account's.
 				let mine = who.as_ref().filter(|_| start.is_none()).and_then(|who| {
@@ -751,8 +451,17 @@ pub mod pallet {
 		}
 
 		/// Every settled slot conserves money, and its records add up to it; nothing older than
-		/// the community keeps is left. Bounded by the retention window.
+		/// the community keeps is left, nor anything of a slot's settlement once it is done.
+		/// Bounded by the retention window.
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			if Settling::<T>::get().is_none() {
+				ensure!(
+					SettlingAccounts::<T>::iter_keys().next().is_none()
+						&& ExPostInput::<T>::get().is_empty()
+						&& ExPostChunks::<T>::iter_keys().next().is_none(),
+					"a slot's settlement left work behind"
+				);
+			}
 			let oldest = Self::oldest_kept().unwrap_or(0);
 			for (slot, s) in SettledSlots::<T>::iter() {
 				ensure!(slot >= oldest, "a settled slot outlived the retention window");

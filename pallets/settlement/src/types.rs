@@ -2,8 +2,10 @@
 //! the records of settled slots. Plain SCALE types, so the runtime API, the gateway and the
 //! auditor's export decode the bytes the chain stores.
 
+use crate::compute::{AccountResult, AveragePrice, Point};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use pallet_market::{ClearedSlot, Scheduled, Slot};
+use frame_support::{traits::ConstU32, BoundedVec};
+use pallet_market::{ClearedSlot, Scheduled, Slot, MAX_METERING_POINTS};
 use pallet_metering::{Metered, Registers};
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
@@ -209,4 +211,108 @@ impl SettledSlot {
 			.checked_add(self.dso)?
 			.checked_add(self.community)
 	}
+}
+
+/// The slot being settled and how far its settlement has come. Its accounts are gathered, the
+/// ex-post orders are cleared once, and their fills stored; the accounts pay in, then are paid
+/// out and recorded; the slot's totals are stored last, and the slot that leaves the retention
+/// window is forgotten after. All but the clearing go a page at a time, as far as each block's
+/// budget for per-block work allows.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct SettlementProgress<AccountId> {
+	pub slot: Slot,
+	pub step: SettlementStep<AccountId>,
+	/// Accounts gathered so far; each waits in `SettlingAccounts`, under the order it was
+	/// gathered in, until it is paid out.
+	pub accounts: u32,
+	/// The slot's totals as far as its accounts are settled, with its ex-post clearing once
+	/// solved.
+	pub totals: SettledSlot,
+}
+
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub enum SettlementStep<AccountId> {
+	/// Participants are gathered in the order the chain stores them: next the one after
+	/// `after`, or the first.
+	Gather { after: Option<AccountId> },
+	/// Every participant is gathered: the ex-post orders are cleared next.
+	Solve,
+	/// The first `done` of the ex-post clearing's `fills` are stored in `ExPostFills`.
+	StoreExPost { fills: u32, done: u32 },
+	/// The first `done` accounts have paid what they owe.
+	PayIn { done: u32 },
+	/// The first `done` accounts have been paid what they receive and recorded. The slot is
+	/// settled once all are.
+	PayOut { done: u32 },
+	/// The slot is settled; slot `old` left the retention window with it, and its per-slot
+	/// items are removed, `kept` after `kept`, going on from `cursor`.
+	Forget { old: Slot, kept: Kept, cursor: Option<BoundedVec<u8, ConstU32<MAX_KEY_LEN>>> },
+}
+
+/// The longest storage key of a per-slot item (a record: two hashes, a slot and an account).
+pub const MAX_KEY_LEN: u32 = 128;
+
+/// The items the chain keeps of each slot for `retention_slots`, in the order they are
+/// forgotten.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kept {
+	Records,
+	Estimates,
+	Readings,
+	Fills,
+	ExPostFills,
+}
+
+impl Kept {
+	pub fn next(self) -> Option<Self> {
+		match self {
+			Self::Records => Some(Self::Estimates),
+			Self::Estimates => Some(Self::Readings),
+			Self::Readings => Some(Self::Fills),
+			Self::Fills => Some(Self::ExPostFills),
+			Self::ExPostFills => None,
+		}
+	}
+}
+
+/// An account of the slot being settled, from the block that gathers it to the one that pays it
+/// out.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct SettlingAccount<AccountId> {
+	pub who: AccountId,
+	/// Its metering points, ascending by id, with their readings (or estimates), what their
+	/// orders traded and their corrections.
+	pub points: BoundedVec<Point, ConstU32<MAX_METERING_POINTS>>,
+	/// Its orders of the slot, and what they hold: they leave the book, and the hold is
+	/// released, as the account pays in.
+	pub orders: u32,
+	pub orders_held: u128,
+	/// What its filled orders received, less what they paid, and their average price.
+	pub ex_ante_amount: i128,
+	pub price: AveragePrice,
+	pub retail: RetailChoice,
+	/// Once it has paid in: its result, and what of the slot's amounts it could not pay (less
+	/// what it is not paid out, once it is), and what its deposit paid.
+	pub paid_in: Option<PaidIn>,
+}
+
+impl<AccountId> SettlingAccount<AccountId> {
+	/// How many accounts of the benchmarks' kind (one metering point, one order) its
+	/// settlement weighs as much as.
+	pub fn units(&self) -> u32 {
+		units(self.points.len(), self.orders as usize)
+	}
+}
+
+/// An account with `points` metering points and `orders` orders weighs at most as much to
+/// settle as this many accounts with one of each.
+pub fn units(points: usize, orders: usize) -> u32 {
+	points.max(orders).max(1) as u32
+}
+
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct PaidIn {
+	pub result: AccountResult,
+	pub unpaid: i128,
+	pub from_deposit: u128,
 }
