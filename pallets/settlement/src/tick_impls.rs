@@ -243,10 +243,11 @@ impl<T: Config> Pallet<T> {
 			Kept::ExPostFills => ExPostFills::<T>::clear_prefix(old, limit, from),
 		};
 		meter.consume(per_item.saturating_mul(removed.loops.into()));
+		let done = removed.maybe_cursor.is_none();
 		// A key too long for the cursor cannot occur (`MAX_KEY_LEN`); were it to, the map's
-		// clearing would start over, which is slower but still right.
+		// clearing would start over from its first key, which is slower but still right.
 		*cursor = removed.maybe_cursor.and_then(|c| BoundedVec::try_from(c).ok());
-		cursor.is_none()
+		done
 	}
 
 	/// Gathers a page of participants after `after`, as many as `meter` allows, into

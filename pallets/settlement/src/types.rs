@@ -291,8 +291,8 @@ pub struct SettlingAccount<AccountId> {
 	pub ex_ante_amount: i128,
 	pub price: AveragePrice,
 	pub retail: RetailChoice,
-	/// Once it has paid in: its result, and what of the slot's amounts it could not pay (less
-	/// what it is not paid out, once it is), and what its deposit paid.
+	/// Once it has paid in: its result, what of its payments it could not make, and what its
+	/// deposit paid.
 	pub paid_in: Option<PaidIn>,
 }
 
