@@ -58,8 +58,8 @@ impl frame_system::Config for Runtime {
 
 /// The market's per-block work, before the block's transactions: slots due for clearing are
 /// cleared, then slots due for settlement are settled, each a page at a time, settlement in
-/// what clearing left of the block's share. The share is counted apart from the inherents' weight, which a session's rotation
-/// sets to the whole block.
+/// what clearing left of the block's share. The share is counted apart from the inherents'
+/// weight, which a session's rotation sets to the whole block.
 pub struct MarketTick;
 
 impl frame_support::traits::PostInherents for MarketTick {

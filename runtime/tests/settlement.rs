@@ -107,17 +107,32 @@ fn record(slot: u64, who: &lem_runtime::AccountId) -> SettlementRecord {
 	Records::<Runtime>::get(slot, who).expect("a record for every participant")
 }
 
+/// The households' orders (1 bids, 3 and 6 ask: orders 0, 1 and 2), standing orders (2 and
+/// 4) and retail choice (5 green) for `slot`.
+fn trade(h: &[lem_runtime::AccountId], slot: u64) {
+	assert_ok!(Market::place_order(signed(&h[0]), mp(1), slot, Side::Bid, 2_000, 250_000));
+	assert_ok!(Market::place_order(signed(&h[2]), mp(3), slot, Side::Ask, 1_500, 100_000));
+	assert_ok!(Market::place_order(signed(&h[5]), mp(6), slot, Side::Ask, 1_000, 120_000));
+	assert_ok!(Market::set_standing_order(signed(&h[1]), 200_000, 50_000, 1_000_000));
+	assert_ok!(Market::set_standing_order(signed(&h[3]), 100_000, 90_000, 1_000_000));
+	assert_ok!(Settlement::choose_retail(signed(&h[4]), RetailChoice::Green));
+}
+
+/// The readings of `slot` from the gateways of households 1 to 5.
+fn read_meters(slot: u64) {
+	read(mp(1), slot, 3_000, 0); // bought 2 000 Wh, used 3 000
+	read(mp(3), slot, 0, 1_000); // sold 1 500 Wh, delivered 1 000
+	read(mp(2), slot, 800, 0); // standing order: buys ex post
+	read(mp(4), slot, 0, 1_200); // standing order: sells ex post
+	read(mp(5), slot, 700, 0); // green supply
+}
+
 #[test]
 fn a_slot_settles_trades_ex_post_trades_and_deviations_and_conserves_money() {
 	chain().execute_with(|| {
 		let slot = S0 + 2;
 		let h: Vec<_> = (1..=10).map(household).collect();
-		assert_ok!(Market::place_order(signed(&h[0]), mp(1), slot, Side::Bid, 2_000, 250_000));
-		assert_ok!(Market::place_order(signed(&h[2]), mp(3), slot, Side::Ask, 1_500, 100_000));
-		assert_ok!(Market::place_order(signed(&h[5]), mp(6), slot, Side::Ask, 1_000, 120_000));
-		assert_ok!(Market::set_standing_order(signed(&h[1]), 200_000, 50_000, 1_000_000));
-		assert_ok!(Market::set_standing_order(signed(&h[3]), 100_000, 90_000, 1_000_000));
-		assert_ok!(Settlement::choose_retail(signed(&h[4]), RetailChoice::Green));
+		trade(&h, slot);
 		// Household 7 has a tenth of a euro beyond the existential deposit.
 		let ed = <Balances as Inspect<_>>::minimum_balance();
 		<Balances as Mutate<_>>::set_balance(&h[6], ed + 100_000);
@@ -125,11 +140,7 @@ fn a_slot_settles_trades_ex_post_trades_and_deviations_and_conserves_money() {
 		block_at(T0 + 50); // gate closure: the slot clears
 		let cleared = ClearedSlots::<Runtime>::get(slot).expect("cleared");
 		block_at(T0 + 90); // the slot is over: its readings window opens
-		read(mp(1), slot, 3_000, 0); // bought 2 000 Wh, used 3 000
-		read(mp(3), slot, 0, 1_000); // sold 1 500 Wh, delivered 1 000
-		read(mp(2), slot, 800, 0); // standing order: buys ex post
-		read(mp(4), slot, 0, 1_200); // standing order: sells ex post
-		read(mp(5), slot, 700, 0); // green supply
+		read_meters(slot);
 		read(mp(7), slot, 2_000, 0); // more than it can pay
 							   // Households 6, 8, 9 and 10 send nothing.
 
@@ -364,23 +375,14 @@ fn settle_with_budget(budget: frame_support::weights::Weight) -> (Outcome, u32) 
 		pallet_market::CommunityParams::<Runtime>::mutate(|c| c.retention_slots = 1);
 		let slot = S0 + 2;
 		let h: Vec<_> = (1..=10).map(household).collect();
-		assert_ok!(Market::place_order(signed(&h[0]), mp(1), slot, Side::Bid, 2_000, 250_000));
-		assert_ok!(Market::place_order(signed(&h[2]), mp(3), slot, Side::Ask, 1_500, 100_000));
-		assert_ok!(Market::place_order(signed(&h[5]), mp(6), slot, Side::Ask, 1_000, 120_000));
+		trade(&h, slot);
 		for k in 0..pallet_market::MAX_ORDERS_PER_ACCOUNT as u64 {
 			let side = if k % 2 == 0 { Side::Bid } else { Side::Ask };
 			assert_ok!(Market::place_order(signed(&h[8]), mp(9), slot, side, 100 + k, 150_000));
 		}
-		assert_ok!(Market::set_standing_order(signed(&h[1]), 200_000, 50_000, 1_000_000));
-		assert_ok!(Market::set_standing_order(signed(&h[3]), 100_000, 90_000, 1_000_000));
-		assert_ok!(Settlement::choose_retail(signed(&h[4]), RetailChoice::Green));
 		block_at(T0 + 50);
 		block_at(T0 + 90);
-		read(mp(1), slot, 3_000, 0);
-		read(mp(3), slot, 0, 1_000);
-		read(mp(2), slot, 800, 0);
-		read(mp(4), slot, 0, 1_200);
-		read(mp(5), slot, 700, 0);
+		read_meters(slot);
 		read(mp(9), slot, 400, 0);
 		// The slot before settles as usual; it leaves the window as this one settles.
 		settle_until(slot - 1, T0 + 120);

@@ -28,7 +28,7 @@
 extern crate alloc;
 
 pub use pallet::*;
-pub use tick_impls::{FILLS_PER_CHUNK, TICK_SHARE};
+pub use tick_impls::{FillChunk, FILLS_PER_CHUNK, TICK_SHARE};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -212,8 +212,7 @@ pub mod pallet {
 	/// The engine's fills for the slot being cleared, ascending by order id, in chunks of
 	/// `FILLS_PER_CHUNK`, each removed once applied.
 	#[pallet::storage]
-	pub type ClearingFills<T> =
-		StorageMap<_, Twox64Concat, u32, BoundedVec<Fill, ConstU32<FILLS_PER_CHUNK>>>;
+	pub type ClearingFills<T> = StorageMap<_, Twox64Concat, u32, FillChunk>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]

@@ -9,6 +9,7 @@ use super::*;
 use alloc::vec::Vec;
 use frame_support::{
 	pallet_prelude::*,
+	storage,
 	traits::{fungible::MutateHold, tokens::Precision},
 	weights::WeightMeter,
 };
@@ -22,10 +23,48 @@ pub const TICK_SHARE: Perbill = Perbill::from_percent(25);
 /// a page of fills reads one entry, not the whole slot's.
 pub const FILLS_PER_CHUNK: u32 = 512;
 
+/// A chunk of fills as kept between an engine's run and the blocks that take them.
+pub type FillChunk = BoundedVec<Fill, ConstU32<FILLS_PER_CHUNK>>;
+
 /// A step's weight split into what a page costs and what each item of it adds, from the step's
 /// linear benchmark (settlement's steps use it too).
 pub fn page_and_item(weight: impl Fn(u32) -> Weight) -> (Weight, Weight) {
 	(weight(0), weight(1).saturating_sub(weight(0)))
+}
+
+/// Keeps an engine's `fills` in `M` in chunks of [`FILLS_PER_CHUNK`], under 0, 1, …, for
+/// [`take_from_chunks`]: this pallet's fills while they are applied, settlement's ex-post
+/// fills while they are stored.
+pub fn keep_in_chunks<M: storage::StorageMap<u32, FillChunk>>(fills: &[Fill]) {
+	for (i, chunk) in fills.chunks(FILLS_PER_CHUNK as usize).enumerate() {
+		M::insert(i as u32, BoundedVec::truncate_from(chunk.to_vec()));
+	}
+}
+
+/// Hands `take` the fills kept in `M` from the `done`th on, as many as `meter` allows at
+/// `per_fill` each and at most to the end of their chunk, which is removed once all of it is
+/// taken. Returns how many it took.
+pub fn take_from_chunks<M: storage::StorageMap<u32, FillChunk, Query = Option<FillChunk>>>(
+	done: u32,
+	per_fill: Weight,
+	meter: &mut WeightMeter,
+	mut take: impl FnMut(&Fill),
+) -> u32 {
+	let index = done / FILLS_PER_CHUNK;
+	let chunk = M::get(index).unwrap_or_default();
+	let from = (done % FILLS_PER_CHUNK) as usize;
+	let mut taken = 0;
+	for fill in chunk.iter().skip(from) {
+		if meter.try_consume(per_fill).is_err() {
+			break;
+		}
+		take(fill);
+		taken += 1;
+	}
+	if from + taken as usize == chunk.len() {
+		M::remove(index);
+	}
+	taken
 }
 
 impl<T: Config> Pallet<T> {
@@ -198,9 +237,7 @@ impl<T: Config> Pallet<T> {
 				(instance.orders.iter().map(empty).collect(), None)
 			}
 		};
-		for (i, chunk) in fills.chunks(FILLS_PER_CHUNK as usize).enumerate() {
-			ClearingFills::<T>::insert(i as u32, BoundedVec::truncate_from(chunk.to_vec()));
-		}
+		keep_in_chunks::<ClearingFills<T>>(&fills);
 		cleared
 	}
 
@@ -220,16 +257,8 @@ impl<T: Config> Pallet<T> {
 		if meter.try_consume(page).is_err() {
 			return 0;
 		}
-		let chunk_index = done / FILLS_PER_CHUNK;
-		let chunk = ClearingFills::<T>::get(chunk_index).unwrap_or_default();
-		let from = (done % FILLS_PER_CHUNK) as usize;
-		let mut applied = 0;
-		for fill in chunk.iter().skip(from) {
-			if meter.try_consume(per_fill).is_err() {
-				break;
-			}
-			applied += 1;
-			let Some(mut order) = Orders::<T>::get(fill.order) else { continue };
+		take_from_chunks::<ClearingFills<T>>(done, per_fill, meter, |fill| {
+			let Some(mut order) = Orders::<T>::get(fill.order) else { return };
 			let needed = match (cleared, order.side) {
 				(false, _) => 0,
 				(true, Side::Bid) => community.order_deposit as u128 + fill.amount.max(0) as u128,
@@ -254,11 +283,7 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 			Orders::<T>::insert(fill.order, order);
-		}
-		if from + applied as usize == chunk.len() {
-			ClearingFills::<T>::remove(chunk_index);
-		}
-		applied
+		})
 	}
 
 	/// Every fill of `slot` is applied: its result is stored and announced.

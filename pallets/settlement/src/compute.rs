@@ -194,11 +194,11 @@ fn side_of(deviation: i128) -> Side {
 /// An account's ex-post orders: each metered deviation of a point on the slot's grid, offered
 /// under its standing order (a shortfall as a bid at its buy limit, as far as the day's budget
 /// reaches; a surplus as an ask at its sell limit), with the point's id as the order's.
-pub fn offers<A>(account: &Account<A>, zones: &[Zone]) -> Vec<BookOrder> {
-	let Some(s) = account.standing else { return Vec::new() };
+pub fn offers(points: &[Point], standing: Option<Standing>, zones: &[Zone]) -> Vec<BookOrder> {
+	let Some(s) = standing else { return Vec::new() };
 	let mut budget = s.budget_left;
 	let mut orders = Vec::new();
-	for p in &account.points {
+	for p in points {
 		// An estimate is not traded: it goes to the utility, where it is corrected later. A
 		// point in a zone the DSO added after the slot cleared is not on the slot's grid: it
 		// settles with the utility, and the other points still trade ex post.
@@ -303,7 +303,8 @@ pub fn account_result<A>(
 /// Settles a slot at once: every account's offers, the one ex-post clearing, every account's
 /// result. The pallet takes the same three steps, spread over blocks.
 pub fn settle<A: Clone>(slot: &Slot<A>) -> Settled<A> {
-	let orders = slot.accounts.iter().flat_map(|a| offers(a, &slot.zones)).collect();
+	let orders =
+		slot.accounts.iter().flat_map(|a| offers(&a.points, a.standing, &slot.zones)).collect();
 	let ex_post = clear_ex_post(slot.zones.clone(), orders, slot.pricing);
 	let ex_post_fill = |id: MeteringPointId| {
 		let fills = &ex_post.as_ref()?.fills;

@@ -60,9 +60,9 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use pallet_market::{
-		BookOrder, CommunityParams, Fill, HoldReason as MarketHold, MeteringPointId, Participants,
-		Role, Roles, Scheduled, Slot, StandingOrders, FILLS_PER_CHUNK,
-		MAX_COMMUNITY_METERING_POINTS, MAX_PRICE_PER_KWH,
+		BookOrder, CommunityParams, Fill, FillChunk, HoldReason as MarketHold, MeteringPointId,
+		Participants, Role, Roles, Scheduled, Slot, StandingOrders, MAX_COMMUNITY_METERING_POINTS,
+		MAX_PRICE_PER_KWH,
 	};
 	use pallet_metering::{LastRegisters, Metered, Readings, Registers};
 
@@ -137,8 +137,7 @@ pub mod pallet {
 	/// The ex-post clearing's fills of the slot being settled, ascending by metering point, in
 	/// chunks of `FILLS_PER_CHUNK`, each removed once stored in `ExPostFills`.
 	#[pallet::storage]
-	pub type ExPostChunks<T> =
-		StorageMap<_, Twox64Concat, u32, BoundedVec<Fill, ConstU32<FILLS_PER_CHUNK>>>;
+	pub type ExPostChunks<T> = StorageMap<_, Twox64Concat, u32, FillChunk>;
 
 	/// What each standing order spent on its latest day (days of UTC since the epoch).
 	#[pallet::storage]

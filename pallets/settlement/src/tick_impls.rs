@@ -19,11 +19,11 @@ use frame_support::{
 	},
 	weights::WeightMeter,
 };
-use pallet_market::tick_impls::page_and_item;
+use pallet_market::tick_impls::{keep_in_chunks, page_and_item, take_from_chunks};
 use pallet_market::{
 	AccountOrders, BookOrder, ClearedSlot, ClearedSlots, Community, CommunityParams, Debts, Fill,
 	Fills, GridInForce, HoldReason as MarketHold, MeteringPoints, OrderId, Orders, Participant,
-	ParticipantStatus, Participants, Role, Roles, Side, Slot, StandingOrders, FILLS_PER_CHUNK,
+	ParticipantStatus, Participants, Role, Roles, Side, Slot, StandingOrders,
 	MAX_COMMUNITY_METERING_POINTS, MAX_METERING_POINTS, MAX_ORDERS_PER_ACCOUNT,
 };
 use pallet_metering::Readings;
@@ -31,6 +31,12 @@ use pallet_metering::Readings;
 type Currency<T> = <T as pallet_market::Config>::Currency;
 type Weights<T> = <T as Config>::WeightInfo;
 type Progress<T> = SettlementProgress<<T as frame_system::Config>::AccountId>;
+
+/// The day `slot` is in, in days of UTC since the epoch: what a standing order's daily budget
+/// is spent per (`BudgetSpent`).
+fn day_of(slot: Slot, community: &Community) -> u64 {
+	slot.saturating_mul(community.slot_seconds) / 86_400
+}
 
 /// What a step of a slot's settlement came to in a block.
 pub(crate) enum Stepped {
@@ -160,7 +166,7 @@ impl<T: Config> Pallet<T> {
 				progress.step = SettlementStep::PayOut { done: 0 };
 			}
 			SettlementStep::PayOut { done } => {
-				let day = slot.saturating_mul(community.slot_seconds) / 86_400;
+				let day = day_of(slot, community);
 				let tariffs = *TariffsInForce::<T>::get().for_slot(slot);
 				let utility = Roles::<T>::get(Role::Utility);
 				let totals = &mut progress.totals;
@@ -269,7 +275,7 @@ impl<T: Config> Pallet<T> {
 			return false;
 		}
 		let zones = Self::grid_of(slot).engine_zones();
-		let day = slot.saturating_mul(community.slot_seconds) / 86_400;
+		let day = day_of(slot, community);
 		let mut participants = match after.as_ref() {
 			Some(a) => Participants::<T>::iter_from(Participants::<T>::hashed_key_for(a)),
 			None => Participants::<T>::iter(),
@@ -362,19 +368,10 @@ impl<T: Config> Pallet<T> {
 					budget_left: s.daily_budget.saturating_sub(spent).min(on_hold),
 				}
 			});
-		// Tariffs are the slot's whatever the account; they are read as it pays in.
-		let account = compute::Account {
-			who: (),
-			points,
-			ex_ante_amount,
-			retail_per_kwh: 0,
-			feed_in_per_kwh: 0,
-			standing,
-		};
-		let offers = compute::offers(&account, zones);
+		let offers = compute::offers(&points, standing, zones);
 		let settling = SettlingAccount {
 			who: who.clone(),
-			points: BoundedVec::truncate_from(account.points),
+			points: BoundedVec::truncate_from(points),
 			orders: orders.len() as u32,
 			orders_held,
 			ex_ante_amount,
@@ -396,9 +393,7 @@ impl<T: Config> Pallet<T> {
 			return (0, None);
 		};
 		let fills: Vec<Fill> = outcome.fills.iter().map(Fill::from).collect();
-		for (i, chunk) in fills.chunks(FILLS_PER_CHUNK as usize).enumerate() {
-			ExPostChunks::<T>::insert(i as u32, BoundedVec::truncate_from(chunk.to_vec()));
-		}
+		keep_in_chunks::<ExPostChunks<T>>(&fills);
 		(fills.len() as u32, Some(ClearedSlot::from_outcome(grid, community.pricing, &outcome)))
 	}
 
@@ -409,21 +404,9 @@ impl<T: Config> Pallet<T> {
 		if meter.try_consume(page).is_err() {
 			return 0;
 		}
-		let index = done / FILLS_PER_CHUNK;
-		let chunk = ExPostChunks::<T>::get(index).unwrap_or_default();
-		let from = (done % FILLS_PER_CHUNK) as usize;
-		let mut stored = 0;
-		for fill in chunk.iter().skip(from) {
-			if meter.try_consume(per_fill).is_err() {
-				break;
-			}
-			ExPostFills::<T>::insert(slot, fill.order, fill);
-			stored += 1;
-		}
-		if from + stored as usize == chunk.len() {
-			ExPostChunks::<T>::remove(index);
-		}
-		stored
+		take_from_chunks::<ExPostChunks<T>>(done, per_fill, meter, |fill| {
+			ExPostFills::<T>::insert(slot, fill.order, fill)
+		})
 	}
 
 	/// An account pays in: its result is worked out with its ex-post fills; its orders leave
