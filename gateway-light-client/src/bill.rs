@@ -352,7 +352,21 @@ pub fn decode_terms(slot: u64, tariffs: &[u8], retail: Option<&[u8]>) -> Option<
 pub struct Bill {
 	pub slot: u64,
 	pub terms: Terms,
-	pub checked: Option<Checked>,
+	pub check: Check,
+}
+
+/// How far a bill's check has come. The first two encode as the `Option<Checked>` they
+/// replaced, so that journals written before read the same.
+#[derive(Encode, Decode, Clone, Debug, PartialEq, Eq)]
+pub enum Check {
+	#[codec(index = 0)]
+	Pending,
+	#[codec(index = 1)]
+	Done(Checked),
+	/// The chain forgot the slot, past its retention window, before the box could read it:
+	/// the box was offline longer than the chain keeps slots. It cannot be checked any more.
+	#[codec(index = 2)]
+	Forgotten,
 }
 
 #[derive(Encode, Decode, Clone, Debug, PartialEq, Eq)]
@@ -366,10 +380,18 @@ pub struct Checked {
 
 impl Bill {
 	pub fn state(&self) -> &'static str {
-		match &self.checked {
-			None => "pending",
-			Some(c) if c.differences.is_empty() => "matches",
-			Some(_) => "differs",
+		match &self.check {
+			Check::Pending => "pending",
+			Check::Done(c) if c.differences.is_empty() => "matches",
+			Check::Done(_) => "differs",
+			Check::Forgotten => "forgotten",
+		}
+	}
+
+	pub fn checked(&self) -> Option<&Checked> {
+		match &self.check {
+			Check::Done(c) => Some(c),
+			_ => None,
 		}
 	}
 }
@@ -394,9 +416,9 @@ correction_amount,differences";
 
 impl Bill {
 	pub fn csv_row(&self) -> String {
-		let r = self.checked.as_ref().map(|c| c.record).unwrap_or_default();
+		let r = self.checked().map(|c| c.record).unwrap_or_default();
 		let price = |p: Option<i64>| p.map_or(String::new(), |p| p.to_string());
-		let differences = self.checked.as_ref().map_or(String::new(), |c| c.differences.join(" "));
+		let differences = self.checked().map_or(String::new(), |c| c.differences.join(" "));
 		format!(
 			"{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:?},{},{},{},{},{},{}",
 			self.slot,
@@ -424,14 +446,14 @@ impl Bill {
 	}
 
 	pub fn json(&self) -> serde_json::Value {
-		let r = self.checked.as_ref().map(|c| c.record);
+		let r = self.checked().map(|c| c.record);
 		serde_json::json!({
 			"slot": self.slot,
 			"state": self.state(),
 			"retail": format!("{:?}", self.terms.retail),
 			"retailPerKwh": self.terms.retail_per_kwh,
 			"feedInPerKwh": self.terms.feed_in_per_kwh,
-			"differences": self.checked.as_ref().map(|c| c.differences.clone()),
+			"differences": self.checked().map(|c| c.differences.clone()),
 			"record": r.map(|r| serde_json::json!({
 				"boughtWh": r.bought_wh,
 				"soldWh": r.sold_wh,

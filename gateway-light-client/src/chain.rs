@@ -64,6 +64,17 @@ pub fn ex_post_fill_key(slot: u64, metering_point: u64) -> Vec<u8> {
 	slot_map_key("Settlement", "ExPostFills", slot, metering_point)
 }
 
+/// `Settlement::Estimates`: (slot, metering point) → the estimate the point was settled on,
+/// present only if its slot was settled without a reading.
+pub fn estimate_key(slot: u64, metering_point: u64) -> Vec<u8> {
+	slot_map_key("Settlement", "Estimates", slot, metering_point)
+}
+
+/// `Settlement::SettlementCursor`: the next slot to settle.
+pub fn settlement_cursor_key() -> Vec<u8> {
+	value_key("Settlement", "SettlementCursor")
+}
+
 /// `Settlement::SettledSlots`: a settled slot as a whole, with its ex-post clearing.
 pub fn settled_slot_key(slot: u64) -> Vec<u8> {
 	[value_key("Settlement", "SettledSlots"), twox_64_concat(&slot.encode())].concat()
@@ -249,6 +260,8 @@ pub struct SettledFacts {
 	/// ex-post clearing.
 	pub fills: Vec<Fill>,
 	pub ex_post: Option<Fill>,
+	/// The reading the slot was settled on; `None` if it was settled on an estimate, even if a
+	/// reading came after (a late one, which corrects a later slot).
 	pub metered: Option<(u64, u64)>,
 }
 
@@ -261,27 +274,43 @@ pub struct BillFacts {
 	/// ([`crate::bill::decode_terms`] reads them for a slot).
 	pub tariffs: Vec<u8>,
 	pub retail: Option<Vec<u8>>,
-	/// Each asked slot's facts once it is settled (`None` before).
-	pub slots: BTreeMap<u64, Option<SettledFacts>>,
+	/// Each asked slot's facts.
+	pub slots: BTreeMap<u64, SlotFacts>,
 }
 
-/// Reads, in one proof at the checkpoint, the block's time, the terms, and for each of
-/// `slots` (with the ids of the box's orders in it) whether it is settled and if so the
+/// What the chain shows of a slot a bill is asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SlotFacts {
+	Unsettled,
+	Settled(SettledFacts),
+	/// Settled and since forgotten: it left the chain's retention window.
+	Forgotten,
+}
+
+/// Reads, in one proof at the checkpoint, the block's time, the terms, how far settlement has
+/// come, and for each of `slots` (with the ids of the box's orders in it) whether it is
+/// settled and if so the
 /// account's record, the fills of those orders and of the metering point ex post, and the
-/// metering point's reading.
+/// metering point's reading unless the slot was settled on an estimate.
 pub async fn read_bills(
 	client: &mut LightClient,
 	account: &[u8; 32],
 	metering_point: u64,
 	slots: &[(u64, Vec<u64>)],
 ) -> Result<BillFacts, ChainError> {
-	let mut keys = vec![value_key("Timestamp", "Now"), tariffs_key(), retail_choice_key(account)];
+	let mut keys = vec![
+		value_key("Timestamp", "Now"),
+		tariffs_key(),
+		retail_choice_key(account),
+		settlement_cursor_key(),
+	];
 	for (slot, orders) in slots {
 		keys.extend([
 			settled_slot_key(*slot),
 			record_key(*slot, account),
 			ex_post_fill_key(*slot, metering_point),
 			reading_key(*slot, metering_point),
+			estimate_key(*slot, metering_point),
 		]);
 		keys.extend(orders.iter().map(|&order| fill_key(*slot, order)));
 	}
@@ -292,39 +321,75 @@ pub async fn read_bills(
 	let now_seconds = now_ms.ok_or(layout("Timestamp::Now"))? / 1000;
 	let tariffs = next().ok_or(layout("Settlement::TariffsInForce"))?;
 	let retail = next();
+	let settling = next()
+		.map(|b| u64::decode_all(&mut &b[..]).map_err(|_| layout("Settlement::SettlementCursor")))
+		.transpose()?;
 	let mut facts = BTreeMap::new();
 	for (slot, orders) in slots {
-		let (settled, record, ex_post, reading) = (next(), next(), next(), next());
-		let fills: Vec<Option<Vec<u8>>> = orders.iter().map(|_| next()).collect();
-		let Some(settled) = settled else {
-			facts.insert(*slot, None);
-			continue;
+		let values = SlotValues {
+			settled: next(),
+			record: next(),
+			ex_post: next(),
+			reading: next(),
+			estimate: next(),
+			fills: orders.iter().map(|_| next()).collect(),
 		};
-		if !bill::is_settled_slot(&settled) {
-			return Err(layout("Settlement::SettledSlots"));
-		}
-		let record = match record {
-			Some(bytes) => Some(bill::decode_record(&bytes).ok_or(layout("Settlement::Records"))?),
-			None => None,
-		};
-		// A fill is kept under its order's id (ex post, its metering point's) and names it.
-		let fill = |bytes: Vec<u8>, key: u64, item| {
-			bill::decode_fill(&bytes).filter(|f| f.order == key).ok_or(layout(item))
-		};
-		let ex_post =
-			ex_post.map(|b| fill(b, metering_point, "Settlement::ExPostFills")).transpose()?;
-		let fills = orders
-			.iter()
-			.zip(fills)
-			.filter_map(|(&id, bytes)| Some(fill(bytes?, id, "Market::Fills")))
-			.collect::<Result<_, _>>()?;
-		let metered = match reading {
-			Some(bytes) => Some(decode_energy(&bytes).ok_or(layout("Metering::Readings"))?),
-			None => None,
-		};
-		facts.insert(*slot, Some(SettledFacts { record, fills, ex_post, metered }));
+		facts.insert(*slot, slot_facts(*slot, orders, metering_point, settling, values)?);
 	}
 	Ok(BillFacts { now_seconds, tariffs, retail, slots: facts })
+}
+
+/// The values [`read_bills`] proves for a slot, under the keys it names them by.
+pub struct SlotValues {
+	pub settled: Option<Vec<u8>>,
+	pub record: Option<Vec<u8>>,
+	pub ex_post: Option<Vec<u8>>,
+	pub reading: Option<Vec<u8>>,
+	pub estimate: Option<Vec<u8>>,
+	/// The fills of the box's orders, in their order.
+	pub fills: Vec<Option<Vec<u8>>>,
+}
+
+/// What `values` show of `slot`, with `orders` the box's orders in it and `settling` the next
+/// slot to settle.
+pub fn slot_facts(
+	slot: u64,
+	orders: &[u64],
+	metering_point: u64,
+	settling: Option<u64>,
+	values: SlotValues,
+) -> Result<SlotFacts, ChainError> {
+	let layout = |item| ChainError::Layout { item };
+	let Some(settled) = values.settled else {
+		// Every slot before the cursor was settled: one without its totals was forgotten.
+		let forgotten = settling.is_some_and(|next| slot < next);
+		return Ok(if forgotten { SlotFacts::Forgotten } else { SlotFacts::Unsettled });
+	};
+	if !bill::is_settled_slot(&settled) {
+		return Err(layout("Settlement::SettledSlots"));
+	}
+	let record = values
+		.record
+		.map(|b| bill::decode_record(&b).ok_or(layout("Settlement::Records")))
+		.transpose()?;
+	// A fill is kept under its order's id (ex post, its metering point's) and names it.
+	let fill = |bytes: Vec<u8>, key: u64, item| {
+		bill::decode_fill(&bytes).filter(|f| f.order == key).ok_or(layout(item))
+	};
+	let ex_post =
+		values.ex_post.map(|b| fill(b, metering_point, "Settlement::ExPostFills")).transpose()?;
+	let fills = orders
+		.iter()
+		.zip(values.fills)
+		.filter_map(|(&id, bytes)| Some(fill(bytes?, id, "Market::Fills")))
+		.collect::<Result<_, _>>()?;
+	// A reading that came after its slot settled on an estimate corrects a later slot.
+	let metered = values
+		.reading
+		.filter(|_| values.estimate.is_none())
+		.map(|b| decode_energy(&b).ok_or(layout("Metering::Readings")))
+		.transpose()?;
+	Ok(SlotFacts::Settled(SettledFacts { record, fills, ex_post, metered }))
 }
 
 /// The time of the node's best block, in seconds (`MarketApi_clock`). The node's word: a lie

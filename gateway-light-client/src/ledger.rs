@@ -7,8 +7,8 @@
 //! owner as JSON and CSV beside its metrics.
 
 use crate::{
-	bill::{self, Bill, Energy, Filled},
-	chain::{self, ChainError, SettledFacts},
+	bill::{self, Bill, Check, Energy, Filled},
+	chain::{self, ChainError, SettledFacts, SlotFacts},
 	gateway::SyncError,
 	journal::{Journal, JournalError, OrderEntry, OrderState},
 	metrics::Metrics,
@@ -54,7 +54,7 @@ impl Ledger {
 		// The oldest bills not yet checked, and the first slot without a bill.
 		let (pending, next): (Vec<Bill>, Option<u64>) = {
 			let served = metrics.ledger.lock().expect("not poisoned");
-			let pending = served.values().filter(|b| b.checked.is_none());
+			let pending = served.values().filter(|b| b.check == Check::Pending);
 			(pending.take(CHECKS_PER_READ).cloned().collect(), served.keys().last().map(|s| s + 1))
 		};
 		let asked: Vec<(u64, Vec<u64>)> =
@@ -69,11 +69,19 @@ impl Ledger {
 				let item = "Settlement::TariffsInForce";
 				return Err(ChainError::Layout { item }.into());
 			};
-			changed.push(Bill { slot, terms, checked: None });
+			changed.push(Bill { slot, terms, check: Check::Pending });
 		}
 
 		for (bill, settled) in pending.into_iter().zip(facts.slots.into_values()) {
-			let Some(settled) = settled else { continue };
+			let settled = match settled {
+				SlotFacts::Unsettled => continue,
+				SlotFacts::Forgotten => {
+					warn!(slot = bill.slot, "bill forgotten: the chain no longer keeps its slot");
+					changed.push(Bill { check: Check::Forgotten, ..bill });
+					continue;
+				}
+				SlotFacts::Settled(settled) => settled,
+			};
 			let slot = bill.slot;
 			let checked =
 				bill::check(settled.record, &self.slot(&settled, &bill, orders.get(&slot)));
@@ -91,7 +99,7 @@ impl Ledger {
 				Metrics::add(&metrics.bills_differing, 1);
 				warn!(slot, differences = ?checked.differences, "bill differs");
 			}
-			changed.push(Bill { checked: Some(checked), ..bill });
+			changed.push(Bill { check: Check::Done(checked), ..bill });
 		}
 
 		for bill in &changed {

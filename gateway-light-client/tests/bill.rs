@@ -225,8 +225,8 @@ fn settled_slots_records_and_terms_are_read_under_the_runtimes_keys() {
 	use lem_gateway::{
 		bill::{decode_fill, decode_terms, is_settled_slot, Terms},
 		chain::{
-			ex_post_fill_key, fill_key, record_key, retail_choice_key, settled_slot_key,
-			tariffs_key,
+			estimate_key, ex_post_fill_key, fill_key, record_key, retail_choice_key,
+			settled_slot_key, tariffs_key,
 		},
 	};
 	use lem_runtime::Runtime;
@@ -238,6 +238,10 @@ fn settled_slots_records_and_terms_are_read_under_the_runtimes_keys() {
 	assert_eq!(
 		ex_post_fill_key(77, 5),
 		pallet_settlement::ExPostFills::<Runtime>::hashed_key_for(77u64, 5u64)
+	);
+	assert_eq!(
+		estimate_key(77, 5),
+		pallet_settlement::Estimates::<Runtime>::hashed_key_for(77u64, 5u64)
 	);
 	assert_eq!(
 		settled_slot_key(77),
@@ -316,4 +320,48 @@ fn settled_slots_records_and_terms_are_read_under_the_runtimes_keys() {
 		Some(Terms { retail: Retail::Green, retail_per_kwh: 4, feed_in_per_kwh: 6 })
 	);
 	assert_eq!(terms(12, Some(vec![1])), None);
+}
+
+/// A slot settled on an estimate is billed without the reading that came after it (that one
+/// corrects a later slot); a slot before the settlement cursor without its totals was
+/// forgotten, one after it is not settled yet.
+#[test]
+fn a_late_reading_does_not_bill_its_estimated_slot_and_a_forgotten_slot_is_named() {
+	use lem_gateway::chain::{settlement_cursor_key, slot_facts, SlotFacts, SlotValues};
+	use lem_runtime::Runtime;
+	use pallet_metering::{AcceptedReading, Registers};
+	use pallet_settlement::{Estimate, SettledSlot};
+
+	assert_eq!(
+		settlement_cursor_key(),
+		pallet_settlement::SettlementCursor::<Runtime>::hashed_key().to_vec()
+	);
+	let reading = AcceptedReading {
+		metered: Metered { import_wh: 700, export_wh: 0 },
+		registers: Registers { slot: 40, import_wh: 10_700, export_wh: 0 },
+	};
+	let estimate = Estimate {
+		energy: Metered { import_wh: 0, export_wh: 0 },
+		through: Metered { import_wh: 0, export_wh: 0 },
+	};
+	let values = |estimate: Option<Vec<u8>>| SlotValues {
+		settled: Some(SettledSlot { accounts: 1, ..Default::default() }.encode()),
+		record: None,
+		ex_post: None,
+		reading: Some(reading.encode()),
+		estimate,
+		fills: vec![],
+	};
+	let metered = |facts: Result<SlotFacts, _>| match facts.unwrap() {
+		SlotFacts::Settled(f) => f.metered,
+		other => panic!("{other:?}"),
+	};
+	assert_eq!(metered(slot_facts(40, &[], 5, Some(42), values(None))), Some((700, 0)));
+	assert_eq!(metered(slot_facts(40, &[], 5, Some(42), values(Some(estimate.encode())))), None);
+
+	let unsettled = || SlotValues { settled: None, ..values(None) };
+	let state = |slot, settling| slot_facts(slot, &[], 5, settling, unsettled()).unwrap();
+	assert_eq!(state(40, Some(41)), SlotFacts::Forgotten);
+	assert_eq!(state(41, Some(41)), SlotFacts::Unsettled);
+	assert_eq!(state(41, None), SlotFacts::Unsettled);
 }

@@ -182,30 +182,34 @@ fn orders_and_the_owners_nonce_survive_reopening() {
 	assert_eq!(OrderEntry::from_bytes(&[9]), Err(Corrupt::Version(9)));
 }
 
-/// The owner's bills survive reopening and leave with their slots.
+/// The owner's bills survive reopening and leave with their slots; bills written while a
+/// check was an `Option<Checked>` read the same.
 #[test]
 fn bills_survive_reopening() {
-	use lem_gateway::bill::{Bill, Checked, Record, Retail, Terms};
+	use codec::Encode;
+	use lem_gateway::bill::{Bill, Check, Checked, Record, Retail, Terms};
 	let dir = tempfile::tempdir().unwrap();
 	let path = dir.path().join("journal.redb");
 	let terms = Terms { retail: Retail::Green, retail_per_kwh: 300_000, feed_in_per_kwh: 80_000 };
-	let pending = Bill { slot: 30, terms, checked: None };
-	let checked = Bill {
-		slot: 31,
-		terms,
-		checked: Some(Checked {
-			record: Record { market_amount: -7_300, ..Default::default() },
-			differences: vec!["utility_amount".into()],
-		}),
+	let pending = Bill { slot: 30, terms, check: Check::Pending };
+	let done = Checked {
+		record: Record { market_amount: -7_300, ..Default::default() },
+		differences: vec!["utility_amount".into()],
 	};
+	let checked = Bill { slot: 31, terms, check: Check::Done(done.clone()) };
+	let forgotten = Bill { slot: 32, terms, check: Check::Forgotten };
+	assert_eq!(Check::Pending.encode(), None::<Checked>.encode());
+	assert_eq!(Check::Done(done.clone()).encode(), Some(done).encode());
 	{
 		let journal = Journal::open(&path).unwrap();
-		journal.put_bill(&pending).unwrap();
-		journal.put_bill(&checked).unwrap();
+		for bill in [&pending, &checked, &forgotten] {
+			journal.put_bill(bill).unwrap();
+		}
 	}
 	let journal = Journal::open(&path).unwrap();
-	assert_eq!(journal.bills_from(0).unwrap(), vec![pending, checked.clone()]);
+	assert_eq!(journal.bills_from(0).unwrap(), vec![pending, checked.clone(), forgotten.clone()]);
 	assert_eq!(checked.state(), "differs");
+	assert_eq!(forgotten.state(), "forgotten");
 	journal.forget_before(31).unwrap();
-	assert_eq!(journal.bills_from(0).unwrap().len(), 1);
+	assert_eq!(journal.bills_from(0).unwrap().len(), 2);
 }

@@ -128,7 +128,7 @@ fn journal(config: Config, from: u64) -> Result<()> {
 	}
 	for b in journal.bills_from(from)? {
 		let mut line = format!("bill slot={} state={}", b.slot, b.state());
-		if let Some(c) = &b.checked {
+		if let Some(c) = b.checked() {
 			let r = &c.record;
 			line +=
 				&format!(" market_amount={} utility_amount={}", r.market_amount, r.utility_amount);
