@@ -362,7 +362,7 @@ pub enum Check {
 	#[codec(index = 0)]
 	Pending,
 	#[codec(index = 1)]
-	Done(Checked),
+	Done(Box<Checked>),
 	/// The chain forgot the slot, past its retention window, before the box could read it:
 	/// the box was offline longer than the chain keeps slots. It cannot be checked any more.
 	#[codec(index = 2)]

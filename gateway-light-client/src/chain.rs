@@ -282,7 +282,7 @@ pub struct BillFacts {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SlotFacts {
 	Unsettled,
-	Settled(SettledFacts),
+	Settled(Box<SettledFacts>),
 	/// Settled and since forgotten: it left the chain's retention window.
 	Forgotten,
 }
@@ -389,7 +389,7 @@ pub fn slot_facts(
 		.filter(|_| values.estimate.is_none())
 		.map(|b| decode_energy(&b).ok_or(layout("Metering::Readings")))
 		.transpose()?;
-	Ok(SlotFacts::Settled(SettledFacts { record, fills, ex_post, metered }))
+	Ok(SlotFacts::Settled(Box::new(SettledFacts { record, fills, ex_post, metered })))
 }
 
 /// The time of the node's best block, in seconds (`MarketApi_clock`). The node's word: a lie

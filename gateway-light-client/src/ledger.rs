@@ -99,7 +99,7 @@ impl Ledger {
 				Metrics::add(&metrics.bills_differing, 1);
 				warn!(slot, differences = ?checked.differences, "bill differs");
 			}
-			changed.push(Bill { check: Check::Done(checked), ..bill });
+			changed.push(Bill { check: Check::Done(Box::new(checked)), ..bill });
 		}
 
 		for bill in &changed {

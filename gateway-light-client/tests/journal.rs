@@ -196,10 +196,10 @@ fn bills_survive_reopening() {
 		record: Record { market_amount: -7_300, ..Default::default() },
 		differences: vec!["utility_amount".into()],
 	};
-	let checked = Bill { slot: 31, terms, check: Check::Done(done.clone()) };
+	let checked = Bill { slot: 31, terms, check: Check::Done(Box::new(done.clone())) };
 	let forgotten = Bill { slot: 32, terms, check: Check::Forgotten };
 	assert_eq!(Check::Pending.encode(), None::<Checked>.encode());
-	assert_eq!(Check::Done(done.clone()).encode(), Some(done).encode());
+	assert_eq!(Check::Done(Box::new(done.clone())).encode(), Some(done).encode());
 	{
 		let journal = Journal::open(&path).unwrap();
 		for bill in [&pending, &checked, &forgotten] {
