@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measures what one settled slot of a full community (512 metering points) leaves in the
+# Measures what one settled slot of a community of 512 metering points leaves in the
 # chain's state, item by item, on the real runtime, and what that makes over the retention
 # window and over a year without it. The settlement README quotes its figures; the test command
 # runs the same test as a check that a slot leaves at most 700 bytes per metering point.

@@ -112,12 +112,16 @@ pub fn demo_account(name: &str) -> AccountId {
 	AccountId::from(*key)
 }
 
-/// Slots of the demo community: 30 s, gate closure 10 s ahead, orders up to an hour ahead.
+/// Slots of the demo community: 30 s, gate closure 10 s ahead, orders up to an hour ahead. A
+/// slot has five blocks and its gate closes two blocks ahead: a street's community of up to
+/// 512 metering points and orders clears and settles in them.
 pub fn demo_community() -> pallet_market::Community {
 	pallet_market::Community {
 		slot_seconds: 30,
 		gate_closure_lead_seconds: 10,
 		order_horizon_slots: 120,
+		max_orders_per_slot: 512,
+		max_metering_points: 512,
 		..Default::default()
 	}
 }

@@ -5,11 +5,7 @@
 mod common;
 
 use common::{block_at, chain, T0};
-use frame_support::{
-	assert_noop, assert_ok,
-	traits::fungible::{InspectHold, Mutate},
-	weights::Weight,
-};
+use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold, weights::Weight};
 use lem_runtime::{
 	genesis_config_presets::{demo_account, demo_community, DEMO_ACCOUNTS, DEMO_DEPOSIT},
 	AccountId, Balance, Balances, Market, Runtime, RuntimeEvent, RuntimeHoldReason, RuntimeOrigin,
@@ -437,9 +433,15 @@ fn per_account_and_per_slot_limits() {
 		);
 		assert!(MAX_ORDERS_PER_SLOT >= CommunityParams::<Runtime>::get().max_orders_per_slot);
 
-		// The community's metering points are bounded, so settlement's block is.
+		// The community's metering points are bounded by its own limit, so settlement's work
+		// per slot is.
+		assert!(
+			MAX_COMMUNITY_METERING_POINTS >= CommunityParams::<Runtime>::get().max_metering_points
+		);
+		let limit = pallet_market::MeteringPoints::<Runtime>::count() + 5;
+		CommunityParams::<Runtime>::mutate(|c| c.max_metering_points = limit);
 		let mut next: MeteringPointId = 1;
-		while pallet_market::MeteringPoints::<Runtime>::count() < MAX_COMMUNITY_METERING_POINTS {
+		while pallet_market::MeteringPoints::<Runtime>::count() < limit {
 			let mut raw = [0xee; 32];
 			raw[..8].copy_from_slice(&next.to_le_bytes());
 			let who = AccountId::from(raw);
@@ -761,62 +763,6 @@ fn a_book_beyond_a_blocks_budget_clears_page_by_page_like_the_engine() {
 		assert_eq!(pallet_market::ClearingFills::<Runtime>::iter().count(), 0);
 		assert!(Market::clock().next_to_clear > Some(s));
 		assert_ok!(Market::set_edge(dso(), 11, 1, None));
-		assert_ok!(Market::do_try_state());
-	});
-}
-
-#[test]
-fn a_full_slot_of_a_production_community_clears_before_delivery_within_each_blocks_share() {
-	chain().execute_with(|| {
-		// Fifteen-minute slots with gate closure five minutes ahead, as in production.
-		CommunityParams::<Runtime>::put(pallet_market::Community::default());
-		let community = CommunityParams::<Runtime>::get();
-		let s = community.slot_at(T0) + 1;
-		// The cursor counted 30-second slots until now.
-		pallet_market::ClearingCursor::<Runtime>::put(s);
-		let max = community.max_orders_per_slot;
-		// One order from each of as many participants as the community may have.
-		let mut owners: Vec<(AccountId, MeteringPointId)> =
-			(1..=10).map(|i| (household(i), point(i))).collect();
-		for i in owners.len() as u32..MAX_COMMUNITY_METERING_POINTS {
-			let mut raw = [7u8; 32];
-			raw[..4].copy_from_slice(&i.to_le_bytes());
-			let who = AccountId::from(raw);
-			<Balances as Mutate<_>>::set_balance(&who, 1_000 * UNIT);
-			let id = 100_000 + i as MeteringPointId;
-			let zone = demo::STREETS[i as usize % 4];
-			let points = vec![new_point(id, zone)].try_into().unwrap();
-			assert_ok!(Market::admit_participant(manager(), who.clone(), points, DEMO_DEPOSIT));
-			owners.push((who, id));
-		}
-		for (i, (who, point)) in owners.iter().take(max as usize).enumerate() {
-			let (side, limit) = match i % 2 {
-				0 => (Side::Ask, 60_000 + (i as u64 * 331) % 200_000),
-				_ => (Side::Bid, 90_000 + (i as u64 * 577) % 250_000),
-			};
-			assert_ok!(Market::place_order(
-				signed(who),
-				*point,
-				s,
-				side,
-				500 + (i as u64 * 97) % 4_000,
-				limit
-			));
-		}
-
-		let share = Market::tick_share();
-		let delivery = s * community.slot_seconds;
-		let mut t = community.gate_closure(s);
-		let mut blocks = 0;
-		while ClearedSlots::<Runtime>::get(s).is_none() {
-			assert!(t < delivery, "slot not cleared before its delivery starts");
-			let used = clearing_block_at(t, share);
-			assert!(used.all_lte(share), "clearing used {used} of a share of {share}");
-			blocks += 1;
-			t += lem_runtime::MILLISECS_PER_BLOCK / 1000;
-		}
-		println!("{max} orders cleared in {blocks} blocks");
-		assert_eq!(Fills::<Runtime>::iter_prefix(s).count(), max as usize);
 		assert_ok!(Market::do_try_state());
 	});
 }

@@ -444,11 +444,12 @@ fn a_slot_beyond_a_blocks_budget_settles_page_by_page_as_in_one_block() {
 	type W = <Runtime as pallet_settlement::Config>::WeightInfo;
 
 	let largest = pallet_market::MAX_ORDERS_PER_ACCOUNT as u64;
+	let max_points = pallet_market::MAX_COMMUNITY_METERING_POINTS;
 	let account = |step: fn(u32) -> Weight| step(0) + (step(1) - step(0)) * largest;
 	let budget = W::settlement_start()
 		+ [
 			account(W::settlement_gather),
-			W::settlement_solve(pallet_market::MAX_COMMUNITY_METERING_POINTS),
+			W::settlement_solve(max_points),
 			W::settlement_store_ex_post(1),
 			account(W::settlement_pay_in),
 			account(W::settlement_pay_out),
@@ -457,9 +458,9 @@ fn a_slot_beyond_a_blocks_budget_settles_page_by_page_as_in_one_block() {
 		.into_iter()
 		.reduce(|a, b| a.max(b))
 		.unwrap();
-	chain().execute_with(|| assert!(Settlement::settlement_progresses_within(budget)));
+	chain().execute_with(|| assert!(Settlement::settlement_progresses_within(budget, max_points)));
 	assert!(!chain().execute_with(|| {
-		Settlement::settlement_progresses_within(budget - Weight::from_parts(1, 0))
+		Settlement::settlement_progresses_within(budget - Weight::from_parts(1, 0), max_points)
 	}));
 
 	let (whole, one) = settle_with_budget(Weight::MAX);
@@ -963,8 +964,9 @@ fn a_gateway_offline_beyond_the_retention_window_is_corrected_by_a_later_reading
 	});
 }
 
-/// What one settled slot of a full community (512 metering points) leaves in state, item by
-/// item, and what that makes a year with and without the retention window. Every point trades
+/// What one settled slot of a community of 512 metering points leaves in state, item by item,
+/// and what that makes a year with and without the retention window (per point, as for any
+/// size). Every point trades
 /// ahead (one order each), has a standing order and sends its reading, except one in 32, which
 /// is estimated. `scripts/state-size.sh` prints its figures, which the settlement README
 /// quotes; the test fails if a slot comes to leave more than 700 bytes per metering point.
@@ -972,20 +974,21 @@ fn a_gateway_offline_beyond_the_retention_window_is_corrected_by_a_later_reading
 fn state_per_slot_of_a_full_community() {
 	use codec::Encode;
 	use frame_support::{storage::storage_prefix, StorageHasher, Twox64Concat};
-	use pallet_market::{NewMeteringPoint, MAX_COMMUNITY_METERING_POINTS};
+	use pallet_market::NewMeteringPoint;
+	const POINTS: u32 = 512;
 
 	let mut ext = chain();
 	ext.execute_with(|| {
 		pallet_market::CommunityParams::<Runtime>::mutate(|c| {
 			c.retention_slots = 2;
-			c.max_orders_per_slot = MAX_COMMUNITY_METERING_POINTS;
+			c.max_orders_per_slot = POINTS;
 		});
 		let manager = RuntimeOrigin::signed(demo_account("Manager"));
 		let technician = demo_account("Technician");
 		let demo_points = pallet_market::MeteringPoints::<Runtime>::count();
 		let mut points: Vec<(lem_runtime::AccountId, u64)> =
 			(1..=10).map(|i| (household(i), mp(i))).collect();
-		for i in demo_points..MAX_COMMUNITY_METERING_POINTS {
+		for i in demo_points..POINTS {
 			let who = lem_runtime::AccountId::new(sp_io::hashing::blake2_256(&i.encode()));
 			<Balances as Mutate<_>>::set_balance(&who, 1_000_000_000_000);
 			let id = 10_000 + i as u64;
@@ -1016,7 +1019,7 @@ fn state_per_slot_of_a_full_community() {
 			block_at(slot * SLOT_SECONDS - 5);
 		}
 		let settled = pallet_settlement::SettlementCursor::<Runtime>::get().unwrap() - 1;
-		assert_eq!(SettledSlots::<Runtime>::get(settled).unwrap().accounts, 512);
+		assert_eq!(SettledSlots::<Runtime>::get(settled).unwrap().accounts, POINTS);
 		let slot_key = Twox64Concat::hash(&settled.encode());
 		let item = |pallet: &[u8], name: &[u8]| {
 			bytes_under(&[&storage_prefix(pallet, name)[..], &slot_key].concat())
@@ -1040,7 +1043,7 @@ fn state_per_slot_of_a_full_community() {
 		println!("  total                          {total:>8} bytes");
 		assert!(
 			total <= 700 * points.len(),
-			"a settled slot of a full community leaves {total} bytes"
+			"a settled slot of {POINTS} metering points leaves {total} bytes"
 		);
 		println!(
 			"{} days kept (retention_slots = {kept}): {:.0} MiB",
@@ -1107,5 +1110,103 @@ fn the_settlements_api_answers_a_page_at_a_time() {
 		// One account's records are paged alike.
 		let mine = Settlement::settlements(slot, to, Some(account(0)), None);
 		assert_eq!((mine.records.len(), mine.next), (3, None));
+	});
+}
+
+/// A town's slot in a production community (15-minute slots, gate closure five minutes
+/// ahead, readings due within a slot after): as many metering points as the community may
+/// have, one participant each, every one read, trading as many orders as a slot may hold. In
+/// 6-second blocks, no block's clearing and settlement exceed its share for per-block work;
+/// the slot is cleared before its delivery starts and settled before the next slot's
+/// settlement is due, with a record for every participant and the market's and settlement's
+/// state consistent.
+#[test]
+fn a_towns_slot_clears_before_delivery_and_settles_before_the_next_is_due_within_each_share() {
+	use frame_support::weights::Weight;
+	use lem_runtime::System;
+	use pallet_market::WeightInfo as _;
+	use pallet_market::{Community, CommunityParams, MeteringPoints, NewMeteringPoint};
+	use pallet_settlement::WeightInfo as _;
+
+	chain().execute_with(|| {
+		CommunityParams::<Runtime>::put(Community::default());
+		pallet_metering::ReadingsGraceSeconds::<Runtime>::put(900);
+		let c = CommunityParams::<Runtime>::get();
+		let s = c.slot_at(T0) + 1;
+		// The cursors counted 30-second slots until now.
+		pallet_market::ClearingCursor::<Runtime>::put(s);
+		pallet_settlement::SettlementCursor::<Runtime>::put(s);
+
+		let manager = RuntimeOrigin::signed(demo_account("Manager"));
+		let technician = demo_account("Technician");
+		let mut points: Vec<(lem_runtime::AccountId, u64)> =
+			(1..=10).map(|i| (household(i), mp(i))).collect();
+		for i in MeteringPoints::<Runtime>::count()..c.max_metering_points {
+			let who = lem_runtime::AccountId::new(sp_io::hashing::blake2_256(&i.to_le_bytes()));
+			<Balances as Mutate<_>>::set_balance(&who, 1_000_000_000_000);
+			let id = 100_000 + i as u64;
+			let zone = pallet_market::demo::STREETS[i as usize % 4];
+			let point = NewMeteringPoint { id, zone, rated_power_w: 900_000 };
+			let point = frame_support::BoundedVec::truncate_from(vec![point]);
+			assert_ok!(Market::admit_participant(manager.clone(), who.clone(), point, 20_000_000));
+			assert_ok!(Market::assign_technician(manager.clone(), id, Some(technician.clone())));
+			points.push((who, id));
+		}
+		for (n, (who, id)) in points.iter().cycle().take(c.max_orders_per_slot as usize).enumerate()
+		{
+			let (side, limit) = match n % 2 {
+				0 => (Side::Ask, 60_000 + (n as u64 * 331) % 200_000),
+				_ => (Side::Bid, 90_000 + (n as u64 * 577) % 250_000),
+			};
+			let energy = 500 + (n as u64 * 97) % 4_000;
+			assert_ok!(Market::place_order(signed(who), *id, s, side, energy, limit));
+		}
+
+		// Blocks every 6 s, each running the market's per-block work as the runtime does.
+		let share = Market::tick_share();
+		let (mut clearing, mut settling, mut t) = (0, 0, T0);
+		let tick = |t: u64| {
+			System::set_block_number(System::block_number() + 1);
+			pallet_timestamp::Now::<Runtime>::put(t * 1000);
+			let cleared = Market::clear_due_slots(share);
+			let settled = Settlement::settle_due_slots(share.saturating_sub(cleared));
+			assert!((cleared + settled).all_lte(share), "{cleared} + {settled} of {share}");
+			(cleared, settled)
+		};
+		// A block that did more than look for work.
+		let worked = |used: Weight, start: Weight| used.any_gt(start) as u32;
+		let clearing_start = <Runtime as pallet_market::Config>::WeightInfo::clearing_start();
+		let settlement_start =
+			<Runtime as pallet_settlement::Config>::WeightInfo::settlement_start();
+		while ClearedSlots::<Runtime>::get(s).is_none() {
+			t += 6;
+			assert!(t < s * c.slot_seconds, "slot not cleared before its delivery starts");
+			clearing += worked(tick(t).0, clearing_start);
+		}
+		assert_eq!(Fills::<Runtime>::iter_prefix(s).count(), c.max_orders_per_slot as usize);
+		let (slot_end, _) = pallet_metering::Pallet::<Runtime>::readings_window(s);
+		while t < slot_end {
+			t += 6;
+			tick(t);
+		}
+		for (n, (_, id)) in points.iter().enumerate() {
+			read(*id, s, (n as u64 * 13) % 900, (n as u64 * 7) % 600);
+		}
+		let (_, next_due) = pallet_metering::Pallet::<Runtime>::readings_window(s + 1);
+		while SettledSlots::<Runtime>::get(s).is_none() {
+			t += 6;
+			assert!(t < next_due, "slot not settled before the next one is due");
+			settling += worked(tick(t).1, settlement_start);
+		}
+		println!(
+			"{} metering points, {} orders: cleared in {clearing} blocks, settled in {settling}",
+			points.len(),
+			c.max_orders_per_slot
+		);
+		let participants = pallet_market::Participants::<Runtime>::iter_keys().count() as u32;
+		assert_eq!(SettledSlots::<Runtime>::get(s).unwrap().accounts, participants);
+		assert_eq!(Records::<Runtime>::iter_prefix(s).count(), participants as usize);
+		assert_eq!(Market::do_try_state(), Ok(()));
+		assert_eq!(Settlement::do_try_state(), Ok(()));
 	});
 }

@@ -236,6 +236,7 @@ pub mod pallet {
 			assert!(c.slot_seconds > 0, "slot length must be positive");
 			assert!((1..=MAX_ORDERS_PER_SLOT).contains(&c.max_orders_per_slot));
 			assert!((1..=MAX_ORDERS_PER_ACCOUNT).contains(&c.max_orders_per_account));
+			assert!((1..=MAX_COMMUNITY_METERING_POINTS).contains(&c.max_metering_points));
 			assert!((2..=MAX_ORDER_HORIZON_SLOTS).contains(&c.order_horizon_slots));
 			// Some slot within the horizon always has an open gate.
 			assert!(
@@ -435,7 +436,7 @@ pub mod pallet {
 		TooManyMeteringPoints,
 		/// The metering point is registered already (possibly twice in the same call).
 		MeteringPointTaken,
-		/// The community has `MAX_COMMUNITY_METERING_POINTS` metering points.
+		/// The community has as many metering points as its `max_metering_points` allows.
 		CommunityFull,
 		UnknownMeteringPoint,
 		/// The metering point belongs to another account.
@@ -533,7 +534,7 @@ pub mod pallet {
 			Self::check_metering_point(&point)?;
 			let NewMeteringPoint { id: metering_point, zone, rated_power_w } = point;
 			ensure!(
-				MeteringPoints::<T>::count() < MAX_COMMUNITY_METERING_POINTS,
+				MeteringPoints::<T>::count() < CommunityParams::<T>::get().max_metering_points,
 				Error::<T>::CommunityFull
 			);
 			participant
@@ -1076,7 +1077,7 @@ pub mod pallet {
 			ensure!(!points.is_empty(), Error::<T>::NoMeteringPoint);
 			ensure!(
 				MeteringPoints::<T>::count() as usize + points.len()
-					<= MAX_COMMUNITY_METERING_POINTS as usize,
+					<= CommunityParams::<T>::get().max_metering_points as usize,
 				Error::<T>::CommunityFull
 			);
 			let mut ids = BoundedVec::new();

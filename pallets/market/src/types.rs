@@ -18,10 +18,11 @@ pub type MeteringPointId = u64;
 
 /// Most zones in the DSO's grid.
 pub const MAX_ZONES: u32 = 64;
-/// Most orders in one slot. Clearing and settlement both spread over blocks; this is the size
-/// their weights are checked against at genesis. A community may choose a lower limit in
-/// genesis.
-pub const MAX_ORDERS_PER_SLOT: u32 = 512;
+/// Most orders in one slot any community may allow: a town's, two per metering point of
+/// [`MAX_COMMUNITY_METERING_POINTS`]. Clearing spreads over blocks but runs the engine once
+/// over all of them, so the engine's run at this size is benchmarked; a community sets its
+/// own limit (`max_orders_per_slot`), which genesis checks fits a block's share.
+pub const MAX_ORDERS_PER_SLOT: u32 = 20_000;
 /// Most fills one call of the `fills` runtime API returns: a page, so that no call reads an
 /// unbounded part of the state.
 pub const MAX_PAGE_FILLS: u32 = 1_024;
@@ -29,10 +30,10 @@ pub const MAX_PAGE_FILLS: u32 = 1_024;
 pub const MAX_ORDERS_PER_ACCOUNT: u32 = 16;
 /// Most metering points of one participant.
 pub const MAX_METERING_POINTS: u32 = 8;
-/// Most metering points of the whole community: settlement visits every one of them in the
-/// block after a slot's readings window, and this bound keeps that block's weight in check
-/// (see the settlement pallet's benchmark).
-pub const MAX_COMMUNITY_METERING_POINTS: u32 = 512;
+/// Most metering points any community may have: a town or a substation's area. Settlement
+/// visits every one of them a page at a time but clears their ex-post orders in one run, which
+/// is benchmarked at this size; a community sets its own limit (`max_metering_points`).
+pub const MAX_COMMUNITY_METERING_POINTS: u32 = 10_000;
 /// Highest limit price, fee or surcharge, per kWh (a million units of a 6-decimal asset is
 /// 1 EUR; this is 1000 EUR/kWh). Keeps every amount far from overflow.
 pub const MAX_PRICE_PER_KWH: u64 = 1_000_000_000;
@@ -93,6 +94,8 @@ pub struct Community {
 	pub max_orders_per_slot: u32,
 	/// Most orders of one account in one slot (at most [`MAX_ORDERS_PER_ACCOUNT`]).
 	pub max_orders_per_account: u32,
+	/// Most metering points of the community (at most [`MAX_COMMUNITY_METERING_POINTS`]).
+	pub max_metering_points: u32,
 	/// How accepted orders are priced.
 	pub pricing: Pricing,
 	/// What an ask holds per kWh offered: the most a seller can be charged per kWh it sold and
@@ -124,6 +127,7 @@ impl Default for Community {
 			order_horizon_slots: 96,
 			max_orders_per_slot: MAX_ORDERS_PER_SLOT,
 			max_orders_per_account: MAX_ORDERS_PER_ACCOUNT,
+			max_metering_points: MAX_COMMUNITY_METERING_POINTS,
 			pricing: Pricing::PayAsClear,
 			ask_hold_per_kwh: 500_000,
 			asset_symbol: BoundedVec::truncate_from(b"EUR".to_vec()),

@@ -158,8 +158,13 @@ pub mod pallet {
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
 			Pallet::<T>::check_tariffs(&self.tariffs).expect("valid genesis tariffs");
+			// The market's genesis is built first: this is the community's own limit.
+			let max_points = CommunityParams::<T>::get().max_metering_points;
 			assert!(
-				Pallet::<T>::settlement_progresses_within(pallet_market::Pallet::<T>::tick_share()),
+				Pallet::<T>::settlement_progresses_within(
+					pallet_market::Pallet::<T>::tick_share(),
+					max_points
+				),
 				"settlement must make progress in every block's share"
 			);
 			TariffsInForce::<T>::put(TariffSchedule::new(self.tariffs));

@@ -23,8 +23,8 @@ use pallet_market::tick_impls::{keep_in_chunks, page_and_item, take_from_chunks}
 use pallet_market::{
 	AccountOrders, BookOrder, ClearedSlot, ClearedSlots, Community, CommunityParams, Debts, Fill,
 	Fills, GridInForce, HoldReason as MarketHold, MeteringPoints, OrderId, Orders, Participant,
-	ParticipantStatus, Participants, Role, Roles, Side, Slot, StandingOrders,
-	MAX_COMMUNITY_METERING_POINTS, MAX_METERING_POINTS, MAX_ORDERS_PER_ACCOUNT,
+	ParticipantStatus, Participants, Role, Roles, Side, Slot, StandingOrders, MAX_METERING_POINTS,
+	MAX_ORDERS_PER_ACCOUNT,
 };
 use pallet_metering::Readings;
 
@@ -49,10 +49,10 @@ pub(crate) enum Stepped {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Whether a block with `budget` for settlement always makes progress: the ex-post
-	/// clearing of a full community, and one account of the largest kind (or one item) of
-	/// every other step, each fit in it.
-	pub fn settlement_progresses_within(budget: Weight) -> bool {
+	/// Whether a block with `budget` for settlement always makes progress in a community of up
+	/// to `max_points` metering points: the ex-post clearing of all of them, and one account of
+	/// the largest kind (or one item) of every other step, each fit in it.
+	pub fn settlement_progresses_within(budget: Weight, max_points: u32) -> bool {
 		let largest = units(MAX_METERING_POINTS as usize, MAX_ORDERS_PER_ACCOUNT as usize);
 		let account = |step: fn(u32) -> Weight| {
 			let (page, per_account) = page_and_item(step);
@@ -60,7 +60,7 @@ impl<T: Config> Pallet<T> {
 		};
 		[
 			account(Weights::<T>::settlement_gather),
-			Weights::<T>::settlement_solve(MAX_COMMUNITY_METERING_POINTS),
+			Weights::<T>::settlement_solve(max_points),
 			Weights::<T>::settlement_store_ex_post(1),
 			account(Weights::<T>::settlement_pay_in),
 			account(Weights::<T>::settlement_pay_out),
