@@ -15,7 +15,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 # The lanes, each about a quarter of an hour; an e2e binary in neither joins the second.
-LANE_A=(local_network light_client metering market)
+LANE_A=(local_network light_client metering market load)
 LANE_B=(gateway settlement market_ui chain_specs)
 
 declare -A e2e e2e_dir

@@ -150,6 +150,11 @@ impl Node {
 		}
 	}
 
+	/// The process id, while it runs.
+	pub fn pid(&self) -> Option<u32> {
+		self.child.as_ref().map(Child::id)
+	}
+
 	pub fn ws_url(&self) -> String {
 		format!("ws://127.0.0.1:{}", self.config.rpc_port)
 	}
