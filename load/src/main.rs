@@ -16,7 +16,7 @@ use lem_gateway::{
 	owner::{Call, Owner, Side, Signing},
 	reading::{self, Reading},
 };
-use lem_runtime::{RuntimeCall, RuntimeEvent};
+use lem_runtime::{Runtime, RuntimeCall, RuntimeEvent};
 use lem_tests::{dev_pair, local_chain_spec, sign, wait_for, LocalNetwork, Node};
 use pallet_market::runtime_api::SlotClock;
 use serde_json::json;
@@ -133,9 +133,9 @@ struct BlockSeen {
 
 fn main() {
 	let a = args();
-	let dir = tempfile_dir();
+	let dir = tempfile::Builder::new().prefix("lem-load-").tempdir().unwrap();
 	let mut meters: Vec<Meter> = (0..a.points).map(Meter::new).collect();
-	let spec = local_chain_spec(&dir, |patch| {
+	let spec = local_chain_spec(dir.path(), |patch| {
 		let community = &mut patch["market"]["community"];
 		community["slotSeconds"] = json!(a.slot_seconds);
 		community["gateClosureLeadSeconds"] = json!(a.gate_lead);
@@ -170,16 +170,16 @@ fn main() {
 	let deadline = Instant::now() + Duration::from_secs((a.slots + 3) * a.slot_seconds * 2);
 	while slots.get(&last).and_then(|s| s.settled_at).is_none() {
 		assert!(Instant::now() < deadline, "slot {last} not settled in time");
-		let now = clock(node);
+		let clocks: Vec<SlotClock> = net.nodes.iter().map(clock).collect();
 		// Orders for the next slot still open, from a rotating share of the participants.
-		let open = now.first_open_slot;
+		let open = clocks[0].first_open_slot;
 		if open > ordered_through && open <= last {
 			place_orders(&net, &mut meters, open, a.order_percent, &signing);
 			ordered_through = open;
 		}
 		// Every reading of a slot that has ended by every node's best block: a node takes a
 		// reading only of a slot its own chain has seen end.
-		let ended = net.nodes.iter().map(|n| clock(n).current_slot).min().unwrap_or(0);
+		let ended = clocks.iter().map(|c| c.current_slot).min().unwrap_or(0);
 		if ended > next_read && next_read <= last {
 			samples.push((next_read, net.nodes.iter().map(NodeSample::of).collect()));
 			submit_readings(&net, &mut meters, next_read, genesis);
@@ -199,9 +199,11 @@ fn main() {
 	if let Some(path) = &a.report {
 		write_report(path, &report);
 	}
-	let _ = std::fs::remove_dir_all(&dir);
 	let short = (first..=last).filter(|s| slots.get(s).is_none_or(|s| s.readings < a.points));
 	let short: Vec<u64> = short.collect();
+	// Exiting runs no destructor: the nodes are stopped and their files removed first.
+	drop(net);
+	drop(dir);
 	if !short.is_empty() {
 		eprintln!("slots {short:?}: not every reading final");
 		std::process::exit(1);
@@ -220,12 +222,6 @@ fn write_report(path: &Path, report: &str) {
 		_ => format!("{text}\n{section}"),
 	};
 	std::fs::write(path, text).unwrap();
-}
-
-fn tempfile_dir() -> PathBuf {
-	let dir = std::env::temp_dir().join(format!("lem-load-{}", std::process::id()));
-	std::fs::create_dir_all(&dir).unwrap();
-	dir
 }
 
 fn signing(node: &Node, genesis: H256) -> Signing {
@@ -331,17 +327,12 @@ fn follow(
 			_ => {}
 		}
 	}
-	let key = |pallet: &str, item: &str| {
-		[
-			sp_crypto_hashing::twox_128(pallet.as_bytes()),
-			sp_crypto_hashing::twox_128(item.as_bytes()),
-		]
-		.concat()
-	};
-	let weight: PerDispatchClass<frame_support::weights::Weight> =
-		node.storage_decoded(&key("System", "BlockWeight"), Some(hash)).unwrap_or_default();
-	let timestamp_ms: u64 =
-		node.storage_decoded(&key("Timestamp", "Now"), Some(hash)).unwrap_or_default();
+	let weight: PerDispatchClass<frame_support::weights::Weight> = node
+		.storage_decoded(&frame_system::BlockWeight::<Runtime>::hashed_key(), Some(hash))
+		.unwrap_or_default();
+	let timestamp_ms: u64 = node
+		.storage_decoded(&pallet_timestamp::Now::<Runtime>::hashed_key(), Some(hash))
+		.unwrap_or_default();
 	let class = |c| weight.get(c).ref_time();
 	let mandatory = class(DispatchClass::Mandatory);
 	let total = mandatory + class(DispatchClass::Normal) + class(DispatchClass::Operational);

@@ -62,11 +62,18 @@ impl frame_system::Config for Runtime {
 /// weight, which a session's rotation sets to the whole block.
 pub struct MarketTick;
 
-impl frame_support::traits::PostInherents for MarketTick {
-	fn post_inherents() {
+impl MarketTick {
+	/// Does the block's work within the share; returns what clearing and settlement used.
+	pub fn run() -> (Weight, Weight) {
 		let share = Market::tick_share();
 		let cleared = Market::clear_due_slots(share);
-		let settled = Settlement::settle_due_slots(share.saturating_sub(cleared));
+		(cleared, Settlement::settle_due_slots(share.saturating_sub(cleared)))
+	}
+}
+
+impl frame_support::traits::PostInherents for MarketTick {
+	fn post_inherents() {
+		let (cleared, settled) = Self::run();
 		System::register_extra_weight_unchecked(
 			cleared.saturating_add(settled),
 			DispatchClass::Mandatory,

@@ -3,17 +3,13 @@
 //! orders for two slots, and reports each slot with all its readings final, cleared and
 //! settled.
 
-use std::{path::PathBuf, process::Command};
-
-fn load_binary() -> PathBuf {
-	let exe = std::env::current_exe().unwrap();
-	exe.parent().and_then(|deps| deps.parent()).unwrap().join("lem-load")
-}
+use lem_tests::boxes::binary;
+use std::process::Command;
 
 #[test]
 fn the_load_harness_runs_a_small_town_and_reports_every_slot() {
 	let report = tempfile::NamedTempFile::new().unwrap();
-	let out = Command::new(load_binary())
+	let out = Command::new(binary("lem-load"))
 		.env("LEM_NODE", lem_tests::node_binary())
 		.args(["--points", "200", "--slots", "2", "--slot-seconds", "30", "--gate-lead", "10"])
 		.arg("--report")
