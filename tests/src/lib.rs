@@ -14,9 +14,11 @@ pub mod tls;
 pub use lem_demo::{dev_pair, sign};
 
 use codec::{Decode, Encode};
+use frame_support::dispatch::GetDispatchInfo;
 use lem_runtime::{AccountId, RuntimeCall, RuntimeError, RuntimeEvent, UncheckedExtrinsic};
 use serde_json::{json, Value};
 use sp_core::{bytes, sr25519, Pair, H256};
+use sp_keyring::Sr25519Keyring;
 use sp_runtime::DispatchError;
 use std::{
 	fs::File,
@@ -76,6 +78,10 @@ pub struct NodeConfig {
 	pub bootnodes: Vec<String>,
 	pub p2p_port: u16,
 	pub rpc_port: u16,
+	/// Where the node serves its Prometheus metrics, as an operator watches it.
+	pub prometheus_port: u16,
+	/// Further flags, e.g. a network backend.
+	pub args: Vec<String>,
 }
 
 /// A running `lem-node` process. Dropping it kills the process.
@@ -112,8 +118,10 @@ impl Node {
 			.arg(config.rpc_port.to_string())
 			.args(["--listen-addr"])
 			.arg(format!("/ip4/127.0.0.1/tcp/{}", config.p2p_port))
+			.arg("--prometheus-port")
+			.arg(config.prometheus_port.to_string())
 			// Loopback only: no NAT, no public discovery, no telemetry.
-			.args(["--no-prometheus", "--no-telemetry", "--no-mdns", "--allow-private-ip"])
+			.args(["--no-telemetry", "--no-mdns", "--allow-private-ip"])
 			// As a utility serves RPC behind a TLS proxy, whose own host name the node then sees.
 			.args(["--rpc-cors", "all"]);
 		if let Some(who) = config.dev_account {
@@ -125,6 +133,7 @@ impl Node {
 		for b in &config.bootnodes {
 			cmd.arg("--bootnodes").arg(b);
 		}
+		cmd.args(&config.args);
 		let child = cmd
 			.stdout(Stdio::from(out.try_clone().unwrap()))
 			.stderr(Stdio::from(out))
@@ -188,19 +197,13 @@ impl Node {
 		lines[lines.len().saturating_sub(30)..].join("\n")
 	}
 
+	/// The node's Prometheus metrics now.
+	pub fn metrics(&self) -> Result<Vec<Metric>, String> {
+		metrics_at(self.config.prometheus_port)
+	}
+
 	pub fn try_rpc(&self, method: &str, params: Value) -> Result<Value, String> {
-		let url = format!("http://127.0.0.1:{}", self.config.rpc_port);
-		let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-		let resp: Value = ureq::post(&url)
-			.timeout(Duration::from_secs(30))
-			.send_json(body)
-			.map_err(|e| e.to_string())?
-			.into_json()
-			.map_err(|e| e.to_string())?;
-		if let Some(err) = resp.get("error") {
-			return Err(err.to_string());
-		}
-		Ok(resp["result"].clone())
+		rpc_at(self.config.rpc_port, method, params)
 	}
 
 	pub fn rpc(&self, method: &str, params: Value) -> Value {
@@ -249,13 +252,24 @@ impl Node {
 	/// Calls runtime API function `method` (e.g. `MarketApi_clock`) with SCALE-encoded `args`
 	/// at `at` (best block if `None`) and decodes its result.
 	pub fn runtime_call<T: Decode>(&self, method: &str, args: impl Encode, at: Option<H256>) -> T {
+		self.try_runtime_call(method, args, at).unwrap_or_else(|e| panic!("{method}: {e}"))
+	}
+
+	/// A runtime API call; an error if the node does not answer or the result does not decode.
+	pub fn try_runtime_call<T: Decode>(
+		&self,
+		method: &str,
+		args: impl Encode,
+		at: Option<H256>,
+	) -> Result<T, String> {
 		let args = bytes::to_hex(&args.encode(), false);
 		let v = match at {
-			Some(h) => self.rpc("state_call", json!([method, args, format!("{h:?}")])),
-			None => self.rpc("state_call", json!([method, args])),
-		};
-		let raw = bytes::from_hex(v.as_str().expect("state_call returns hex")).unwrap();
-		T::decode(&mut &raw[..]).unwrap_or_else(|e| panic!("{method}: result does not decode: {e}"))
+			Some(h) => self.try_rpc("state_call", json!([method, args, format!("{h:?}")])),
+			None => self.try_rpc("state_call", json!([method, args])),
+		}?;
+		let raw = bytes::from_hex(v.as_str().ok_or("state_call returns hex")?)
+			.map_err(|e| e.to_string())?;
+		T::decode(&mut &raw[..]).map_err(|e| format!("the result does not decode: {e}"))
 	}
 
 	/// Every fill of a cleared slot (`MarketApi_fills`, page by page), ascending by order id.
@@ -377,6 +391,69 @@ impl Outcome {
 	}
 }
 
+/// A JSON-RPC call over HTTP to the node on loopback port `port`: its result, or its error.
+pub fn rpc_at(port: u16, method: &str, params: Value) -> Result<Value, String> {
+	let url = format!("http://127.0.0.1:{port}");
+	let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+	let resp: Value = ureq::post(&url)
+		.timeout(Duration::from_secs(30))
+		.send_json(body)
+		.map_err(|e| e.to_string())?
+		.into_json()
+		.map_err(|e| e.to_string())?;
+	match resp.get("error") {
+		Some(error) => Err(error.to_string()),
+		None => Ok(resp["result"].clone()),
+	}
+}
+
+/// Every sample the node whose Prometheus port on loopback is `port` serves now.
+pub fn metrics_at(port: u16) -> Result<Vec<Metric>, String> {
+	let text = ureq::get(&format!("http://127.0.0.1:{port}/metrics"))
+		.timeout(Duration::from_secs(10))
+		.call()
+		.map_err(|e| e.to_string())?
+		.into_string()
+		.map_err(|e| e.to_string())?;
+	Ok(text.lines().filter_map(Metric::parse).collect())
+}
+
+/// One sample of a node's Prometheus metrics: `name{label="value",…} value`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Metric {
+	pub name: String,
+	pub labels: Vec<(String, String)>,
+	pub value: f64,
+}
+
+impl Metric {
+	/// A sample line of the text exposition format; comments and other lines give `None`.
+	/// Label values of the node's metrics hold no commas or escaped quotes.
+	fn parse(line: &str) -> Option<Metric> {
+		if line.starts_with('#') {
+			return None;
+		}
+		let (series, value) = line.rsplit_once(' ')?;
+		let (name, labels) = match series.split_once('{') {
+			Some((name, rest)) => (name, rest.strip_suffix('}')?),
+			None => (series, ""),
+		};
+		let labels = labels
+			.split(',')
+			.filter(|l| !l.is_empty())
+			.map(|l| {
+				let (k, v) = l.split_once('=')?;
+				Some((k.to_string(), v.trim_matches('"').to_string()))
+			})
+			.collect::<Option<_>>()?;
+		Some(Metric { name: name.into(), labels, value: value.parse().ok()? })
+	}
+
+	pub fn label(&self, key: &str) -> Option<&str> {
+		self.labels.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+	}
+}
+
 /// Poll `f` every half second until it returns `Some`, or fail the test after `timeout`.
 pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
 	let deadline = Instant::now() + timeout;
@@ -415,6 +492,8 @@ impl DevChain {
 			bootnodes: vec![],
 			p2p_port: free_port(),
 			rpc_port: free_port(),
+			prometheus_port: free_port(),
+			args: vec![],
 		});
 		DevChain { node, dir, _turn: turn }
 	}
@@ -436,6 +515,11 @@ impl LocalNetwork {
 	/// The four authorities on `chain`: `local`, or a chain spec file of the same authorities
 	/// (see [`local_chain_spec`]).
 	pub fn start_on(chain: &str) -> LocalNetwork {
+		Self::start_with(chain, &[])
+	}
+
+	/// The four authorities on `chain`, each started with the further flags `args`.
+	pub fn start_with(chain: &str, args: &[&str]) -> LocalNetwork {
 		// A test that failed while holding the lock poisons it; the next test still runs.
 		let turn = ONE_NETWORK_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
 		let dir = tempfile::Builder::new().prefix("lem-local-").tempdir().unwrap();
@@ -453,6 +537,8 @@ impl LocalNetwork {
 				bootnodes,
 				p2p_port: free_port(),
 				rpc_port: free_port(),
+				prometheus_port: free_port(),
+				args: args.iter().map(|a| a.to_string()).collect(),
 			}));
 		}
 		LocalNetwork { nodes, dir, _turn: turn }
@@ -470,6 +556,8 @@ impl LocalNetwork {
 			bootnodes: vec![self.nodes[0].multiaddr()],
 			p2p_port: free_port(),
 			rpc_port: free_port(),
+			prometheus_port: free_port(),
+			args: vec![],
 		}
 	}
 
@@ -539,4 +627,70 @@ pub fn lem_audit_with_env(env: &[(&str, &Path)], args: &[&str]) -> (bool, String
 		String::from_utf8_lossy(&out.stdout).into(),
 		String::from_utf8_lossy(&out.stderr).into(),
 	)
+}
+
+/// A council motion of `call`, passed with `threshold` votes.
+pub fn propose(call: RuntimeCall, threshold: u32) -> RuntimeCall {
+	let length_bound = call.encoded_size() as u32;
+	RuntimeCall::Council(pallet_collective::Call::propose {
+		threshold,
+		proposal: Box::new(call),
+		length_bound,
+	})
+}
+
+/// Alice proposes `call` to the council through `node`; she, Bob and Charlie vote for it (a
+/// proposal carries no vote of its proposer), and Alice closes the vote: three of four, more
+/// than half. Panics unless the call was executed successfully.
+pub fn council_decides(node: &Node, call: RuntimeCall) {
+	let weight = call.get_dispatch_info().call_weight;
+	let length_bound = call.encoded_size() as u32;
+	let proposed = node.submit(&Sr25519Keyring::Alice.pair(), propose(call, 3)).ok();
+	let (index, hash) = proposed
+		.events
+		.iter()
+		.find_map(|e| match e {
+			RuntimeEvent::Council(pallet_collective::Event::Proposed {
+				proposal_index,
+				proposal_hash,
+				..
+			}) => Some((*proposal_index, *proposal_hash)),
+			_ => None,
+		})
+		.expect("a Proposed event");
+	let genesis = node.genesis_hash();
+	let votes =
+		[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie].map(|voter| {
+			let vote = pallet_collective::Call::vote { proposal: hash, index, approve: true };
+			sign(
+				&voter.pair(),
+				RuntimeCall::Council(vote),
+				node.nonce(&voter.to_account_id()),
+				genesis,
+			)
+		});
+	for outcome in node.submit_all(votes.into()) {
+		outcome.ok();
+	}
+	let closed = node
+		.submit(
+			&Sr25519Keyring::Alice.pair(),
+			RuntimeCall::Council(pallet_collective::Call::close {
+				proposal_hash: hash,
+				index,
+				proposal_weight_bound: weight,
+				length_bound,
+			}),
+		)
+		.ok();
+	let executed = closed.events.iter().find_map(|e| match e {
+		RuntimeEvent::Council(pallet_collective::Event::Executed { result, .. }) => Some(*result),
+		_ => None,
+	});
+	assert_eq!(
+		executed,
+		Some(Ok(())),
+		"the council's decision did not execute: {:?}",
+		closed.events
+	);
 }

@@ -3,8 +3,7 @@
 //! (`--test-threads=1`): each node is a full debug node and the machine has two cores.
 
 use codec::{Decode, Encode};
-use frame_support::dispatch::GetDispatchInfo;
-use lem_runtime::{AccountId, Runtime, RuntimeCall, RuntimeError, RuntimeEvent, SessionKeys};
+use lem_runtime::{AccountId, Runtime, RuntimeCall, RuntimeError, SessionKeys};
 use lem_tests::{
 	boxes::{GatewayBox, MeterSim},
 	*,
@@ -75,7 +74,7 @@ fn a_node_whose_peer_id_is_not_on_chain_cannot_sync() {
 	// flags (no offchain workers), and it syncs once the council admits it.
 	let ferdie = Sr25519Keyring::Ferdie.to_account_id();
 	council_decides(
-		&net,
+		&net.nodes[0],
 		RuntimeCall::NodeAuthorization(pallet_node_authorization::Call::add_well_known_node {
 			node: sp_core::OpaquePeerId(peer_id_bytes(NODE_KEYS[4])),
 			owner: ferdie.into(),
@@ -175,7 +174,7 @@ fn council_adds_a_fifth_authority_which_authors_and_then_removes_it() {
 	// Ferdie's utility admits its node to the network and registers its session keys, which
 	// the node generated itself; the proof shows Ferdie holds them.
 	council_decides(
-		&net,
+		&net.nodes[0],
 		RuntimeCall::NodeAuthorization(pallet_node_authorization::Call::add_well_known_node {
 			node: sp_core::OpaquePeerId(peer_id_bytes(NODE_KEYS[4])),
 			owner: ferdie.clone().into(),
@@ -195,7 +194,7 @@ fn council_adds_a_fifth_authority_which_authors_and_then_removes_it() {
 		.ok();
 
 	council_decides(
-		&net,
+		&net.nodes[0],
 		RuntimeCall::AuthoritySet(pallet_authority_set::Call::add_authority {
 			who: ferdie.clone(),
 		}),
@@ -221,7 +220,7 @@ fn council_adds_a_fifth_authority_which_authors_and_then_removes_it() {
 	assert!(handed_off(&log, set_id), "the gateway missed the handoff:\n{log}");
 
 	council_decides(
-		&net,
+		&net.nodes[0],
 		RuntimeCall::AuthoritySet(pallet_authority_set::Call::remove_authority {
 			who: ferdie.clone(),
 		}),
@@ -288,71 +287,6 @@ fn outsiders_cannot_change_the_authority_set() {
 	let after = (node.storage(&authorities_key, None), node.storage(&proposals_key, None));
 	assert_eq!(before, after, "a refused call changed the authority set or the proposals");
 	assert_eq!(validators(node).len(), 4);
-}
-
-fn propose(call: RuntimeCall, threshold: u32) -> RuntimeCall {
-	let length_bound = call.encoded_size() as u32;
-	RuntimeCall::Council(pallet_collective::Call::propose {
-		threshold,
-		proposal: Box::new(call),
-		length_bound,
-	})
-}
-
-/// Alice proposes `call` to the council; she, Bob and Charlie vote for it (a proposal carries
-/// no vote of its proposer), and Alice closes the vote: three of four, more than half. Panics unless the call was executed successfully.
-fn council_decides(net: &LocalNetwork, call: RuntimeCall) {
-	let node = &net.nodes[0];
-	let weight = call.get_dispatch_info().call_weight;
-	let length_bound = call.encoded_size() as u32;
-	let proposed = node.submit(&Sr25519Keyring::Alice.pair(), propose(call, 3)).ok();
-	let (index, hash) = proposed
-		.events
-		.iter()
-		.find_map(|e| match e {
-			RuntimeEvent::Council(pallet_collective::Event::Proposed {
-				proposal_index,
-				proposal_hash,
-				..
-			}) => Some((*proposal_index, *proposal_hash)),
-			_ => None,
-		})
-		.expect("a Proposed event");
-	let genesis = node.genesis_hash();
-	let votes =
-		[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie].map(|voter| {
-			let vote = pallet_collective::Call::vote { proposal: hash, index, approve: true };
-			sign(
-				&voter.pair(),
-				RuntimeCall::Council(vote),
-				node.nonce(&voter.to_account_id()),
-				genesis,
-			)
-		});
-	for outcome in node.submit_all(votes.into()) {
-		outcome.ok();
-	}
-	let closed = node
-		.submit(
-			&Sr25519Keyring::Alice.pair(),
-			RuntimeCall::Council(pallet_collective::Call::close {
-				proposal_hash: hash,
-				index,
-				proposal_weight_bound: weight,
-				length_bound,
-			}),
-		)
-		.ok();
-	let executed = closed.events.iter().find_map(|e| match e {
-		RuntimeEvent::Council(pallet_collective::Event::Executed { result, .. }) => Some(*result),
-		_ => None,
-	});
-	assert_eq!(
-		executed,
-		Some(Ok(())),
-		"the council's decision did not execute: {:?}",
-		closed.events
-	);
 }
 
 fn validators(node: &Node) -> Vec<AccountId> {

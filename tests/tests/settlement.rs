@@ -258,6 +258,8 @@ fn a_slot_goes_from_orders_through_readings_to_an_audited_settlement() {
 		bootnodes: vec![],
 		p2p_port: free_port(),
 		rpc_port: free_port(),
+		prometheus_port: free_port(),
+		args: vec![],
 	});
 	let witness = stranger.ws_url();
 	let (ok, _, stderr) = audit(&["--witness", &witness]);
