@@ -180,6 +180,27 @@ fn a_signed_reading_in_its_window_is_accepted_once() {
 }
 
 #[test]
+#[allow(deprecated)]
+fn an_older_reading_goes_into_blocks_before_a_later_one_of_the_same_point() {
+	// After a fork's blocks are abandoned, a gateway's readings of two slots are back in the
+	// pool at once: the later one first would make the earlier one out of order.
+	chain().execute_with(|| {
+		with_keys();
+		let s = last_slot();
+		let earlier = sign(&gateway(1), reading(MP1, s - 1, 100, 0, 50_100, 900));
+		let later = sign(&gateway(1), reading(MP1, s, 200, 0, 50_300, 900));
+		let priority = |readings: &[&SignedReading]| {
+			let readings: Vec<SignedReading> = readings.iter().map(|r| (*r).clone()).collect();
+			let call = Call::<Runtime>::submit_readings { batch: readings.try_into().unwrap() };
+			Metering::validate_unsigned(TransactionSource::External, &call).unwrap().priority
+		};
+		assert!(priority(&[&earlier]) > priority(&[&later]));
+		// A batch goes at its oldest reading's priority.
+		assert_eq!(priority(&[&earlier, &later]), priority(&[&earlier]));
+	});
+}
+
+#[test]
 fn after_a_gap_registers_advance_by_at_least_the_slots_energy() {
 	chain().execute_with(|| {
 		with_keys();

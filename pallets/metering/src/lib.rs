@@ -52,7 +52,8 @@ pub mod pallet {
 		pallet_market::Config + frame_system::Config<RuntimeEvent: From<Event<Self>>>
 	{
 		/// Priority of readings in the pool, above ordinary transactions: a reading left out
-		/// until its window closes is lost for settlement.
+		/// until its window closes is lost for settlement. A reading's slot is taken off it,
+		/// so that older readings go first.
 		#[pallet::constant]
 		type UnsignedPriority: Get<TransactionPriority>;
 
@@ -323,8 +324,12 @@ pub mod pallet {
 			if let Some(e) = readings.iter().find_map(|r| Self::check_signature(r).err()) {
 				return refuse(e);
 			}
+			// Older slots first. A fork's abandoned blocks return a gateway's readings to the
+			// pool together; were its later reading included first, the earlier one would be
+			// refused as out of order and its slot settled on an estimate.
+			let oldest = readings.iter().map(|r| r.reading.slot).min().unwrap_or_default();
 			let mut valid = ValidTransaction::with_tag_prefix("LemReading")
-				.priority(T::UnsignedPriority::get())
+				.priority(T::UnsignedPriority::get().saturating_sub(oldest))
 				.longevity(READINGS_LONGEVITY_BLOCKS)
 				.propagate(true);
 			for signed in readings {
