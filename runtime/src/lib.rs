@@ -11,6 +11,12 @@
 #[cfg(feature = "std")]
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
+/// This runtime built with `next-spec-version`, for the upgrade tests (`build.rs`).
+#[cfg(feature = "std")]
+pub mod next_spec_version {
+	include!(concat!(env!("OUT_DIR"), "/next_spec_version_wasm_binary.rs"));
+}
+
 extern crate alloc;
 
 pub mod apis;
@@ -61,12 +67,29 @@ pub mod opaque {
 }
 pub use opaque::SessionKeys;
 
+#[cfg(not(feature = "next-spec-version"))]
 #[runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("lem"),
 	impl_name: alloc::borrow::Cow::Borrowed("lem"),
 	authoring_version: 1,
 	spec_version: 100,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 1,
+	system_version: 1,
+};
+
+/// The same runtime one `spec_version` ahead: the code the fault tests upgrade a running
+/// network to through the council ([`next_spec_version::WASM_BINARY`]). `runtime_version`
+/// takes literals only, hence a second declaration rather than an expression.
+#[cfg(feature = "next-spec-version")]
+#[runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("lem"),
+	impl_name: alloc::borrow::Cow::Borrowed("lem"),
+	authoring_version: 1,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
