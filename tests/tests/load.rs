@@ -1,17 +1,24 @@
-//! The load harness's pipeline at a small size: `lem-load` starts the four authorities with
-//! 200 participants in 30-second slots, sends every meter's reading and a quarter of them
-//! orders for two slots, and reports each slot with all its readings final, cleared and
-//! settled.
+//! The load harness at a small size: `lem-load` starts the four authorities with 200
+//! participants in 30-second slots, sends every meter's reading and a quarter of them orders,
+//! and reports each slot with all its readings final, cleared and settled, and each node's
+//! block import and authoring times. Then the faults under load (load/src/fault.rs): from its
+//! first measured slot's readings on it kills an authority, splits the network two against
+//! two, or upgrades the runtime through the council. Each run checks itself — each slot
+//! cleared and settled once, every reading final, every node finalizing the same blocks, and
+//! the fault's own rules — and fails if any check fails; these tests read its report.
 
 use lem_tests::boxes::binary;
 use std::process::Command;
 
-#[test]
-fn the_load_harness_runs_a_small_town_and_reports_every_slot() {
+/// Runs `lem-load` at the small size over `slots` slots, with `args` besides; returns its
+/// report once every check held.
+fn under_load(slots: u32, args: &[&str]) -> String {
 	let report = tempfile::NamedTempFile::new().unwrap();
 	let out = Command::new(binary("lem-load"))
 		.env("LEM_NODE", lem_tests::node_binary())
-		.args(["--points", "200", "--slots", "2", "--slot-seconds", "30", "--gate-lead", "10"])
+		.args(["--points", "200", "--slot-seconds", "30", "--gate-lead", "10"])
+		.args(["--grace-seconds", "30", "--slots", &slots.to_string()])
+		.args(args)
 		.arg("--report")
 		.arg(report.path())
 		.output()
@@ -21,6 +28,13 @@ fn the_load_harness_runs_a_small_town_and_reports_every_slot() {
 	assert!(out.status.success(), "{stdout}\n{stderr}");
 	let text = std::fs::read_to_string(report.path()).unwrap();
 	assert!(text.contains("<!-- lem-load: begin -->") && text.contains("<!-- lem-load: end -->"));
+	assert!(text.contains("Every check held"), "{text}");
+	text
+}
+
+#[test]
+fn the_load_harness_runs_a_small_town_and_reports_every_slot() {
+	let text = under_load(2, &[]);
 	let rows: Vec<&str> = text.lines().filter(|l| l.contains(" 200/200 ")).collect();
 	assert_eq!(rows.len(), 2, "{text}");
 	for row in rows {
@@ -29,4 +43,36 @@ fn the_load_harness_runs_a_small_town_and_reports_every_slot() {
 		assert!(cells[5].parse::<u32>().is_ok_and(|n| n >= 1), "{row}");
 		assert!(cells[6].parse::<u32>().is_ok_and(|n| n >= 1), "{row}");
 	}
+	// Each node imported its peers' blocks and authored its own, timed by its Prometheus
+	// metrics.
+	let nodes: Vec<&str> =
+		text.lines().filter(|l| l.starts_with("| node") && !l.starts_with("| node |")).collect();
+	assert_eq!(nodes.len(), 4, "{text}");
+	for row in nodes {
+		let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+		assert!(cells[6].parse::<u32>().is_ok_and(|n| n >= 1), "{row}");
+		assert!(cells[7].strip_suffix(" ms").is_some_and(|ms| ms.parse::<u32>().is_ok()), "{row}");
+		assert!(cells[9].parse::<u32>().is_ok_and(|n| n >= 1), "{row}");
+	}
+}
+
+#[test]
+fn an_authority_killed_under_load_restarts_and_catches_up() {
+	let report = under_load(2, &["--fault", "kill"]);
+	assert!(report.contains("killed; restarted after"), "{report}");
+}
+
+#[test]
+fn a_two_two_partition_stops_finality_and_heals_with_every_slot_settled_once() {
+	let report = under_load(3, &["--fault", "partition"]);
+	assert!(
+		report.contains("split [[0, 1], [2, 3]]") && report.contains("healed after"),
+		"{report}"
+	);
+}
+
+#[test]
+fn the_council_upgrades_the_runtime_of_the_running_network() {
+	let report = under_load(2, &["--fault", "upgrade"]);
+	assert!(report.contains("spec_version 101 in force"), "{report}");
 }
