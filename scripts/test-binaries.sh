@@ -14,9 +14,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-# The lanes, each about a quarter of an hour; an e2e binary in neither joins the second.
-LANE_A=(local_network light_client metering market load)
-LANE_B=(gateway settlement market_ui chain_specs)
+# The lanes, each about 25 minutes; an e2e binary in neither joins the second.
+LANE_A=(local_network load)
+LANE_B=(gateway settlement market_ui light_client metering market chain_specs operations)
 
 declare -A e2e e2e_dir
 units=()

@@ -57,6 +57,15 @@ pub fn run() -> sc_cli::Result<()> {
 			let chain_spec = cli.load_spec(&cmd.chain)?;
 			cmd.run(chain_spec)
 		}
+		Some(Subcommand::NewCommunity(cmd)) => {
+			// Everything is checked, the genesis built, before the first byte goes out: a refused
+			// spec leaves nothing on stdout that could pass for one.
+			let spec = chain_spec::new_community_chain_spec(cmd)
+				.map_err(|e| sc_cli::Error::Input(e.to_string()))?;
+			let json = spec.as_json(false).map_err(sc_cli::Error::Input)?;
+			println!("{json}");
+			Ok(())
+		}
 		Some(Subcommand::CheckBlock(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {

@@ -7,7 +7,8 @@
 //!
 //! The presets use the well-known development keys (`//Alice` ...) and fixed node keys, so a
 //! script can start the matching nodes. They are for development and tests only; a production
-//! community makes its own chain spec with its utilities' keys.
+//! community makes its own chain spec with its utilities' keys: [`new_community_genesis`], which
+//! `lem-node new-community` serves (see `docs/OPERATIONS.md`).
 
 use crate::*;
 use alloc::{vec, vec::Vec};
@@ -17,12 +18,40 @@ use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
+// What a new community is described with, named here so that the node needs no pallet crate.
+pub use pallet_market::Community;
+pub use pallet_settlement::Tariffs;
+
 /// A utility of the community: its account, its authority node's session keys and the libp2p
 /// public key (ed25519) of that node.
-struct Utility {
-	account: AccountId,
-	session_keys: SessionKeys,
-	node_public_key: [u8; 32],
+#[derive(Clone)]
+pub struct Utility {
+	pub account: AccountId,
+	pub session_keys: SessionKeys,
+	pub node_public_key: [u8; 32],
+}
+
+/// A new energy community, from its utilities' own keys: what `lem-node new-community` makes a
+/// chain spec of. It starts with no participants and a grid of its substation alone (the root
+/// zone, 0): the manager admits participants and the DSO adds zones on the chain.
+pub struct NewCommunity {
+	/// Each runs one authority node and sits on the council, in this order.
+	pub utilities: Vec<Utility>,
+	pub manager: AccountId,
+	pub dso: AccountId,
+	/// The residual supplier, which sets the tariffs: the market's `Utility` role.
+	pub supplier: AccountId,
+	pub technicians: Vec<AccountId>,
+	/// What each account starts with, in the settlement asset's smallest unit. Fees are paid in
+	/// that asset, so an account with nothing cannot transact: not even a utility's vote.
+	pub funds: Vec<(AccountId, Balance)>,
+	pub community: Community,
+	/// How long after a slot's end its readings are taken.
+	pub readings_grace_seconds: u64,
+	pub tariffs: Tariffs,
+	/// Blocks per session: a council's change of the authority set is in force after the next
+	/// session rotation but one.
+	pub session_length: BlockNumber,
 }
 
 /// Public halves of the node keys `scripts/start-local-network.sh` starts the `local` nodes
@@ -115,8 +144,8 @@ pub fn demo_account(name: &str) -> AccountId {
 /// Slots of the demo community: 30 s, gate closure 10 s ahead, orders up to an hour ahead. A
 /// slot has five blocks and its gate closes two blocks ahead: a street's community of up to
 /// 512 metering points and orders clears and settles in them.
-pub fn demo_community() -> pallet_market::Community {
-	pallet_market::Community {
+pub fn demo_community() -> Community {
+	Community {
 		slot_seconds: 30,
 		gate_closure_lead_seconds: 10,
 		order_horizon_slots: 120,
@@ -145,33 +174,28 @@ fn demo_market() -> pallet_market::GenesisConfig<Runtime> {
 }
 
 /// The demo utility's tariffs: 0.32 EUR/kWh green, 0.30 grey, 0.08 feed-in.
-pub fn demo_tariffs() -> pallet_settlement::Tariffs {
-	pallet_settlement::Tariffs {
-		retail_green_per_kwh: 320_000,
-		retail_grey_per_kwh: 300_000,
-		feed_in_per_kwh: 80_000,
-	}
+pub fn demo_tariffs() -> Tariffs {
+	Tariffs { retail_green_per_kwh: 320_000, retail_grey_per_kwh: 300_000, feed_in_per_kwh: 80_000 }
 }
 
-fn genesis(utilities: Vec<Utility>, endowed: Vec<AccountId>) -> Value {
+/// The one genesis body of the presets and of a new community: they differ only in these
+/// values.
+fn genesis(
+	utilities: &[Utility],
+	balances: Vec<(AccountId, Balance)>,
+	session_length: BlockNumber,
+	market: pallet_market::GenesisConfig<Runtime>,
+	readings_grace_seconds: u64,
+	tariffs: Tariffs,
+) -> Value {
 	let authorities: Vec<AccountId> = utilities.iter().map(|u| u.account.clone()).collect();
 	let config = RuntimeGenesisConfig {
-		balances: pallet_balances::GenesisConfig {
-			balances: endowed
-				.into_iter()
-				.map(|a| (a, ENDOWMENT))
-				.chain(DEMO_ACCOUNTS.iter().map(|(_, key)| (AccountId::from(*key), DEMO_FUNDS)))
-				.collect(),
-			..Default::default()
-		},
+		balances: pallet_balances::GenesisConfig { balances, ..Default::default() },
 		council: pallet_collective::GenesisConfig {
 			members: authorities.clone(),
 			..Default::default()
 		},
-		authority_set: pallet_authority_set::GenesisConfig {
-			authorities,
-			session_length: SESSION_LENGTH_DEV,
-		},
+		authority_set: pallet_authority_set::GenesisConfig { authorities, session_length },
 		session: pallet_session::GenesisConfig {
 			keys: utilities
 				.iter()
@@ -185,24 +209,69 @@ fn genesis(utilities: Vec<Utility>, endowed: Vec<AccountId>) -> Value {
 				.map(|u| (sp_core::OpaquePeerId(peer_id_of(&u.node_public_key)), u.account.clone()))
 				.collect(),
 		},
-		market: demo_market(),
-		// Readings of a demo slot are taken for a minute after it ends.
-		metering: pallet_metering::GenesisConfig {
-			readings_grace_seconds: 60,
-			..Default::default()
-		},
-		settlement: pallet_settlement::GenesisConfig {
-			tariffs: demo_tariffs(),
-			..Default::default()
-		},
+		market,
+		metering: pallet_metering::GenesisConfig { readings_grace_seconds, ..Default::default() },
+		settlement: pallet_settlement::GenesisConfig { tariffs, ..Default::default() },
 		..Default::default()
 	};
 	serde_json::to_value(config).expect("the genesis config serialises to JSON")
 }
 
+/// The demo community of the presets, run by `utilities`; every `endowed` account gets
+/// [`ENDOWMENT`].
+fn demo_genesis(utilities: Vec<Utility>, endowed: Vec<AccountId>) -> Value {
+	genesis(
+		&utilities,
+		endowed
+			.into_iter()
+			.map(|a| (a, ENDOWMENT))
+			.chain(DEMO_ACCOUNTS.iter().map(|(_, key)| (AccountId::from(*key), DEMO_FUNDS)))
+			.collect(),
+		SESSION_LENGTH_DEV,
+		demo_market(),
+		// Readings of a demo slot are taken for a minute after it ends.
+		60,
+		demo_tariffs(),
+	)
+}
+
+/// A new community's genesis (a patch for the chain spec builder, like the presets'). Its
+/// values are checked where the runtime checks every genesis, when the storage is built:
+/// `lem-node new-community` builds it before printing anything.
+pub fn new_community_genesis(c: &NewCommunity) -> Value {
+	let substation = pallet_market::Zone {
+		id: 0,
+		parent: None,
+		fee_per_kwh: 0,
+		capacity_wh: None,
+		light: Default::default(),
+	};
+	let market = pallet_market::GenesisConfig {
+		community: c.community.clone(),
+		manager: Some(c.manager.clone()),
+		dso: Some(c.dso.clone()),
+		utility: Some(c.supplier.clone()),
+		technicians: c.technicians.clone(),
+		// The DSO can only add a zone below an existing one, so the root is given here.
+		grid: pallet_market::Grid {
+			zones: vec![substation].try_into().expect("one zone is within the bound"),
+			yellow_surcharge_per_kwh: 0,
+		},
+		participants: Vec::new(),
+	};
+	genesis(
+		&c.utilities,
+		c.funds.clone(),
+		c.session_length,
+		market,
+		c.readings_grace_seconds,
+		c.tariffs,
+	)
+}
+
 /// One utility (Alice) running the only authority node.
 pub fn development_config_genesis() -> Value {
-	genesis(
+	demo_genesis(
 		vec![utility(Sr25519Keyring::Alice, Ed25519Keyring::Alice, LOCAL_NODE_PUBLIC_KEYS[0])],
 		Sr25519Keyring::iter().map(|k| k.to_account_id()).collect(),
 	)
@@ -210,7 +279,7 @@ pub fn development_config_genesis() -> Value {
 
 /// Four utilities (Alice, Bob, Charlie, Dave), one authority node each.
 pub fn local_config_genesis() -> Value {
-	genesis(
+	demo_genesis(
 		vec![
 			utility(Sr25519Keyring::Alice, Ed25519Keyring::Alice, LOCAL_NODE_PUBLIC_KEYS[0]),
 			utility(Sr25519Keyring::Bob, Ed25519Keyring::Bob, LOCAL_NODE_PUBLIC_KEYS[1]),
