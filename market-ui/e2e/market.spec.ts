@@ -60,7 +60,6 @@ test("a technician registers a gateway key; the manager admits a participant; ot
 
   await open(page, "utility", "Utility");
   await expect(page.getByTestId("tariffs")).toContainText("EUR/kWh");
-  await shot(page, "utility");
 });
 
 test("the DSO turns an edge red", async () => {
@@ -145,6 +144,60 @@ test("the next cleared slot shows the red edge closed", async () => {
   await edge.locator('select[name="light"]').selectOption("Green");
   await edge.getByRole("button", { name: "Set light" }).click();
   await sign(page, "Edge of zone 22: traffic light green");
+});
+
+// While the slot's readings come in: the rest of every role's work, each change read back from
+// the chain.
+test("the DSO adds a zone and sets its edge; the manager suspends and reinstates; the technician rotates and revokes; the utility sets tariffs", async () => {
+  const addZone = page.getByTestId("add-zone");
+  await addZone.locator('input[name="zone"]').fill("23");
+  await addZone.locator('select[name="parent"]').selectOption("2");
+  await addZone.locator('input[name="fee"]').fill("0.004");
+  await addZone.locator('input[name="capacity"]').fill("");
+  await addZone.getByRole("button", { name: "Add zone" }).click();
+  await sign(page, "Add zone 23 below 2");
+  const edge = page.locator('tr[data-edge="23"]');
+  await expect(edge.locator("td").nth(1)).toHaveText("2");
+  await edge.locator('input[name="fee"]').fill("0.006");
+  await edge.locator('input[name="capacity"]').fill("40");
+  await edge.getByRole("button", { name: "Set", exact: true }).click();
+  await sign(page, "Edge of zone 23: fee 0.006 EUR/kWh, capacity 40.000 kWh");
+  await edge.locator('select[name="light"]').selectOption("Yellow");
+  await edge.getByRole("button", { name: "Set light" }).click();
+  await sign(page, "Edge of zone 23: traffic light yellow");
+  await expect(edge).toContainText("now yellow");
+  await expect(page.locator('[data-testid="grid-tree"] [data-edge="23"]')).toHaveClass(/yellow/);
+
+  await actAs(page, "Manager");
+  await go(page, "manager");
+  const newcomer = page.locator(`tr[data-account="${devAddress("Newcomer")}"]`);
+  await newcomer.getByRole("button", { name: "Suspend" }).click();
+  await sign(page, "Suspend");
+  await expect(newcomer).toContainText("suspended");
+  await newcomer.getByRole("button", { name: "Reinstate" }).click();
+  await sign(page, "Reinstate");
+  await expect(newcomer).toContainText("active");
+
+  await actAs(page, "Technician");
+  const point = page.locator('tr[data-point="1005"]');
+  const rotated = `0x${"6e".repeat(32)}`;
+  await point.locator('input[name="key"]').fill(rotated);
+  await point.getByRole("button", { name: "Rotate" }).click();
+  await sign(page, "Rotate the gateway key of metering point 1005");
+  await expect(point.locator(".key")).toHaveAttribute("title", rotated);
+  await point.getByRole("button", { name: "Revoke" }).click();
+  await sign(page, "Revoke the gateway key of metering point 1005");
+  await expect(point.locator(".key")).toHaveText("none");
+
+  await actAs(page, "Utility");
+  await go(page, "utility");
+  const tariffs = page.getByTestId("tariff-form");
+  await expect(tariffs.locator('input[name="green"]')).not.toHaveValue("");
+  await tariffs.locator('input[name="green"]').fill("0.31");
+  await tariffs.getByRole("button", { name: "Set tariffs" }).click();
+  await sign(page, "Tariffs: green 0.310 EUR/kWh");
+  await expect(page.getByTestId("tariffs").locator("tr").last()).toContainText("0.310 EUR/kWh");
+  await shot(page, "utility");
 });
 
 /** `lem-audit`'s CSV of Household1's record of the slot, checked against `at` (or the latest finalized block). */
@@ -233,5 +286,10 @@ test("a household signs with its wallet extension, without development keys", as
   await fields.nth(2).fill("5");
   await form.getByRole("button", { name: "Set standing order" }).click();
   await sign(wallet, "Standing order: buy up to 0.200 EUR/kWh, sell from 0.100 EUR/kWh, 5.00 EUR a day");
+  await expect(wallet.getByTestId("retail")).toContainText("grey");
+  await wallet.getByRole("button", { name: "Green power" }).click();
+  const choice = await sign(wallet, "Choose green power");
+  await expect(wallet.getByTestId("retail")).toContainText("green");
+  await expect(choice.getByTestId("progress")).toContainText("finalized", { timeout: 60_000 });
   await context.close();
 });
