@@ -1,7 +1,8 @@
 //! `lem-load`: a town's community on the four-authority local network under the load it would
 //! carry. Every metering point is a participant with a gateway key; after each slot ends every
-//! meter's reading goes in, signed and batched as the gateway does (and again, as a gateway
-//! would, while it is not final), and before each gate closure a share of the participants
+//! meter's reading goes in, signed and batched as the gateway does: a point's readings in slot
+//! order, a later one held back while an earlier one is not final and then sent with it, and
+//! sent again through the next node while not final. Before each gate closure a share of the participants
 //! place an order, signed with the gateway's owner code. The harness follows the finalized
 //! chain and reports per slot: how long after its end all its readings were final, how many
 //! blocks clearing and settlement took and at what weight; and per node its CPU time, resident
@@ -19,7 +20,7 @@ mod town;
 
 use fault::{Fault, Kind};
 use frame_support::dispatch::{DispatchClass, PerDispatchClass};
-use lem_gateway::reading::SignedReading;
+use lem_gateway::reading::{self, SignedReading};
 use lem_runtime::{Runtime, RuntimeError, RuntimeEvent};
 use lem_tests::{local_chain_spec, wait_for, LocalNetwork, Node};
 use pallet_market::runtime_api::SlotClock;
@@ -35,7 +36,7 @@ use town::Meter;
 
 /// The least time before a gate closure that a slot's orders are given to go in.
 const ORDERING_SECONDS: u64 = 120;
-/// How long a reading may stay unfinalized before it is sent again.
+/// How long a reading may stay unfinalized before it is sent again, through the next node.
 const RESEND_AFTER: Duration = Duration::from_secs(60);
 /// A block's weight limit (2 s); a quarter of it is the share for per-block work.
 pub const BLOCK_WEIGHT: u64 = 2_000_000_000_000;
@@ -90,6 +91,9 @@ pub struct SlotSeen {
 	/// Readings refused because the point's reading of a later slot was in first: a reading
 	/// lost with an abandoned fork and sent again too late. The later one settles its energy.
 	pub superseded: u32,
+	/// Readings sent again, unanswered for long (lost with a fork, or in a node's pool that did
+	/// not get them into a block).
+	pub sent_again: u32,
 	pub readings_final_at: Option<Instant>,
 	pub submitted_at: Option<Instant>,
 	pub cleared_at: Option<u32>,
@@ -108,8 +112,44 @@ pub struct BlockSeen {
 	pub full_on_purpose: bool,
 }
 
-/// Readings sent but not yet final, per slot: when they were last sent, and each by point.
-type Unfinal = BTreeMap<u64, (Instant, BTreeMap<u64, SignedReading>)>;
+/// A metering point's readings not yet final, by slot, and when they were last sent and the
+/// newest slot sent then.
+#[derive(Default)]
+pub struct Unfinal {
+	readings: BTreeMap<u64, SignedReading>,
+	sent: Option<(Instant, u64)>,
+}
+
+impl Unfinal {
+	/// The readings to send now, in slot order, if any. A reading is never sent ahead of an
+	/// earlier one that is not final: once the later one were in, the earlier would be refused
+	/// as out of order, and a fork's abandoned blocks can take a sent reading back out of the
+	/// chain. So the readings sent last are sent again, alone, when they are long unanswered,
+	/// and the later ones wait until those are final. Nor is a reading that may be in the
+	/// node's best block already sent with new ones: the pool would refuse the batch as
+	/// replayed.
+	/// Whether they were sent before comes with them.
+	fn sending(&mut self) -> Option<(Vec<SignedReading>, bool)> {
+		let oldest = *self.readings.keys().next()?;
+		let again = match self.sent {
+			Some((at, newest)) if oldest <= newest => {
+				if at.elapsed() < RESEND_AFTER {
+					return None;
+				}
+				Some(newest)
+			}
+			_ => None,
+		};
+		let batch: Vec<SignedReading> = self
+			.readings
+			.range(..=again.unwrap_or(u64::MAX))
+			.map(|(_, r)| *r)
+			.take(reading::MAX_BATCH)
+			.collect();
+		self.sent = Some((Instant::now(), batch.last()?.reading.slot));
+		Some((batch, again.is_some()))
+	}
+}
 
 fn main() {
 	let a = args();
@@ -158,11 +198,22 @@ fn main() {
 	let mut slots: BTreeMap<u64, SlotSeen> = BTreeMap::new();
 	let mut blocks: BTreeMap<u32, BlockSeen> = BTreeMap::new();
 	let mut samples: Vec<(u64, Vec<Option<NodeSample>>)> = Vec::new();
-	let mut unfinal = Unfinal::new();
+	let mut unfinal: BTreeMap<u64, Unfinal> = BTreeMap::new();
+	let mut sendings = 0;
 	let (mut next_read, mut ordered_through, mut finalized) = (first, first - 1, 0);
-	let deadline = Instant::now() + Duration::from_secs((a.slots + 3) * a.slot_seconds * 2);
-	while slots.get(&last).and_then(|s| s.settled_at).is_none() {
-		assert!(Instant::now() < deadline, "slot {last} not settled in time");
+	let within = Duration::from_secs((a.slots + 3) * a.slot_seconds * 2);
+	let deadline = Instant::now() + within;
+	let mut failures = Vec::new();
+	// Until the last slot is settled and every reading final: a reading held back behind one
+	// lost with a fork may be final only after its slot settled, and then corrects a later slot.
+	while slots.get(&last).and_then(|s| s.settled_at).is_none()
+		|| next_read <= last
+		|| !unfinal.is_empty()
+	{
+		if Instant::now() >= deadline {
+			failures.push(format!("the run not over within {} s", within.as_secs()));
+			break;
+		}
 		if let Some(f) = fault.as_mut() {
 			f.step(&mut net, &mut signing);
 		}
@@ -184,10 +235,10 @@ fn main() {
 		let ended = clocks.iter().map(|c| c.current_slot).min().unwrap_or(0);
 		if ended > next_read && next_read <= last {
 			samples.push((next_read, net.nodes.iter().map(NodeSample::of).collect()));
-			let readings = town::read_all(&mut meters, next_read, genesis);
-			town::send_readings(&net, &readings);
-			let by_point = readings.into_iter().map(|r| (r.reading.metering_point, r)).collect();
-			unfinal.insert(next_read, (Instant::now(), by_point));
+			for r in town::read_all(&mut meters, next_read, genesis) {
+				let point = unfinal.entry(r.reading.metering_point).or_default();
+				point.readings.insert(next_read, r);
+			}
 			slots.entry(next_read).or_default().submitted_at = Some(Instant::now());
 			if next_read == first {
 				if let Some(f) = fault.as_mut() {
@@ -196,11 +247,16 @@ fn main() {
 			}
 			next_read += 1;
 		}
-		for (sent, readings) in unfinal.values_mut() {
-			if sent.elapsed() >= RESEND_AFTER && !readings.is_empty() {
-				town::send_readings(&net, readings.values());
-				*sent = Instant::now();
+		let mut due = Vec::new();
+		for (readings, again) in unfinal.values_mut().filter_map(Unfinal::sending) {
+			for r in readings.iter().filter(|_| again) {
+				slots.entry(r.reading.slot).or_default().sent_again += 1;
 			}
+			due.push(readings);
+		}
+		if !due.is_empty() {
+			town::send_readings(&net, &due, sendings);
+			sendings += 1;
 		}
 		let head = net.nodes[0].finalized_number();
 		while finalized < head {
@@ -211,7 +267,6 @@ fn main() {
 	}
 	samples.push((last + 1, net.nodes.iter().map(NodeSample::of).collect()));
 
-	let mut failures = Vec::new();
 	if let Some(f) = fault.as_mut() {
 		f.finish(&net);
 		failures.extend(f.failures.iter().cloned());
@@ -296,13 +351,23 @@ fn check_agreement(net: &LocalNetwork) -> Vec<String> {
 	failures
 }
 
+/// A reading final (or superseded) is sent no more.
+fn settle_reading(unfinal: &mut BTreeMap<u64, Unfinal>, point: u64, slot: u64) {
+	if let Some(p) = unfinal.get_mut(&point) {
+		p.readings.remove(&slot);
+		if p.readings.is_empty() {
+			unfinal.remove(&point);
+		}
+	}
+}
+
 /// Takes finalized block `number`'s events and weight into what was seen.
 fn follow(
 	node: &Node,
 	number: u32,
 	slots: &mut BTreeMap<u64, SlotSeen>,
 	blocks: &mut BTreeMap<u32, BlockSeen>,
-	unfinal: &mut Unfinal,
+	unfinal: &mut BTreeMap<u64, Unfinal>,
 ) {
 	let hash = node.block_hash(number).expect("a finalized block");
 	let mut upgraded = false;
@@ -316,9 +381,7 @@ fn follow(
 				let seen = slots.entry(slot).or_default();
 				seen.readings += 1;
 				seen.readings_final_at = Some(Instant::now());
-				if let Some((_, readings)) = unfinal.get_mut(&slot) {
-					readings.remove(&metering_point);
-				}
+				settle_reading(unfinal, metering_point, slot);
 			}
 			RuntimeEvent::Metering(pallet_metering::Event::ReadingRefused {
 				slot,
@@ -330,9 +393,7 @@ fn follow(
 			) =>
 			{
 				slots.entry(slot).or_default().superseded += 1;
-				if let Some((_, readings)) = unfinal.get_mut(&slot) {
-					readings.remove(&metering_point);
-				}
+				settle_reading(unfinal, metering_point, slot);
 			}
 			RuntimeEvent::Market(pallet_market::Event::SlotCleared { slot, .. }) => {
 				let seen = slots.entry(slot).or_default();

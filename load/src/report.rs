@@ -161,10 +161,11 @@ pub fn report(
 		let work = measured().map(|b| b.mandatory).max().unwrap_or(0);
 		let _ = writeln!(
 			r,
-			"| {slot} | {}/{}{} | {after:.0} s | {:.0} | {clearing} | {settlement} | {:.0} % | {:.0} % of the share |",
+			"| {slot} | {}/{}{}{} | {after:.0} s | {:.0} | {clearing} | {settlement} | {:.0} % | {:.0} % of the share |",
 			s.readings,
 			a.points,
 			if s.superseded > 0 { format!(" (+{} superseded)", s.superseded) } else { String::new() },
+			if s.sent_again > 0 { format!(" ({} sent again)", s.sent_again) } else { String::new() },
 			s.readings as f64 / after,
 			heaviest as f64 * 100.0 / BLOCK_WEIGHT as f64,
 			work as f64 * 100.0 / share as f64,

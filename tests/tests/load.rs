@@ -62,13 +62,10 @@ fn an_authority_killed_under_load_restarts_and_catches_up() {
 	assert!(report.contains("killed; restarted after"), "{report}");
 }
 
-// Open defect, ignored until fixed: in both runs of 2026-12-06 the readings of the slot read
-// during the split that only the losing side had included (192 of 200 in CI, 8 of 200 by hand,
-// with a readings window of 30 s and of 120 s) never became final on the winning side: the
-// point's next reading went in first, and the older one was then refused as `OutOfOrder` (pool
-// error 14) instead of going back into the winning side's blocks. Run it with `--ignored`.
+// The readings of the slot read during the split that only the losing side included go in on
+// the winning side after it heals: the harness, as a gateway does, holds a point's later reading
+// back until the earlier is final and sends the earlier again through the next node.
 #[test]
-#[ignore = "open defect: readings lost with the losing side of a partition (see comment)"]
 fn a_two_two_partition_stops_finality_and_heals_with_every_slot_settled_once() {
 	let report = under_load(3, &["--fault", "partition"]);
 	assert!(
