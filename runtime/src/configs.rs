@@ -21,7 +21,10 @@ use sp_runtime::{
 	Perbill,
 };
 
-const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
+/// Normal transactions (orders, readings) may fill half a block, so that with the quarter kept
+/// for per-block work (`pallet_market::TICK_SHARE`: paged clearing and settlement) no block is
+/// over three quarters of its weight; the last quarter is kept for operational transactions.
+const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(50);
 
 parameter_types! {
 	pub const Version: RuntimeVersion = VERSION;
@@ -30,7 +33,7 @@ parameter_types! {
 		Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX),
 		NORMAL_DISPATCH_RATIO,
 	);
-	/// 5 MiB, of which normal transactions may fill 75 %: the rest is kept for operational ones.
+	/// 5 MiB, of which normal transactions may fill half: the rest is kept for operational ones.
 	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
 		.max_length(5 * 1024 * 1024)
 		.modify_max_length_for_class(DispatchClass::Normal, |m| *m = NORMAL_DISPATCH_RATIO * *m)
@@ -159,7 +162,9 @@ pub type CouncilSupermajority =
 	pallet_collective::EnsureProportionAtLeast<AccountId, CouncilCollective, 2, 3>;
 
 parameter_types! {
-	pub MaxCouncilProposalWeight: Weight = Perbill::from_percent(50) * RuntimeBlockWeights::get().max_block;
+	/// A proposal is executed by `close`, a normal transaction: it has to fit the normal class's
+	/// largest transaction with room for `close`'s own weight.
+	pub MaxCouncilProposalWeight: Weight = Perbill::from_percent(25) * RuntimeBlockWeights::get().max_block;
 }
 
 impl pallet_collective::Config<CouncilCollective> for Runtime {
