@@ -1,8 +1,8 @@
 //! `lem-load`: a town's community on the four-authority local network under the load it would
 //! carry. Every metering point is a participant with a gateway key; after each slot ends every
 //! meter's reading goes in, signed and batched as the gateway does: a point's readings in slot
-//! order, a later one held back while an earlier one is not final and then sent with it, and
-//! sent again through the next node while not final. Before each gate closure a share of the participants
+//! order, a later one held back while an earlier one is not final, and one long unanswered
+//! sent again through the next node. Before each gate closure a share of the participants
 //! place an order, signed with the gateway's owner code. The harness follows the finalized
 //! chain and reports per slot: how long after its end all its readings were final, how many
 //! blocks clearing and settlement took and at what weight; and per node its CPU time, resident
@@ -112,23 +112,23 @@ pub struct BlockSeen {
 	pub full_on_purpose: bool,
 }
 
-/// A metering point's readings not yet final, by slot, and when they were last sent and the
-/// newest slot sent then.
+/// A metering point's readings not yet final, by slot; when they were last sent and the newest
+/// slot sent then; and how many times any were sent.
 #[derive(Default)]
 pub struct Unfinal {
 	readings: BTreeMap<u64, SignedReading>,
 	sent: Option<(Instant, u64)>,
+	sendings: usize,
 }
 
 impl Unfinal {
-	/// The readings to send now, in slot order, if any. A reading is never sent ahead of an
-	/// earlier one that is not final: once the later one were in, the earlier would be refused
-	/// as out of order, and a fork's abandoned blocks can take a sent reading back out of the
-	/// chain. So the readings sent last are sent again, alone, when they are long unanswered,
-	/// and the later ones wait until those are final. Nor is a reading that may be in the
-	/// node's best block already sent with new ones: the pool would refuse the batch as
-	/// replayed.
-	/// Whether they were sent before comes with them.
+	/// The readings to send now, in slot order, and whether they were sent before; none if
+	/// none is due. A reading is never sent ahead of an earlier one that is not final: once the
+	/// later one were in, the earlier would be refused as out of order, and a fork's abandoned
+	/// blocks can take a sent reading back out of the chain. So the readings sent last are sent
+	/// again, alone, when they are long unanswered, and the later ones wait until those are
+	/// final. Nor is a reading that may be in the node's best block already sent with new
+	/// ones: the pool would refuse the batch as replayed.
 	fn sending(&mut self) -> Option<(Vec<SignedReading>, bool)> {
 		let oldest = *self.readings.keys().next()?;
 		let again = match self.sent {
@@ -147,6 +147,7 @@ impl Unfinal {
 			.take(reading::MAX_BATCH)
 			.collect();
 		self.sent = Some((Instant::now(), batch.last()?.reading.slot));
+		self.sendings += 1;
 		Some((batch, again.is_some()))
 	}
 }
@@ -199,7 +200,6 @@ fn main() {
 	let mut blocks: BTreeMap<u32, BlockSeen> = BTreeMap::new();
 	let mut samples: Vec<(u64, Vec<Option<NodeSample>>)> = Vec::new();
 	let mut unfinal: BTreeMap<u64, Unfinal> = BTreeMap::new();
-	let mut sendings = 0;
 	let (mut next_read, mut ordered_through, mut finalized) = (first, first - 1, 0);
 	let within = Duration::from_secs((a.slots + 3) * a.slot_seconds * 2);
 	let deadline = Instant::now() + within;
@@ -247,16 +247,19 @@ fn main() {
 			}
 			next_read += 1;
 		}
-		let mut due = Vec::new();
-		for (readings, again) in unfinal.values_mut().filter_map(Unfinal::sending) {
+		// Through a node of its own for each point, and the next one each time: a gateway whose
+		// readings do not become final tries the next node.
+		let mut due: BTreeMap<usize, Vec<Vec<SignedReading>>> = BTreeMap::new();
+		for (point, u) in &mut unfinal {
+			let node = (*point as usize + u.sendings) % net.nodes.len();
+			let Some((readings, again)) = u.sending() else { continue };
 			for r in readings.iter().filter(|_| again) {
 				slots.entry(r.reading.slot).or_default().sent_again += 1;
 			}
-			due.push(readings);
+			due.entry(node).or_default().push(readings);
 		}
-		if !due.is_empty() {
-			town::send_readings(&net, &due, sendings);
-			sendings += 1;
+		for (node, readings) in due {
+			town::send_readings(&net.nodes[node], &readings);
 		}
 		let head = net.nodes[0].finalized_number();
 		while finalized < head {

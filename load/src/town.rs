@@ -136,13 +136,11 @@ pub fn read_all(meters: &mut [Meter], slot: u64, genesis: H256) -> Vec<SignedRea
 	meters.iter_mut().map(|m| m.read(slot, genesis)).collect()
 }
 
-/// Each point's `readings`, in slot order, in batches as large as the chain takes; a point's
-/// readings are not split over two batches, which could go in out of order. The batches are
-/// spread over the nodes, each sending (`sending`, counted by the caller) starting at the next
-/// node: a reading sent again goes through another node than before, as a gateway whose
-/// readings do not become final tries the next node. A batch a node does not take (it is down,
-/// or cut off) waits for the next sending, as a gateway's would.
-pub fn send_readings(net: &LocalNetwork, readings: &[Vec<SignedReading>], sending: usize) {
+/// Each point's `readings`, in slot order, through `node` in batches as large as the chain
+/// takes; a point's readings are not split over two batches, which could go in out of order. A
+/// batch the node does not take (it is down, or cut off) waits for the next sending, as a
+/// gateway's would.
+pub fn send_readings(node: &Node, readings: &[Vec<SignedReading>]) {
 	let mut batches: Vec<Vec<SignedReading>> = vec![];
 	for point in readings {
 		match batches.last_mut() {
@@ -152,9 +150,8 @@ pub fn send_readings(net: &LocalNetwork, readings: &[Vec<SignedReading>], sendin
 			_ => batches.push(point.clone()),
 		}
 	}
-	for (i, batch) in batches.iter().enumerate() {
+	for batch in &batches {
 		let xt = reading::extrinsic(batch).expect("a batch within the bound");
-		let node = &net.nodes[(sending + i) % net.nodes.len()];
 		if let Err(e) = node.try_rpc("author_submitExtrinsic", json!([hex(&xt)])) {
 			eprintln!("a batch of readings not taken by {}: {e}", node.config.name);
 		}
