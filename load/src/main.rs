@@ -91,8 +91,8 @@ pub struct SlotSeen {
 	/// Readings refused because the point's reading of a later slot was in first: a reading
 	/// lost with an abandoned fork and sent again too late. The later one settles its energy.
 	pub superseded: u32,
-	/// Readings sent again, unanswered for long (lost with a fork, or in a node's pool that did
-	/// not get them into a block).
+	/// Readings sent again, not final a minute after they were sent: finality stopped, a fork
+	/// took them back out, or a node's pool did not get them into a block.
 	pub sent_again: u32,
 	pub readings_final_at: Option<Instant>,
 	pub submitted_at: Option<Instant>,
