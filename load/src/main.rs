@@ -253,8 +253,10 @@ fn main() {
 		for (point, u) in &mut unfinal {
 			let node = (*point as usize + u.sendings) % net.nodes.len();
 			let Some((readings, again)) = u.sending() else { continue };
-			for r in readings.iter().filter(|_| again) {
-				slots.entry(r.reading.slot).or_default().sent_again += 1;
+			if again {
+				for r in &readings {
+					slots.entry(r.reading.slot).or_default().sent_again += 1;
+				}
 			}
 			due.entry(node).or_default().push(readings);
 		}
