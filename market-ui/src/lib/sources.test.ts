@@ -72,6 +72,26 @@ describe("totals", () => {
     expect(t.co2AvoidedGrams).toBe(363n);
   });
 
+  it("counts only the energy taken: bought and sold on is not local use, nor a shortfall the utility covered", () => {
+    // Bought 1 kWh ahead, took 71 Wh: the rest went to the utility. All it took was local.
+    const overbought = slotSources(
+      record({ bought_wh: 1000n, metered: { import_wh: 71n, export_wh: 0n }, to_utility_wh: 929n }),
+    );
+    // Sold 500 Wh it did not have and took 100 Wh: the utility supplied all 600.
+    const oversold = slotSources(
+      record({ sold_wh: 500n, metered: { import_wh: 100n, export_wh: 0n }, from_utility_wh: 600n }),
+    );
+    // Took 500 Wh and exported 300 Wh in the slot: 200 Wh net from the utility.
+    const prosumer = slotSources(
+      record({ metered: { import_wh: 500n, export_wh: 300n }, from_utility_wh: 200n }),
+    );
+    expect([overbought.takenLocal, oversold.takenLocal, prosumer.takenLocal]).toEqual([71n, 0n, 300n]);
+    const t = totals([overbought, oversold, prosumer]);
+    expect([t.taken, t.takenLocal]).toEqual([671n, 371n]);
+    expect(t.localShare).toBe(552);
+    expect(t.co2AvoidedGrams).toBe(134n);
+  });
+
   it("has no local share without imports", () => {
     expect(totals([]).localShare).toBeUndefined();
   });

@@ -24,9 +24,9 @@ export type Record = {
 
 /**
  * CO₂ a kWh from the grid emits, in grams: the Umweltbundesamt's emission factor of
- * Germany's electricity mix for 2024 (363 g/kWh). Energy bought on the local market is
- * counted as the community's own generation, which emits none when it runs; so energy bought
- * locally avoids this much per kWh. A community elsewhere would put its own grid's factor here.
+ * Germany's electricity mix for 2024 (363 g/kWh). Energy the household took that the utility
+ * did not supply came from the community's own generation, which emits none when it runs; so
+ * each such kWh avoids this much. A community elsewhere would put its own grid's factor here.
  */
 export const GRID_CO2_GRAMS_PER_KWH = 363n;
 
@@ -36,6 +36,14 @@ export type SlotSources = {
   localExAnte: bigint;
   localExPost: bigint;
   utility: bigint;
+  /** Energy taken: imported, metered or estimated. */
+  taken: bigint;
+  /**
+   * Of it, what the utility did not supply: neighbours' through the market, or the household's
+   * own export in the slot, which settlement nets against it. Energy bought locally and sold
+   * on is not counted: a household that bought 1 kWh and took 0.1 kWh used 0.1 kWh of it.
+   */
+  takenLocal: bigint;
   /** Sold the same three ways. */
   soldExAnte: bigint;
   soldExPost: bigint;
@@ -67,6 +75,10 @@ export function slotSources(r: Record): SlotSources {
     localExAnte: r.bought_wh,
     localExPost: r.ex_post_bought_wh,
     utility: r.from_utility_wh,
+    taken: imported,
+    // A household that sold more than it had gets the shortfall from the utility, so the
+    // utility's energy may exceed what it took itself.
+    takenLocal: imported > r.from_utility_wh ? imported - r.from_utility_wh : 0n,
     soldExAnte: r.sold_wh,
     soldExPost: r.ex_post_sold_wh,
     toUtility: r.to_utility_wh,
@@ -81,10 +93,10 @@ export function slotSources(r: Record): SlotSources {
 export type Totals = {
   slots: number;
   cost: bigint;
-  /** Energy bought on the local market and from the utility. */
-  local: bigint;
-  utility: bigint;
-  /** Local share of the energy bought, in per mille (undefined if nothing was bought). */
+  /** Energy taken, and the part of it the utility did not supply. */
+  taken: bigint;
+  takenLocal: bigint;
+  /** The local part of the energy taken, in per mille (undefined if none was taken). */
   localShare?: number;
   saved: bigint;
   co2AvoidedGrams: bigint;
@@ -92,23 +104,22 @@ export type Totals = {
 
 export function totals(slots: SlotSources[]): Totals {
   let cost = 0n,
-    local = 0n,
-    utility = 0n,
+    taken = 0n,
+    takenLocal = 0n,
     saved = 0n;
   for (const s of slots) {
     cost += s.cost;
-    local += s.localExAnte + s.localExPost;
-    utility += s.utility;
+    taken += s.taken;
+    takenLocal += s.takenLocal;
     saved += s.utilityOnlyCost - s.cost;
   }
-  const bought = local + utility;
   return {
     slots: slots.length,
     cost,
-    local,
-    utility,
-    localShare: bought > 0n ? Number((local * 1000n) / bought) : undefined,
+    taken,
+    takenLocal,
+    localShare: taken > 0n ? Number((takenLocal * 1000n) / taken) : undefined,
     saved,
-    co2AvoidedGrams: (local * GRID_CO2_GRAMS_PER_KWH) / 1000n,
+    co2AvoidedGrams: (takenLocal * GRID_CO2_GRAMS_PER_KWH) / 1000n,
   };
 }
