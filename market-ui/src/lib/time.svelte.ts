@@ -23,6 +23,13 @@ export function localDay(d: Date): string {
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
 }
 
+/** Monday 00:00, local time, of the week `d` falls in: "this week" as a household reads it. */
+export function weekStart(d: Date): Date {
+  const monday = new Date(d.getFullYear(), d.getMonth(), d.getDate());
+  monday.setDate(monday.getDate() - ((monday.getDay() + 6) % 7));
+  return monday;
+}
+
 /** `m:ss` until `unixSeconds`, or undefined once it has passed. */
 export function countdown(unixSeconds: bigint, nowMs: number): string | undefined {
   const left = Math.ceil(Number(unixSeconds) - nowMs / 1000);
