@@ -56,19 +56,31 @@ test("a technician registers a gateway key; the manager admits a participant; ot
   await admit.getByRole("button", { name: "Admit" }).click();
   await sign(page, "Admit");
   await expect(page.locator(`tr[data-account="${newcomer}"]`)).toContainText("2001");
+  // The manager assigns the technician to the newcomer's metering point.
+  const assign = page.getByTestId("assign");
+  await assign.locator('input[name="point"]').fill("2001");
+  await assign.locator('input[name="technician"]').fill(devAddress("Technician"));
+  await assign.getByRole("button", { name: "Assign" }).click();
+  await sign(page, "Metering point 2001: technician Technician");
+  await expect(page.locator('tr[data-point="2001"]').locator("td").nth(4)).toHaveText("Technician");
   await shot(page, "manager-technician");
 
   await open(page, "utility", "Utility");
   await expect(page.getByTestId("tariffs")).toContainText("EUR/kWh");
 });
 
-test("the DSO turns an edge red", async () => {
+test("the DSO turns an edge red and narrows another to the households' trade", async () => {
   await open(page, "dso", "Dso");
   const edge = page.locator('tr[data-edge="22"]');
   await edge.locator('select[name="light"]').selectOption("Red");
   await edge.getByRole("button", { name: "Set light" }).click();
   await sign(page, "Edge of zone 22: traffic light red");
   await expect(edge).toContainText("now red");
+  // Household3's 1 kWh from zone 12 to Household1 in zone 11 fills this edge.
+  const narrow = page.locator('tr[data-edge="12"]');
+  await narrow.locator('input[name="capacity"]').fill("1");
+  await narrow.getByRole("button", { name: "Set", exact: true }).click();
+  await sign(page, "Edge of zone 12: fee 0.005 EUR/kWh, capacity 1.000 kWh");
   await shot(page, "dso");
 });
 
@@ -88,9 +100,9 @@ test("a household places a bid, sees it in the order book and filled after gate 
   expect(pick, JSON.stringify(options)).toBeDefined();
   slot = Number(pick!.value);
 
-  const order = async (side: "Bid" | "Ask", energy: string, limit: string) => {
+  const order = async (side: "Bid" | "Ask", energy: string, limit: string, at = slot) => {
     await form.locator('select[name="side"]').selectOption(side);
-    await form.locator('select[name="slot"]').selectOption(String(slot));
+    await form.locator('select[name="slot"]').selectOption(String(at));
     await form.locator('input[name="energy"]').fill(energy);
     await form.locator('input[name="limit"]').fill(limit);
     await form.getByRole("button", { name: "Place order" }).click();
@@ -125,17 +137,29 @@ test("a household places a bid, sees it in the order book and filled after gate 
   await expect(late.getByTestId("refusal")).toContainText("Market.GateClosed — The slot's gate has closed.", { timeout: 60_000 });
 
   await go(page, "household");
-  const mine = page.getByTestId("own-orders").locator("tr", { hasText: "buy" }).first();
+  // While the slot clears: a bid for a later slot, cancelled while its gate is open, leaves the book.
+  await order("Bid", "2", "0.2", slot + 3);
+  await sign(page, "Bid 2.000 kWh at 0.200 EUR/kWh");
+  const later = page.getByTestId("own-orders").locator("tr", { hasText: "2.000 kWh" });
+  await expect(later).toContainText("open · gate closes in");
+  await later.getByRole("button", { name: "Cancel" }).click();
+  await sign(page, "Cancel order");
+  await expect(later).toHaveCount(0);
+
+  const mine = page.getByTestId("own-orders").locator("tr", { hasText: "buy" }).filter({ hasText: "1.000 kWh" });
   await expect(mine).toContainText("filled 1.000 kWh at", { timeout: 90_000 });
 });
 
-test("the next cleared slot shows the red edge closed", async () => {
+test("the next cleared slot shows the red edge closed and the narrow one full", async () => {
   await go(page, "market");
   await page.getByTestId("cleared-slot").selectOption(String(slot));
   await expect(page.getByTestId("cleared-facts")).toHaveAttribute("data-slot", String(slot));
   await expect(page.getByTestId("cleared-facts")).toContainText("1.000 kWh");
-  await expect(page.locator('[data-testid="grid-tree"] [data-edge="22"]')).toHaveClass(/red/);
-  await expect(page.locator('[data-testid="grid-tree"] [data-edge="22"]')).toContainText("closed (red)");
+  const tree = page.getByTestId("grid-tree");
+  await expect(tree.locator('[data-edge="22"]')).toHaveClass(/red/);
+  await expect(tree.locator('[data-edge="22"]')).toContainText("closed (red)");
+  await expect(tree.locator('[data-edge="12"]')).toHaveClass(/full/);
+  await expect(tree.locator('[data-edge="11"]')).not.toHaveClass(/full/);
   await shot(page, "market");
 
   await actAs(page, "Dso");
@@ -253,7 +277,7 @@ test("the auditor view verifies the settled slot and its CSV is lem-audit's", as
     await expect(form.locator('input[name="to"]')).not.toHaveValue("");
     await form.locator('input[name="from"]').fill(String(slot));
     await form.locator('input[name="to"]').fill(String(slot));
-    await form.locator('select[name="account"]').selectOption({ label: "Household1" });
+    await form.locator('input[name="account"]').fill(HOUSEHOLD1);
     await expect(async () => {
       await form.getByRole("button", { name: "Verify" }).click();
       await expect(page.getByTestId("verified-block")).toContainText("verified against finalized block", { timeout: 5_000 });
@@ -265,6 +289,11 @@ test("the auditor view verifies the settled slot and its CSV is lem-audit's", as
     const exported = readFileSync((await download.path())!, "utf8");
     expect(exported).toBe(audit(block));
     await shot(page, "auditor");
+
+    // Any address may be typed; one that is not an account is refused by name.
+    await form.locator('input[name="account"]').fill("5Grw");
+    await form.getByRole("button", { name: "Verify" }).click();
+    await expect(page.getByTestId("audit-error")).toHaveText("refused: Invalid: account");
   } finally {
     service.kill();
   }
