@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes lem's cargo-fuzz targets (fuzz/) for a bounded time each:
 #   scripts/fuzz.sh                                  # builds all, then 60 s each
-#   scripts/fuzz.sh --build                          # builds all only
 #   FUZZ_SECONDS=600 scripts/fuzz.sh audit_node_answers
 # Extra arguments after a target go to libFuzzer. Installs cargo-fuzz if it is missing. Seeds
 # are read from fuzz/seeds/<target>/, a dictionary from fuzz/<target>.dict if there is one.
@@ -31,9 +30,7 @@ fuzz() {
 	cargo fuzz run "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- "${options[@]}" "$@"
 }
 
-if [ "${1:-}" = --build ]; then
-	cargo fuzz build
-elif [ $# -gt 0 ]; then
+if [ $# -gt 0 ]; then
 	fuzz "$@"
 else
 	# One build of every target: their shared dependencies are compiled once, on both cores.

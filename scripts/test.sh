@@ -24,22 +24,23 @@ git diff --quiet -- market-ui/.papi || {
 	exit 1
 }
 (cd market-ui && npm run --silent check && npm run --silent test)
-# The gateway's binaries for the box at the meter (aarch64) and the fuzz targets build in
-# their own target directories, niced, beside the tests: the end-to-end tests mostly wait on
-# blocks and leave a core idle. A cold build of both takes 6 to 14 minutes.
-side_log=$(mktemp -t lem-side-builds-XXXXXX.log)
-setsid nice -n 19 bash -c 'scripts/build-gateway-aarch64.sh && scripts/fuzz.sh --build' \
+# The gateway's binaries for the box at the meter (aarch64), the fuzz targets' build and the
+# bounded fuzz runs go niced beside the tests, each build in its own target directory: the
+# end-to-end tests mostly wait on blocks and leave a core idle. A cold build of both takes 6 to
+# 14 minutes, the runs 30 s per target; the lanes take over 20.
+side_log=$(mktemp -t lem-side-jobs-XXXXXX.log)
+FUZZ_SECONDS=${FUZZ_SECONDS:-30} setsid nice -n 19 bash -c \
+	'scripts/build-gateway-aarch64.sh && scripts/fuzz.sh' \
 	>"$side_log" 2>&1 &
-side_builds=$! # its own process group, stopped with everything in it if a test fails
-trap 'kill -- -$side_builds 2>/dev/null || true' EXIT
+side_jobs=$! # its own process group, stopped with everything in it if a test fails
+trap 'kill -- -$side_jobs 2>/dev/null || true' EXIT
 # `cargo test --workspace`, with the end-to-end tests in two lanes side by side. (No crate has
 # doc tests: its docs' examples are shell and JSON.)
 scripts/test-binaries.sh
-wait $side_builds || {
+wait $side_jobs || {
 	cat "$side_log" >&2
-	echo "the aarch64 gateway build or the fuzz build failed" >&2
+	echo "the aarch64 gateway build, the fuzz build or a fuzz run failed" >&2
 	exit 1
 }
-grep -E '^lem-(gateway|meter-sim): ' "$side_log"
-export FUZZ_SECONDS=${FUZZ_SECONDS:-30}
-scripts/fuzz.sh
+# The gateway's sizes and each fuzz run's last status line.
+grep -E '^lem-(gateway|meter-sim): |^Done [0-9]+ runs' "$side_log"
