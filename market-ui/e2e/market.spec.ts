@@ -172,7 +172,7 @@ test("the next cleared slot shows the red edge closed and the narrow one full", 
 
 // While the slot's readings come in: the rest of every role's work, each change read back from
 // the chain.
-test("the DSO adds a zone and sets its edge; the manager suspends and reinstates; the technician rotates and revokes; the utility sets tariffs", async () => {
+test("the DSO adds a zone, sets its edge and the yellow surcharge; the manager suspends and reinstates; the technician rotates and revokes; the utility sets tariffs", async () => {
   const addZone = page.getByTestId("add-zone");
   await addZone.locator('input[name="zone"]').fill("23");
   await addZone.locator('select[name="parent"]').selectOption("2");
@@ -191,6 +191,11 @@ test("the DSO adds a zone and sets its edge; the manager suspends and reinstates
   await sign(page, "Edge of zone 23: traffic light yellow");
   await expect(edge).toContainText("now yellow");
   await expect(page.locator('[data-testid="grid-tree"] [data-edge="23"]')).toHaveClass(/yellow/);
+  const surcharge = page.getByTestId("surcharge");
+  await surcharge.locator('input[name="surcharge"]').fill("0.03");
+  await surcharge.getByRole("button", { name: "Set surcharge" }).click();
+  await sign(page, "Yellow surcharge 0.030 EUR/kWh");
+  await expect(page.getByText("Yellow adds the surcharge (0.030 EUR/kWh)")).toBeVisible();
 
   await actAs(page, "Manager");
   await go(page, "manager");
