@@ -150,11 +150,13 @@ test("a household places a bid, sees it in the order book and filled after gate 
   await expect(mine).toContainText("filled 1.000 kWh at", { timeout: 90_000 });
 });
 
-test("the next cleared slot shows the red edge closed and the narrow one full", async () => {
+test("the next cleared slot shows its welfare, the red edge closed and the narrow one full", async () => {
   await go(page, "market");
   await page.getByTestId("cleared-slot").selectOption(String(slot));
   await expect(page.getByTestId("cleared-facts")).toHaveAttribute("data-slot", String(slot));
   await expect(page.getByTestId("cleared-facts")).toContainText("1.000 kWh");
+  // Welfare: the bid's limit less the ask's and the fees of edges 12 and 11, for 1 kWh.
+  await expect(page.getByTestId("cleared-facts").locator("dt:has-text('Welfare') + dd")).toHaveText(money(250_000n - 50_000n - 2n * 5_000n, EUR));
   const tree = page.getByTestId("grid-tree");
   await expect(tree.locator('[data-edge="22"]')).toHaveClass(/red/);
   await expect(tree.locator('[data-edge="22"]')).toContainText("closed (red)");
