@@ -7,7 +7,8 @@ use frame_support::{
 	parameter_types,
 	traits::{
 		fungible::{Balanced, Credit},
-		ConstBool, ConstU128, ConstU16, ConstU32, ConstU64, ConstU8, OnUnbalanced, VariantCountOf,
+		ConstBool, ConstU128, ConstU16, ConstU32, ConstU64, ConstU8, Contains, Get, OnUnbalanced,
+		VariantCountOf,
 	},
 	weights::{
 		constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
@@ -57,6 +58,46 @@ impl frame_system::Config for Runtime {
 	type SS58Prefix = ConstU16<42>;
 	type MaxConsumers = ConstU32<16>;
 	type PostInherents = MarketTick;
+	type BaseCallFilter = AdmittedCalls;
+}
+
+/// Most peers a node's owner may admit beside the well-known nodes: a utility's RPC and archive
+/// nodes, not a crowd.
+pub const MAX_NODE_CONNECTIONS: usize = 16;
+
+/// Every call passes but those of `pallet-node-authorization` that would let an account other
+/// than the council decide who the utilities' nodes talk to. Claiming a peer id and
+/// transferring a node would let any account take a peer id the council is about to admit
+/// (`add_well_known_node` keeps a claimer's connections) and name who the new authority dials;
+/// so only the council admits nodes and names their owners, and an owner only adds
+/// connections to its own well-known node, at most [`MAX_NODE_CONNECTIONS`] of them, each a
+/// peer id of bounded length.
+pub struct AdmittedCalls;
+impl Contains<RuntimeCall> for AdmittedCalls {
+	fn contains(call: &RuntimeCall) -> bool {
+		use pallet_node_authorization::{AdditionalConnections, Call, WellKnownNodes};
+		let RuntimeCall::NodeAuthorization(call) = call else { return true };
+		match call {
+			Call::add_well_known_node { .. }
+			| Call::remove_well_known_node { .. }
+			| Call::swap_well_known_node { .. }
+			| Call::reset_well_known_nodes { .. }
+			| Call::remove_connections { .. } => true,
+			Call::add_connections { node, connections } => {
+				let max_len: u32 =
+					<Runtime as pallet_node_authorization::Config>::MaxPeerIdLength::get();
+				if connections.iter().any(|peer| peer.0.len() >= max_len as usize)
+					|| !WellKnownNodes::<Runtime>::get().contains(node)
+				{
+					return false;
+				}
+				let mut admitted = AdditionalConnections::<Runtime>::get(node);
+				admitted.extend(connections.iter().filter(|peer| *peer != node).cloned());
+				admitted.len() <= MAX_NODE_CONNECTIONS
+			}
+			_ => false,
+		}
+	}
 }
 
 /// The market's per-block work, before the block's transactions: slots due for clearing are
@@ -157,7 +198,10 @@ pub type CouncilCollective = pallet_collective::Instance1;
 /// GRANDPA itself tolerates one faulty authority in four; the council tolerates one absent.
 pub type CouncilOrigin =
 	pallet_collective::EnsureProportionMoreThan<AccountId, CouncilCollective, 1, 2>;
-/// Changing who sits on the council, and a runtime upgrade, need two thirds of it.
+/// Changing who sits on the council, who authors and finalizes blocks (the authority set, and
+/// removing an admitted node), and a runtime upgrade need two thirds of it: with the authority
+/// set, a bare majority could seat nodes of its own, remove honest ones and finalize any state
+/// every light client accepts, as much power as new code.
 pub type CouncilSupermajority =
 	pallet_collective::EnsureProportionAtLeast<AccountId, CouncilCollective, 2, 3>;
 
@@ -190,7 +234,7 @@ pub const MAX_AUTHORITIES: u32 = 32;
 pub const SESSION_LENGTH_DEV: BlockNumber = MINUTES / 2;
 
 impl pallet_authority_set::Config for Runtime {
-	type CouncilOrigin = CouncilOrigin;
+	type CouncilOrigin = CouncilSupermajority;
 	type UpgradeOrigin = CouncilSupermajority;
 	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	type WeightInfo = crate::weights::pallet_authority_set::WeightInfo<Runtime>;
@@ -239,10 +283,12 @@ impl pallet_node_authorization::Config for Runtime {
 	type MaxWellKnownNodes = ConstU32<64>;
 	// A libp2p peer id of an ed25519 node key is 38 bytes.
 	type MaxPeerIdLength = ConstU32<128>;
+	// Admitting a node lets it sync; taking one away can cut a utility's authority off the
+	// network, which weighs like removing it from the authority set.
 	type AddOrigin = CouncilOrigin;
-	type RemoveOrigin = CouncilOrigin;
-	type SwapOrigin = CouncilOrigin;
-	type ResetOrigin = CouncilOrigin;
+	type RemoveOrigin = CouncilSupermajority;
+	type SwapOrigin = CouncilSupermajority;
+	type ResetOrigin = CouncilSupermajority;
 	type WeightInfo = ();
 }
 

@@ -32,7 +32,7 @@ use sp_runtime::{
 };
 use sp_version::{runtime_version, RuntimeVersion};
 
-pub use configs::{CommunityAccount, MarketTick, SESSION_LENGTH_DEV};
+pub use configs::{CommunityAccount, MarketTick, MAX_NODE_CONNECTIONS, SESSION_LENGTH_DEV};
 pub use frame_system::Call as SystemCall;
 pub use pallet_balances::Call as BalancesCall;
 

@@ -25,7 +25,7 @@ fn local_chain() -> sp_io::TestExternalities {
 	ext
 }
 
-/// Three of the four utilities: more than half.
+/// Three of the four utilities: at least two thirds.
 fn council() -> RuntimeOrigin {
 	Council::Members(3, 4).into()
 }
@@ -77,7 +77,7 @@ fn genesis_has_the_four_utilities_as_authorities_and_council() {
 }
 
 #[test]
-fn only_a_council_majority_changes_the_set() {
+fn only_two_thirds_of_the_council_change_the_set() {
 	local_chain().execute_with(|| {
 		register_keys(ferdie(), ferdie_keys());
 		let outsider = RuntimeOrigin::signed(Sr25519Keyring::Eve.to_account_id());
@@ -194,17 +194,155 @@ fn sessions_rotate_at_the_genesis_session_length() {
 fn the_council_authorizes_a_runtime_upgrade() {
 	local_chain().execute_with(|| {
 		let hash = H256::repeat_byte(7);
-		// New code can take everyone's money: a simple majority is not enough. With five
-		// utilities, three make a majority for the authority set but not two thirds.
+		// New code can take everyone's money: a simple majority is not enough.
 		let majority: RuntimeOrigin = Council::Members(3, 5).into();
-		assert_noop!(
-			AuthoritySet::authorize_upgrade(majority.clone(), hash),
-			DispatchError::BadOrigin
-		);
-		register_keys(ferdie(), ferdie_keys());
-		assert_ok!(AuthoritySet::add_authority(majority, ferdie()));
+		assert_noop!(AuthoritySet::authorize_upgrade(majority, hash), DispatchError::BadOrigin);
 		assert_ok!(AuthoritySet::authorize_upgrade(Council::Members(4, 5).into(), hash));
 		assert_ok!(AuthoritySet::authorize_upgrade(council(), hash));
 		assert_eq!(System::authorized_upgrade().map(|a| *a.code_hash()), Some(hash));
+	});
+}
+
+/// Three of five utilities could otherwise seat two authorities of their own and remove two
+/// honest ones (keeping `MinAuthorities`), then finalize any state root every light client
+/// accepts, or cut an honest utility's node off the network: as much power as new code, so it
+/// needs as many votes.
+#[test]
+fn a_bare_majority_cannot_take_over_finality() {
+	local_chain().execute_with(|| {
+		use lem_runtime::RuntimeCall;
+		use pallet_node_authorization::Call as Nodes;
+		use sp_core::OpaquePeerId;
+		use sp_runtime::traits::Dispatchable;
+		register_keys(ferdie(), ferdie_keys());
+		let majority: RuntimeOrigin = Council::Members(3, 5).into();
+		let two_thirds: RuntimeOrigin = Council::Members(4, 5).into();
+		let dave = Sr25519Keyring::Dave.to_account_id();
+		assert_noop!(
+			AuthoritySet::add_authority(majority.clone(), ferdie()),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			AuthoritySet::remove_authority(majority.clone(), dave.clone()),
+			DispatchError::BadOrigin
+		);
+		let dave_node = pallet_node_authorization::Owners::<Runtime>::iter()
+			.find_map(|(node, owner)| (owner == dave).then_some(node))
+			.expect("Dave's node is admitted");
+		let strangers_node = OpaquePeerId(vec![0, 36, 8, 1, 18, 32, 0xee]);
+		for call in [
+			Nodes::remove_well_known_node { node: dave_node.clone() },
+			Nodes::swap_well_known_node { remove: dave_node.clone(), add: strangers_node.clone() },
+			Nodes::reset_well_known_nodes { nodes: vec![(strangers_node.clone(), ferdie())] },
+		] {
+			let call = RuntimeCall::NodeAuthorization(call);
+			assert_eq!(
+				call.clone().dispatch(majority.clone()).map_err(|e| e.error),
+				Err(DispatchError::BadOrigin)
+			);
+			assert!(
+				pallet_node_authorization::WellKnownNodes::<Runtime>::get().contains(&dave_node)
+			);
+		}
+
+		assert_ok!(AuthoritySet::add_authority(two_thirds.clone(), ferdie()));
+		assert_ok!(RuntimeCall::NodeAuthorization(Nodes::remove_well_known_node {
+			node: dave_node.clone()
+		})
+		.dispatch(two_thirds));
+		assert!(!pallet_node_authorization::WellKnownNodes::<Runtime>::get().contains(&dave_node));
+	});
+}
+
+/// A household cannot claim a peer id the council is about to admit, nor set who a utility's
+/// node talks to: only the council admits nodes and names their owners, and an owner admits a
+/// bounded list of connections to its own node.
+#[test]
+fn only_the_council_writes_the_admitted_peer_list() {
+	local_chain().execute_with(|| {
+		use lem_runtime::RuntimeCall;
+		use pallet_node_authorization::{AdditionalConnections, Call as Nodes, Owners};
+		use sp_core::OpaquePeerId;
+		use sp_runtime::traits::Dispatchable;
+		let peer = |n: u8| OpaquePeerId(vec![0, 36, 8, 1, 18, 32, n]);
+		let dispatch = |who: &AccountId, call: Nodes<Runtime>| {
+			RuntimeCall::NodeAuthorization(call)
+				.dispatch(RuntimeOrigin::signed(who.clone()))
+				.map(|_| ())
+				.map_err(|e| e.error)
+		};
+		let filtered = Err(frame_system::Error::<Runtime>::CallFiltered.into());
+		let household = lem_runtime::genesis_config_presets::demo_account("Household1");
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		let alices_node = Owners::<Runtime>::iter()
+			.find_map(|(node, owner)| (owner == alice).then_some(node))
+			.expect("Alice's node is admitted");
+
+		// The peer id of a node waiting in a council motion.
+		let waiting = peer(0xee);
+		assert_eq!(dispatch(&household, Nodes::claim_node { node: waiting.clone() }), filtered);
+		assert_eq!(
+			dispatch(
+				&household,
+				Nodes::add_connections { node: waiting.clone(), connections: vec![peer(0x01)] }
+			),
+			filtered
+		);
+		assert_eq!(
+			dispatch(
+				&alice,
+				Nodes::transfer_node { node: alices_node.clone(), owner: household.clone().into() }
+			),
+			filtered
+		);
+		assert_eq!(dispatch(&alice, Nodes::remove_claim { node: alices_node.clone() }), filtered);
+		assert_eq!(Owners::<Runtime>::get(&waiting), None);
+		assert_eq!(Owners::<Runtime>::get(&alices_node), Some(alice.clone()));
+
+		// Someone else's node: the pallet's own check.
+		assert_eq!(
+			dispatch(
+				&household,
+				Nodes::add_connections { node: alices_node.clone(), connections: vec![peer(1)] }
+			),
+			Err(pallet_node_authorization::Error::<Runtime>::NotOwner.into())
+		);
+		// The owner admits up to the bound, in peer ids of bounded length, and no more.
+		let max = lem_runtime::MAX_NODE_CONNECTIONS as u8;
+		let long = OpaquePeerId(vec![7; 128]);
+		assert_eq!(
+			dispatch(
+				&alice,
+				Nodes::add_connections { node: alices_node.clone(), connections: vec![long] }
+			),
+			filtered
+		);
+		assert_ok!(dispatch(
+			&alice,
+			Nodes::add_connections {
+				node: alices_node.clone(),
+				connections: (1..max).map(peer).collect()
+			}
+		));
+		assert_eq!(
+			dispatch(
+				&alice,
+				Nodes::add_connections {
+					node: alices_node.clone(),
+					connections: vec![peer(max), peer(max + 1)]
+				}
+			),
+			filtered
+		);
+		assert_ok!(dispatch(
+			&alice,
+			Nodes::add_connections { node: alices_node.clone(), connections: vec![peer(max)] }
+		));
+		assert_eq!(AdditionalConnections::<Runtime>::get(&alices_node).len(), max as usize);
+		assert_ok!(dispatch(
+			&alice,
+			Nodes::remove_connections { node: alices_node.clone(), connections: vec![peer(1)] }
+		));
+		assert_eq!(AdditionalConnections::<Runtime>::get(&alices_node).len(), max as usize - 1);
 	});
 }
