@@ -19,7 +19,10 @@ use tokio::{
 	net::TcpStream,
 	time::{timeout, Instant},
 };
-use tokio_tungstenite::{tungstenite::Message, MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{
+	tungstenite::{protocol::WebSocketConfig, Message},
+	MaybeTlsStream, WebSocketStream,
+};
 use tracing::{info, warn};
 
 /// How long a node has to answer one call.
@@ -28,6 +31,17 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 const NODE_RETRY: Duration = Duration::from_secs(3);
 /// Warp proofs asked for in one `follow`: each is up to 8 MiB of handoffs.
 const MAX_WARP_PROOFS: usize = 16;
+/// The largest answer a node gives: a warp proof of at most 8 MiB, in hex, in JSON. A node that
+/// sends more is cut off before the message is buffered, so a liar cannot blow a box's memory
+/// (tungstenite would otherwise buffer 64 MiB).
+pub const MAX_ANSWER_BYTES: usize = 17 << 20;
+
+/// A number from the standard library's per-process random hash keys: enough to spread
+/// retries and calls, with no random-number crate on the box.
+pub fn random() -> u64 {
+	use std::hash::{BuildHasher, Hasher};
+	std::collections::hash_map::RandomState::new().build_hasher().finish()
+}
 
 /// The pool's code for an invalid transaction, with `data` "Custom error: <n>" for a pallet's
 /// refusal (sc-rpc-api's author errors).
@@ -40,6 +54,8 @@ pub enum NodeError {
 	Timeout(&'static str),
 	/// The connection closed or broke.
 	Closed(String),
+	/// An answer beyond [`MAX_ANSWER_BYTES`]: cut off unread.
+	TooLarge(String),
 	/// The node answered something that is not what the call returns.
 	BadAnswer {
 		method: &'static str,
@@ -63,6 +79,7 @@ impl fmt::Display for NodeError {
 			Self::Connect(e) => write!(f, "cannot connect: {e}"),
 			Self::Timeout(method) => write!(f, "no answer to {method} within {ANSWER_WITHIN:?}"),
 			Self::Closed(e) => write!(f, "connection closed: {e}"),
+			Self::TooLarge(e) => write!(f, "answer too large, cut off: {e}"),
 			Self::BadAnswer { method, reason } => write!(f, "bad answer to {method}: {reason}"),
 			Self::WrongChain { genesis } => write!(f, "serves another chain (genesis {genesis})"),
 			Self::Refused { code, message, data } => {
@@ -163,7 +180,11 @@ impl Node {
 		// rustls needs one crypto provider for the process; ring is the one built in.
 		#[cfg(feature = "tls")]
 		let _ = rustls::crypto::ring::default_provider().install_default();
-		let (socket, _) = timeout(ANSWER_WITHIN, tokio_tungstenite::connect_async(url))
+		let config = WebSocketConfig::default()
+			.max_message_size(Some(MAX_ANSWER_BYTES))
+			.max_frame_size(Some(MAX_ANSWER_BYTES));
+		let connect = tokio_tungstenite::connect_async_with_config(url, Some(config), false);
+		let (socket, _) = timeout(ANSWER_WITHIN, connect)
 			.await
 			.map_err(|_| NodeError::Timeout("connect"))?
 			.map_err(|e| NodeError::Connect(e.to_string()))?;
@@ -189,6 +210,9 @@ impl Node {
 			loop {
 				let message = match self.socket.next().await {
 					Some(Ok(m)) => m,
+					Some(Err(e @ tokio_tungstenite::tungstenite::Error::Capacity(_))) => {
+						return Err(NodeError::TooLarge(e.to_string()))
+					}
 					Some(Err(e)) => return Err(NodeError::Closed(e.to_string())),
 					None => return Err(NodeError::Closed("by the node".into())),
 				};
@@ -352,7 +376,9 @@ impl LightClient {
 				Err(error) => {
 					warn!(node = %url, %error, "node unavailable");
 					self.next += 1;
-					self.retry_at = Some(now + NODE_RETRY);
+					// Not at the same instant as every other client the node dropped.
+					let jitter = Duration::from_millis(random() % NODE_RETRY.as_millis() as u64);
+					self.retry_at = Some(now + NODE_RETRY + jitter);
 					return Err(ClientError::Node { node: url, error });
 				}
 			}

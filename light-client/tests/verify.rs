@@ -240,6 +240,30 @@ fn warp_proofs_follow_handoffs_and_refuse_lies() {
 	assert_eq!(e, Err(FinalityError::UnsupportedChange { number: 5 }));
 }
 
+/// Right after a handoff, before the new set has finalized a block, a node's latest
+/// justification is the handoff block's own, signed by the old set. An honest node says so; the
+/// client holds that block already and is not moved, but it calls no one a liar.
+#[test]
+fn the_handoff_blocks_own_justification_is_no_lie() {
+	let first = keys(&["A", "B", "C", "D"]);
+	let second = keys(&["B", "C", "D", "E", "F"]);
+	let g = genesis();
+	let mut cp = Checkpoint::genesis(g.clone(), set_of(0, &first).authorities);
+	let b1 = header(&g, vec![handoff(&second)]);
+	let own = warp(vec![(b1.clone(), justify(&b1, &first[..3], 0))], true);
+	assert_eq!(cp.apply_warp_proof(&own).unwrap().handoffs, 1);
+	assert_eq!((cp.number(), cp.set.clone()), (1, set_of(1, &second)));
+
+	let p = cp.apply_warp_proof(&own).expect("the handoff block's own justification");
+	assert_eq!((p.handoffs, p.advanced, p.finished), (0, false, true));
+	// Then the new set finalizes, and only the new set.
+	let b2 = header(&b1, vec![]);
+	let e = cp.apply_warp_proof(&warp(vec![(b2.clone(), justify(&b2, &first[..3], 0))], true));
+	assert!(matches!(e, Err(FinalityError::BadJustification { number: 2, .. })));
+	let p = cp.apply_warp_proof(&warp(vec![(b2.clone(), justify(&b2, &second[..4], 1))], true));
+	assert!(p.unwrap().advanced);
+}
+
 #[test]
 fn storage_proofs_prove_values_and_absence_and_nothing_else() {
 	use sp_trie::{LayoutV1, MemoryDB, TrieDBMutBuilder, TrieMut};

@@ -7,7 +7,7 @@
 use codec::{Decode, Encode};
 use lem_light_client::{
 	chain_spec,
-	client::{ClientError, Lie, LightClient},
+	client::{ClientError, Lie, LightClient, NodeError},
 	finality::{FinalityError, WarpProof},
 	hex,
 	storage::{self, ProofError},
@@ -103,6 +103,22 @@ fn the_light_client_checks_every_answer_and_drops_a_lying_node() {
 		assert!(matches!(lie, Lie::Proof(ProofError::Incomplete { .. })), "{lie:?}");
 		c.follow().await.unwrap();
 		assert!(c.read(&[now_key.clone()]).await.unwrap()[0].is_some());
+		assert_eq!(c.node_url(), Some(honest.as_str()));
+
+		// An answer larger than any real one (the box's memory is 32 MB): cut off unread.
+		let liar = LyingNode::answering(
+			port,
+			Box::new(|method| {
+				(method == "lem_grandpaWarpProof")
+					.then(|| serde_json::json!({"result": format!("0x{}", "00".repeat(20 << 20))}))
+			}),
+		);
+		let mut c = client(vec![liar.url.clone(), honest.clone()], &genesis);
+		match c.follow().await {
+			Err(ClientError::Node { error: NodeError::TooLarge(_), .. }) => {}
+			other => panic!("expected the answer cut off, got {other:?}"),
+		}
+		assert!(c.follow().await.unwrap().advanced, "the next node was not asked");
 		assert_eq!(c.node_url(), Some(honest.as_str()));
 
 		// The first finality proof given again and again: an old head.
