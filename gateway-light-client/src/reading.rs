@@ -14,7 +14,7 @@ pub const SUBMIT_READING: u8 = 3;
 pub const SUBMIT_READINGS: u8 = 4;
 /// pallet-metering's `Error` variants in order: the pool refuses a reading with
 /// `InvalidTransaction::Custom(index)`. `tests/reading.rs` checks them against the runtime.
-pub const METERING_ERRORS: [&str; 19] = [
+pub const METERING_ERRORS: [&str; 22] = [
 	"NotTechnician",
 	"NotAssigned",
 	"UnknownMeteringPoint",
@@ -34,6 +34,9 @@ pub const METERING_ERRORS: [&str; 19] = [
 	"RegistersDisagree",
 	"ValueOutOfRange",
 	"TooOld",
+	"KeyNotAccepted",
+	"NotPointOwner",
+	"NotProposed",
 ];
 
 /// The name of the metering error with pool code `code`.

@@ -95,6 +95,21 @@ fn a_standing_order_is_the_runtimes_set_standing_order() {
 	assert_eq!(nonce, 0);
 }
 
+#[test]
+fn accepting_a_key_is_the_runtimes_accept_key() {
+	let owner = Owner::from_seed(&[6u8; 32]);
+	let call = lem_gateway::owner::AcceptKey { metering_point: 1001, key: [9; 32] };
+	let (runtime_call, _, nonce) = check(&owner.sign(&call, 3, &signing()), &signing());
+	assert_eq!(
+		runtime_call,
+		RuntimeCall::Metering(pallet_metering::Call::accept_key {
+			metering_point: 1001,
+			key: sp_core::ed25519::Public::from_raw([9; 32]),
+		})
+	);
+	assert_eq!(nonce, 3);
+}
+
 /// The seed `lem-node key inspect` prints for a development account gives that account.
 #[test]
 fn a_secret_seed_gives_the_account_substrate_derives_from_it() {

@@ -187,6 +187,7 @@ fn main() {
 	let genesis = net.nodes[0].genesis_hash();
 	town::register_keys(&net.nodes[0], &meters, genesis);
 	let mut signing = town::signing(&net.nodes[0], genesis);
+	town::accept_keys(&net.nodes[0], &mut meters, &signing);
 	let mut fault = a.fault.map(Fault::new);
 
 	// The first slot measured is the first whose gate stays open long enough for its orders

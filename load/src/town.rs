@@ -3,13 +3,14 @@
 
 use ed25519_dalek::SigningKey;
 use lem_gateway::{
-	owner::{Call, Owner, Side, Signing},
+	owner::{AcceptKey, Call, Owner, Side, Signing},
 	reading::{self, Reading, SignedReading},
 };
 use lem_runtime::RuntimeCall;
 use lem_tests::{dev_pair, sign, LocalNetwork, Node};
 use serde_json::json;
 use sp_core::{crypto::Ss58Codec, Pair, H256};
+use std::time::Duration;
 
 /// Gateway keys registered per batch call of the technician.
 const KEYS_PER_CALL: usize = 500;
@@ -71,7 +72,7 @@ pub fn signing(node: &Node, genesis: H256) -> Signing {
 	}
 }
 
-/// The demo's technician, assigned every genesis metering point, registers each gateway's key.
+/// The demo's technician, assigned every genesis metering point, proposes each gateway's key.
 pub fn register_keys(node: &Node, meters: &[Meter], genesis: H256) {
 	let technician = dev_pair("Technician");
 	let who = technician.public().into();
@@ -97,6 +98,29 @@ pub fn register_keys(node: &Node, meters: &[Meter], genesis: H256) {
 		.collect();
 	for outcome in node.submit_all(xts) {
 		outcome.ok();
+	}
+}
+
+/// Each meter's owner accepts the key the technician proposed for its gateway, as a household
+/// does once its box shows it; returns once every key is in force. A chunk at a time, so that
+/// a town's acceptances stay within a node's transaction pool.
+pub fn accept_keys(node: &Node, meters: &mut [Meter], s: &Signing) {
+	for chunk in meters.chunks_mut(KEYS_PER_CALL * 4) {
+		for m in chunk.iter_mut() {
+			let key = m.gateway.verifying_key().to_bytes();
+			let xt = m.owner.sign(&AcceptKey { metering_point: m.point, key }, m.nonce, s);
+			node.rpc("author_submitExtrinsic", json!([hex(&xt)]));
+			m.nonce += 1;
+		}
+		let mut waiting: Vec<&Meter> = chunk.iter().collect();
+		lem_tests::wait_for("every gateway key accepted", Duration::from_secs(300), || {
+			waiting.retain(|m| {
+				let key: Option<sp_core::ed25519::Public> =
+					node.runtime_call("MeteringApi_gateway_key", m.point, None);
+				key.map(|k| k.0) != Some(m.gateway.verifying_key().to_bytes())
+			});
+			waiting.is_empty().then_some(())
+		});
 	}
 }
 

@@ -36,7 +36,20 @@ test("a technician registers a gateway key; the manager admits a participant; ot
   await row.locator('input[name="key"]').fill(key);
   await row.getByRole("button", { name: "Register" }).click();
   await sign(page, "Register the gateway key of metering point 1005");
+  // It signs nothing until Household5, whose point it is, accepts it.
+  await expect(row.locator(".proposed")).toHaveAttribute("title", key);
+  await expect(row.locator(".key")).toHaveText("none");
+  await actAs(page, "Household5");
+  await go(page, "household");
+  const waiting = page.locator('[data-testid="proposed-key"][data-point="1005"]');
+  await expect(waiting.locator("code")).toHaveAttribute("title", key);
+  await waiting.getByRole("button", { name: "Accept" }).click();
+  await sign(page, "Accept the gateway key of metering point 1005");
+  await expect(waiting).toHaveCount(0);
+  await actAs(page, "Technician");
+  await go(page, "manager");
   await expect(row.locator(".key")).toHaveAttribute("title", key);
+  await expect(row.locator(".proposed")).toHaveText("–");
 
   // A technician may not admit anyone.
   const newcomer = devAddress("Newcomer");
@@ -215,10 +228,13 @@ test("the DSO adds a zone, sets its edge and the yellow surcharge; the manager s
   await point.locator('input[name="key"]').fill(rotated);
   await point.getByRole("button", { name: "Rotate" }).click();
   await sign(page, "Rotate the gateway key of metering point 1005");
-  await expect(point.locator(".key")).toHaveAttribute("title", rotated);
+  // The old key signs on until the owner accepts the new one; revoking takes both at once.
+  await expect(point.locator(".proposed")).toHaveAttribute("title", rotated);
+  await expect(point.locator(".key")).toHaveAttribute("title", `0x${"5e".repeat(32)}`);
   await point.getByRole("button", { name: "Revoke" }).click();
   await sign(page, "Revoke the gateway key of metering point 1005");
   await expect(point.locator(".key")).toHaveText("none");
+  await expect(point.locator(".proposed")).toHaveText("–");
 
   await actAs(page, "Utility");
   await go(page, "utility");

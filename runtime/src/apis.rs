@@ -232,6 +232,9 @@ impl_runtime_apis! {
 		fn gateway_key(metering_point: pallet_market::MeteringPointId) -> Option<sp_core::ed25519::Public> {
 			pallet_metering::GatewayKeys::<Runtime>::get(metering_point)
 		}
+		fn proposed_key(metering_point: pallet_market::MeteringPointId) -> Option<sp_core::ed25519::Public> {
+			pallet_metering::ProposedKeys::<Runtime>::get(metering_point)
+		}
 		fn reading(
 			metering_point: pallet_market::MeteringPointId,
 			slot: pallet_market::Slot,

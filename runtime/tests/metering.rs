@@ -9,8 +9,8 @@ use common::{block_at, chain, T0};
 use frame_support::{assert_noop, assert_ok, traits::UnfilteredDispatchable};
 use lem_runtime::{genesis_config_presets::demo_account, Metering, Runtime, RuntimeOrigin, System};
 use pallet_metering::{
-	Call, Error, GatewayKeys, LastRegisters, Reading, Readings, RetiredKeys, RevokedKeys,
-	SignedReading, MAX_REGISTER_WH, MAX_RETIRED_KEYS, MAX_SLOT_ENERGY_WH,
+	Call, Error, GatewayKeys, LastRegisters, ProposedKeys, Reading, Readings, RetiredKeys,
+	RevokedKeys, SignedReading, MAX_REGISTER_WH, MAX_RETIRED_KEYS, MAX_SLOT_ENERGY_WH,
 };
 use sp_core::{ed25519, Pair};
 #[allow(deprecated)] // see the pallet's README on `ValidateUnsigned`
@@ -29,6 +29,23 @@ const MP2: u64 = 1002;
 
 fn technician() -> RuntimeOrigin {
 	RuntimeOrigin::signed(demo_account("Technician"))
+}
+
+/// The owner of metering point `mp` (household 1 or 2).
+fn owner(mp: u64) -> RuntimeOrigin {
+	RuntimeOrigin::signed(demo_account(&format!("Household{}", mp - 1000)))
+}
+
+/// The technician registers `key` for `mp`, and the point's owner accepts it.
+fn install(mp: u64, key: ed25519::Public) {
+	assert_ok!(Metering::register_key(technician(), mp, key));
+	assert_ok!(Metering::accept_key(owner(mp), mp, key));
+}
+
+/// The technician rotates `mp` to `key`, and the point's owner accepts it.
+fn rotate(mp: u64, key: ed25519::Public) {
+	assert_ok!(Metering::rotate_key(technician(), mp, key));
+	assert_ok!(Metering::accept_key(owner(mp), mp, key));
 }
 
 fn gateway(seed: u8) -> ed25519::Pair {
@@ -103,8 +120,8 @@ fn assert_refused(signed: SignedReading, e: Error<Runtime>) {
 }
 
 fn with_keys() {
-	assert_ok!(Metering::register_key(technician(), MP1, gateway(1).public()));
-	assert_ok!(Metering::register_key(technician(), MP2, gateway(2).public()));
+	install(MP1, gateway(1).public());
+	install(MP2, gateway(2).public());
 }
 
 #[test]
@@ -121,7 +138,7 @@ fn only_technicians_manage_gateway_keys() {
 			Metering::register_key(technician(), 4242, key),
 			Error::<Runtime>::UnknownMeteringPoint
 		);
-		assert_ok!(Metering::register_key(technician(), MP1, key));
+		install(MP1, key);
 		assert_eq!(GatewayKeys::<Runtime>::get(MP1), Some(key));
 		assert_noop!(
 			Metering::register_key(technician(), MP1, gateway(9).public()),
@@ -133,7 +150,7 @@ fn only_technicians_manage_gateway_keys() {
 			Metering::rotate_key(technician(), MP2, gateway(3).public()),
 			Error::<Runtime>::NoKey
 		);
-		assert_ok!(Metering::rotate_key(technician(), MP1, gateway(3).public()));
+		rotate(MP1, gateway(3).public());
 		// The old key is retired for good, on any metering point.
 		assert_noop!(Metering::register_key(technician(), MP2, key), Error::<Runtime>::RevokedKey);
 		assert_noop!(Metering::rotate_key(technician(), MP1, key), Error::<Runtime>::RevokedKey);
@@ -287,9 +304,9 @@ fn each_metering_point_keeps_its_last_retired_keys() {
 	chain().execute_with(|| {
 		let keys: Vec<_> =
 			(10..=10 + MAX_RETIRED_KEYS as u8 + 1).map(|i| gateway(i).public()).collect();
-		assert_ok!(Metering::register_key(technician(), MP1, keys[0]));
+		install(MP1, keys[0]);
 		for key in &keys[1..] {
-			assert_ok!(Metering::rotate_key(technician(), MP1, *key));
+			rotate(MP1, *key);
 		}
 		let retired = &keys[..keys.len() - 1];
 		assert_eq!(RetiredKeys::<Runtime>::get(MP1).into_inner(), retired[1..].to_vec());
@@ -418,7 +435,7 @@ fn a_technician_manages_only_the_metering_points_assigned_to_it() {
 			Metering::register_key(other_origin.clone(), MP1, key),
 			Error::<Runtime>::NotAssigned
 		);
-		assert_ok!(Metering::register_key(technician(), MP1, key));
+		install(MP1, key);
 		// It cannot take over a meter by rotating or revoking its key either.
 		assert_noop!(
 			Metering::rotate_key(other_origin.clone(), MP1, gateway(7).public()),
@@ -431,10 +448,128 @@ fn a_technician_manages_only_the_metering_points_assigned_to_it() {
 		// Once the manager moves the meter to it, the first technician has lost it.
 		assert_ok!(lem_runtime::Market::assign_technician(manager.clone(), MP1, Some(other)));
 		assert_ok!(Metering::rotate_key(other_origin, MP1, gateway(7).public()));
+		assert_ok!(Metering::accept_key(owner(MP1), MP1, gateway(7).public()));
 		assert_noop!(Metering::revoke_key(technician(), MP1), Error::<Runtime>::NotAssigned);
 		assert_noop!(
 			lem_runtime::Market::assign_technician(manager, MP1, Some(demo_account("Household1"))),
 			pallet_market::Error::<Runtime>::NotTechnician
+		);
+	});
+}
+
+/// The attack: a technician rotates a household's key to one it holds and signs imports up to
+/// the connection limit (the household pays) or exports for an accomplice (the utility pays).
+/// A key it registers or rotates to signs nothing until the point's owner accepts it; the old
+/// key goes on signing meanwhile; only the owner accepts, and only the key proposed.
+#[test]
+fn a_technicians_key_signs_nothing_until_the_owner_accepts_it() {
+	chain().execute_with(|| {
+		install(MP1, gateway(1).public());
+		let s = last_slot();
+		let stolen = gateway(66);
+		assert_ok!(Metering::rotate_key(technician(), MP1, stolen.public()));
+		assert_eq!(ProposedKeys::<Runtime>::get(MP1), Some(stolen.public()));
+		assert_refused(
+			sign(&stolen, reading(MP1, s, 7_000, 0, 7_000, 0)),
+			Error::<Runtime>::KeyNotAccepted,
+		);
+		// Nobody but the owner accepts it: not the technician, not another household.
+		for who in [technician(), owner(MP2), RuntimeOrigin::signed(demo_account("Manager"))] {
+			assert_noop!(
+				Metering::accept_key(who, MP1, stolen.public()),
+				Error::<Runtime>::NotPointOwner
+			);
+		}
+		// The owner names the key it accepts: not one swapped in after it looked.
+		assert_noop!(
+			Metering::accept_key(owner(MP1), MP1, gateway(67).public()),
+			Error::<Runtime>::NotProposed
+		);
+		// The household's own gateway still reads.
+		assert_ok!(submit(sign(&gateway(1), reading(MP1, s, 900, 0, 900, 0))));
+
+		// A first key waits the same way, and signs once its owner accepted it.
+		let second = gateway(2);
+		assert_ok!(Metering::register_key(technician(), MP2, second.public()));
+		let first_reading = sign(&second, reading(MP2, s, 500, 0, 500, 0));
+		assert_refused(first_reading.clone(), Error::<Runtime>::KeyNotAccepted);
+		assert_ok!(Metering::accept_key(owner(MP2), MP2, second.public()));
+		assert_ok!(submit(first_reading));
+
+		// Revoking needs nobody's consent, and takes the proposal with it.
+		assert_ok!(Metering::revoke_key(technician(), MP1));
+		assert_eq!(GatewayKeys::<Runtime>::get(MP1), None);
+		assert_eq!(ProposedKeys::<Runtime>::get(MP1), None);
+		// A withdrawn proposal was never a key: it may be proposed again.
+		assert_ok!(Metering::register_key(technician(), MP1, stolen.public()));
+		assert_ok!(Metering::revoke_key(technician(), MP1));
+		assert_noop!(Metering::revoke_key(technician(), MP1), Error::<Runtime>::NoKey);
+	});
+}
+
+/// A meter exchange (or a register rollover) used to stop a point's readings for good: every
+/// reading of the new meter was refused `RegistersBackwards`. The technician records the old
+/// meter's final registers and the new one's first, the owner accepts, and the registers go on.
+#[test]
+fn a_meter_exchange_continues_the_registers_with_the_owners_consent() {
+	chain().execute_with(|| {
+		use pallet_metering::{MeterExchange, ProposedExchanges};
+		with_keys();
+		let s = last_slot();
+		assert_ok!(submit(sign(&gateway(1), reading(MP1, s - 2, 1_000, 0, 50_000, 900))));
+		// The new meter starts at zero: refused, as before.
+		assert_refused(
+			sign(&gateway(1), reading(MP1, s - 1, 600, 0, 600, 0)),
+			Error::<Runtime>::RegistersBackwards,
+		);
+		let exchange = |old: (u64, u64)| MeterExchange {
+			old_import_register_wh: old.0,
+			old_export_register_wh: old.1,
+			new_import_register_wh: 0,
+			new_export_register_wh: 0,
+		};
+		// The old meter's final registers follow its last reading like a reading's.
+		assert_noop!(
+			Metering::propose_meter_exchange(technician(), MP1, exchange((49_000, 900))),
+			Error::<Runtime>::RegistersBackwards
+		);
+		assert_noop!(
+			Metering::propose_meter_exchange(
+				technician(),
+				MP1,
+				exchange((50_000 + 10_000_000, 900))
+			),
+			Error::<Runtime>::AboveConnectionLimit
+		);
+		assert_noop!(
+			Metering::propose_meter_exchange(owner(MP1), MP1, exchange((50_400, 900))),
+			Error::<Runtime>::NotTechnician
+		);
+		assert_ok!(Metering::propose_meter_exchange(technician(), MP1, exchange((50_400, 900))));
+		assert_eq!(ProposedExchanges::<Runtime>::get(MP1), Some(exchange((50_400, 900))));
+		// Nothing changes until the owner accepts exactly what was proposed.
+		assert_noop!(
+			Metering::accept_meter_exchange(owner(MP2), MP1, exchange((50_400, 900))),
+			Error::<Runtime>::NotPointOwner
+		);
+		assert_noop!(
+			Metering::accept_meter_exchange(owner(MP1), MP1, exchange((50_000, 900))),
+			Error::<Runtime>::NotProposed
+		);
+		assert_ok!(Metering::accept_meter_exchange(owner(MP1), MP1, exchange((50_400, 900))));
+		assert_eq!(ProposedExchanges::<Runtime>::get(MP1), None);
+
+		// The new meter's first reading after the exchange: its 600 Wh, on top of the 400 Wh
+		// the old meter turned between its last reading and its removal.
+		block_at(T0 + SLOT_SECONDS);
+		assert_ok!(submit(sign(&gateway(1), reading(MP1, s + 1, 600, 0, 600, 0))));
+		let registers = LastRegisters::<Runtime>::get(MP1).unwrap();
+		assert_eq!((registers.import_wh, registers.export_wh), (51_000, 900));
+		assert_eq!(Readings::<Runtime>::get(s + 1, MP1).unwrap().registers, registers);
+		// A late reading of the old meter is read as the old meter's.
+		assert_refused(
+			sign(&gateway(1), reading(MP1, s, 100, 0, 50_100, 900)),
+			Error::<Runtime>::OutOfOrder,
 		);
 	});
 }

@@ -149,25 +149,14 @@ impl GatewayBox {
 		}
 	}
 
-	/// The demo's technician registers the boxes' keys, each for its metering point.
+	/// The demo's technician registers the boxes' keys, each for its metering point, and
+	/// each point's household accepts its box's key.
 	pub fn register_keys(node: &crate::Node, boxes: &[GatewayBox]) {
-		let technician = crate::dev_pair("Technician");
-		let nonce = node.nonce(&technician.public().into());
-		let xts = boxes
+		let keys: Vec<_> = boxes
 			.iter()
-			.enumerate()
-			.map(|(i, b)| {
-				let call =
-					lem_runtime::RuntimeCall::Metering(pallet_metering::Call::register_key {
-						metering_point: b.metering_point,
-						key: sp_core::ed25519::Public::from_raw(b.public),
-					});
-				crate::sign(&technician, call, nonce + i as u32, node.genesis_hash())
-			})
+			.map(|b| (b.metering_point, sp_core::ed25519::Public::from_raw(b.public)))
 			.collect();
-		for outcome in node.submit_all(xts) {
-			outcome.ok();
-		}
+		crate::install_gateway_keys(node, &keys);
 	}
 
 	pub fn start(&mut self) {

@@ -53,6 +53,40 @@ pub fn node_binary() -> PathBuf {
 	bin
 }
 
+/// The demo's technician proposes each gateway key for its metering point, and the household
+/// that owns the point accepts it, as it would in the app: a key signs nothing before. Waits
+/// until every key is in force.
+pub fn install_gateway_keys(node: &Node, keys: &[(u64, sp_core::ed25519::Public)]) {
+	let technician = dev_pair("Technician");
+	let genesis = node.genesis_hash();
+	let nonce = node.nonce(&technician.public().into());
+	let proposals = keys.iter().enumerate().map(|(i, &(metering_point, key))| {
+		let call =
+			RuntimeCall::Metering(pallet_metering::Call::register_key { metering_point, key });
+		sign(&technician, call, nonce + i as u32, genesis)
+	});
+	for outcome in node.submit_all(proposals.collect()) {
+		outcome.ok();
+	}
+	let acceptances = keys.iter().map(|&(metering_point, key)| {
+		let owner = dev_pair(&demo_owner(metering_point));
+		let call = RuntimeCall::Metering(pallet_metering::Call::accept_key { metering_point, key });
+		sign(&owner, call, node.nonce(&owner.public().into()), genesis)
+	});
+	for outcome in node.submit_all(acceptances.collect()) {
+		outcome.ok();
+	}
+}
+
+/// The demo household (`Household1` ...) that owns a genesis metering point.
+pub fn demo_owner(metering_point: u64) -> String {
+	let i = pallet_market::demo::HOUSEHOLD_METERING_POINTS
+		.iter()
+		.position(|p| p.id == metering_point)
+		.expect("a demo household's metering point");
+	format!("Household{}", i + 1)
+}
+
 /// A TCP port on loopback that nothing listens on now.
 pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0").expect("bind loopback").local_addr().unwrap().port()

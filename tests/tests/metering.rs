@@ -5,7 +5,7 @@
 //! refused by the pool with the error's code and never reaches a block.
 
 use codec::Encode;
-use lem_runtime::{RuntimeCall, RuntimeEvent};
+use lem_runtime::RuntimeEvent;
 use lem_tests::{
 	gateway::{bare, reading, Gateway},
 	*,
@@ -27,14 +27,7 @@ fn a_gateway_submits_signed_readings_without_funds() {
 	let meter1 = Gateway::new(1, genesis);
 	let meter2 = Gateway::new(2, genesis);
 
-	let technician = dev_pair("Technician");
-	for (nonce, (mp, key)) in
-		[(1001, meter1.public()), (1002, meter2.public())].into_iter().enumerate()
-	{
-		let call =
-			RuntimeCall::Metering(pallet_metering::Call::register_key { metering_point: mp, key });
-		node.submit_extrinsic(sign(&technician, call, nonce as u32, genesis)).ok();
-	}
+	install_gateway_keys(node, &[(1001, meter1.public()), (1002, meter2.public())]);
 	let key: Option<ed25519::Public> = node.runtime_call("MeteringApi_gateway_key", 1001u64, None);
 	assert_eq!(key, Some(meter1.public()));
 

@@ -60,21 +60,9 @@ fn a_slot_goes_from_orders_through_readings_to_an_audited_settlement() {
 
 	// The technician registers the gateways of households 1 to 4.
 	let gateways: Vec<Gateway> = (1..=4).map(|i| Gateway::new(i as u8, genesis)).collect();
-	let technician = dev_pair("Technician");
-	let xts = gateways
-		.iter()
-		.enumerate()
-		.map(|(i, g)| {
-			let call = RuntimeCall::Metering(pallet_metering::Call::register_key {
-				metering_point: point(i + 1),
-				key: g.public(),
-			});
-			sign(&technician, call, i as u32, genesis)
-		})
-		.collect();
-	node.submit_all(xts).into_iter().for_each(|o| {
-		o.ok();
-	});
+	let keys: Vec<_> =
+		gateways.iter().enumerate().map(|(i, g)| (point(i + 1), g.public())).collect();
+	install_gateway_keys(node, &keys);
 
 	// Orders for the slot after the first open one; standing orders; a green choice.
 	let clock: SlotClock = node.runtime_call("MarketApi_clock", (), None);
@@ -110,7 +98,10 @@ fn a_slot_goes_from_orders_through_readings_to_an_audited_settlement() {
 	];
 	let xts = calls
 		.into_iter()
-		.map(|(i, call)| sign(&dev_pair(&format!("Household{i}")), call, 0, genesis))
+		.map(|(i, call)| {
+			let who = dev_pair(&format!("Household{i}"));
+			sign(&who, call, node.nonce(&who.public().into()), genesis)
+		})
 		.collect();
 	node.submit_all(xts).into_iter().for_each(|o| {
 		o.ok();

@@ -1,7 +1,7 @@
 //! `lem-demo`: the demo community's people at the command line.
 //!
 //! ```sh
-//! lem-demo setup --gateway 1001=0x<key> ...   # the technician registers the boxes' keys
+//! lem-demo setup --gateway 1001=0x<key> ...   # the technician registers the boxes' keys, the households accept them
 //! lem-demo watch                              # each slot read, cleared and settled
 //! ```
 
@@ -29,8 +29,9 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
-	/// Registers gateway keys as the demo's technician. (Each box then keeps its household's
-	/// standing order in place and trades for it.)
+	/// Registers gateway keys as the demo's technician, each accepted by the household whose
+	/// metering point it serves. (Each box then keeps its household's standing order in place
+	/// and trades for it.)
 	Setup {
 		/// A metering point's gateway key, `<point>=<hex public key>`; repeat for each box.
 		#[arg(long = "gateway", value_parser = parse_gateway)]
@@ -68,18 +69,38 @@ fn setup(chain: &Chain, gateways: &[(u64, [u8; 32])]) -> Result<(), Error> {
 	let key_of = |point: u64| -> Result<Option<ed25519::Public>, Error> {
 		chain.call("MeteringApi_gateway_key", point, None)
 	};
-	let mut calls = Vec::new();
+	let proposed_of = |point: u64| -> Result<Option<ed25519::Public>, Error> {
+		chain.call("MeteringApi_proposed_key", point, None)
+	};
+	// The technician proposes each key; the household that owns the point accepts it, as a
+	// household does in the app once its box shows the key.
+	let mut proposals = Vec::new();
+	let mut acceptances = Vec::new();
 	for &(metering_point, key) in gateways {
 		let key = ed25519::Public::from_raw(key);
-		calls.extend(match key_of(metering_point)? {
-			Some(k) if k == key => None,
-			Some(_) => Some(pallet_metering::Call::rotate_key { metering_point, new: key }),
-			None => Some(pallet_metering::Call::register_key { metering_point, key }),
-		});
+		let owner = HOUSEHOLD_METERING_POINTS
+			.iter()
+			.position(|p| p.id == metering_point)
+			.map(|i| dev_pair(&format!("Household{}", i + 1)))
+			.ok_or_else(|| format!("metering point {metering_point} is no demo household's"))?;
+		let current = key_of(metering_point)?;
+		if current == Some(key) {
+			continue;
+		}
+		if proposed_of(metering_point)? != Some(key) {
+			proposals.push(RuntimeCall::Metering(match current {
+				Some(_) => pallet_metering::Call::rotate_key { metering_point, new: key },
+				None => pallet_metering::Call::register_key { metering_point, key },
+			}));
+		}
+		let accept = pallet_metering::Call::accept_key { metering_point, key };
+		acceptances.push((owner, vec![RuntimeCall::Metering(accept)]));
 	}
-	let calls: Vec<RuntimeCall> = calls.into_iter().map(RuntimeCall::Metering).collect();
-	if !calls.is_empty() {
-		chain.submit_all(&[(dev_pair("Technician"), calls)])?;
+	if !proposals.is_empty() {
+		chain.submit_all(&[(dev_pair("Technician"), proposals)])?;
+	}
+	if !acceptances.is_empty() {
+		chain.submit_all(&acceptances)?;
 	}
 	for &(point, key) in gateways {
 		if key_of(point)? != Some(ed25519::Public::from_raw(key)) {

@@ -95,40 +95,115 @@ fn validate_and_dispatch<T: Config>(call: Call<T>) {
 mod benchmarks {
 	use super::*;
 
+	/// A key proposed in place of one proposed before.
 	#[benchmark]
 	fn register_key() {
 		let who = technician::<T>();
 		metering_point::<T>(1);
+		let replaced = new_key();
+		ProposedKeys::<T>::insert(1, replaced);
+		KeyOwners::<T>::insert(replaced, 1);
 		let key = new_key();
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), 1, key);
 
-		assert_eq!(GatewayKeys::<T>::get(1), Some(key));
+		assert_eq!(ProposedKeys::<T>::get(1), Some(key));
+		assert!(!KeyOwners::<T>::contains_key(replaced));
 	}
 
 	#[benchmark]
 	fn rotate_key() {
 		let who = technician::<T>();
-		let old = keyed_point::<T>(1);
+		keyed_point::<T>(1);
+		let replaced = new_key();
+		ProposedKeys::<T>::insert(1, replaced);
+		KeyOwners::<T>::insert(replaced, 1);
 		let new = new_key();
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), 1, new);
 
+		assert_eq!(ProposedKeys::<T>::get(1), Some(new));
+	}
+
+	/// The owner accepts a new key for a point whose old key is retired, forgetting the oldest
+	/// retired key.
+	#[benchmark]
+	fn accept_key() {
+		let old = keyed_point::<T>(1);
+		let new = new_key();
+		ProposedKeys::<T>::insert(1, new);
+		KeyOwners::<T>::insert(new, 1);
+		let owner: T::AccountId = account("participant", 1, 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), 1, new);
+
+		assert_eq!(GatewayKeys::<T>::get(1), Some(new));
 		assert!(RevokedKeys::<T>::contains_key(old));
 	}
 
+	/// The key and a key proposed in its place.
 	#[benchmark]
 	fn revoke_key() {
 		let who = technician::<T>();
 		let key = keyed_point::<T>(1);
+		let proposed = new_key();
+		ProposedKeys::<T>::insert(1, proposed);
+		KeyOwners::<T>::insert(proposed, 1);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), 1);
 
 		assert!(RevokedKeys::<T>::contains_key(key));
+		assert!(!KeyOwners::<T>::contains_key(proposed));
 		assert_eq!(RetiredKeys::<T>::get(1).len() as u32, MAX_RETIRED_KEYS);
+	}
+
+	fn exchange() -> MeterExchange {
+		MeterExchange {
+			old_import_register_wh: 10_500,
+			old_export_register_wh: 600,
+			new_import_register_wh: 0,
+			new_export_register_wh: 0,
+		}
+	}
+
+	/// Checked against the point's last reading and its offset from an earlier exchange.
+	#[benchmark]
+	fn propose_meter_exchange() {
+		open_window::<T>();
+		let who = technician::<T>();
+		metering_point::<T>(1);
+		LastRegisters::<T>::insert(
+			1,
+			Registers { slot: SLOT - 1, import_wh: 10_000, export_wh: 500 },
+		);
+		RegisterOffsets::<T>::insert(1, RegisterOffset::default());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), 1, exchange());
+
+		assert_eq!(ProposedExchanges::<T>::get(1), Some(exchange()));
+	}
+
+	#[benchmark]
+	fn accept_meter_exchange() {
+		open_window::<T>();
+		metering_point::<T>(1);
+		LastRegisters::<T>::insert(
+			1,
+			Registers { slot: SLOT - 1, import_wh: 10_000, export_wh: 500 },
+		);
+		RegisterOffsets::<T>::insert(1, RegisterOffset::default());
+		ProposedExchanges::<T>::insert(1, exchange());
+		let owner: T::AccountId = account("participant", 1, 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), 1, exchange());
+
+		assert_eq!(RegisterOffsets::<T>::get(1).map(|o| o.current), Some((10_500, 600)));
 	}
 
 	#[benchmark]

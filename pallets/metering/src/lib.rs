@@ -1,7 +1,9 @@
 //! # Metering
 //!
 //! The gateway at each meter signs one reading per metering point and slot with an ed25519 key
-//! that a technician assigned to that metering point registered. Readings arrive as unsigned
+//! that a technician assigned to that metering point registered and the point's owner accepted:
+//! a technician alone cannot make a key of its own sign imports its household pays for, or
+//! exports the utility pays for. Revoking a key needs nobody's consent. Readings arrive as unsigned
 //! transactions, so a gateway needs no funds. Every check runs before a reading enters the
 //! transaction pool, cheapest first and the signature last, so junk never reaches a block and
 //! costs a node little:
@@ -64,9 +66,16 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type GatewayKeys<T> = StorageMap<_, Twox64Concat, MeteringPointId, ed25519::Public>;
 
-	/// Which metering point each active key speaks for: a key serves one metering point.
+	/// Which metering point each active or proposed key speaks for: a key serves one metering
+	/// point.
 	#[pallet::storage]
 	pub type KeyOwners<T> = StorageMap<_, Blake2_128Concat, ed25519::Public, MeteringPointId>;
+
+	/// A key a technician registered or rotated to, waiting for the metering point's owner to
+	/// accept it (`accept_key`); until then it signs nothing, and a rotated point's old key
+	/// goes on signing.
+	#[pallet::storage]
+	pub type ProposedKeys<T> = StorageMap<_, Twox64Concat, MeteringPointId, ed25519::Public>;
 
 	/// Keys rotated out or revoked: not registered again while they are among the last
 	/// [`MAX_RETIRED_KEYS`] of their metering point, and named when a reading is signed with one.
@@ -91,9 +100,19 @@ pub mod pallet {
 	pub type Readings<T> =
 		StorageDoubleMap<_, Twox64Concat, Slot, Twox64Concat, MeteringPointId, AcceptedReading>;
 
-	/// The registers of each metering point's latest accepted reading.
+	/// The registers of each metering point's latest accepted reading, continued across meter
+	/// exchanges.
 	#[pallet::storage]
 	pub type LastRegisters<T> = StorageMap<_, Twox64Concat, MeteringPointId, Registers>;
+
+	/// A meter exchange a technician recorded, waiting for the metering point's owner to accept
+	/// it (`accept_meter_exchange`).
+	#[pallet::storage]
+	pub type ProposedExchanges<T> = StorageMap<_, Twox64Concat, MeteringPointId, MeterExchange>;
+
+	/// How each exchanged meter's registers continue its predecessor's.
+	#[pallet::storage]
+	pub type RegisterOffsets<T> = StorageMap<_, Twox64Concat, MeteringPointId, RegisterOffset>;
 
 	/// How long after a slot's end settlement waits for its readings. Later readings are
 	/// taken too, and settle as corrections.
@@ -132,6 +151,12 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
+		/// A technician proposed a key for the metering point; it signs once the point's owner
+		/// accepts it.
+		KeyProposed {
+			metering_point: MeteringPointId,
+			key: ed25519::Public,
+		},
 		KeyRegistered {
 			metering_point: MeteringPointId,
 			key: ed25519::Public,
@@ -145,11 +170,27 @@ pub mod pallet {
 			metering_point: MeteringPointId,
 			key: ed25519::Public,
 		},
+		/// A technician withdrew the key it proposed for a metering point without a key.
+		KeyWithdrawn {
+			metering_point: MeteringPointId,
+			key: ed25519::Public,
+		},
 		ReadingAccepted {
 			metering_point: MeteringPointId,
 			slot: Slot,
 			import_wh: u64,
 			export_wh: u64,
+		},
+		/// A technician recorded a meter exchange; it counts once the point's owner accepts it.
+		MeterExchangeProposed {
+			metering_point: MeteringPointId,
+			exchange: MeterExchange,
+		},
+		/// The new meter's registers continue the old one's from `from_slot` on.
+		MeterExchanged {
+			metering_point: MeteringPointId,
+			exchange: MeterExchange,
+			from_slot: Slot,
 		},
 		/// A reading of a batch was refused; the others were not affected.
 		ReadingRefused {
@@ -200,11 +241,18 @@ pub mod pallet {
 		/// The slot is older than the community keeps (`retention_slots`); a later reading's
 		/// registers settle its energy.
 		TooOld,
+		/// The key waits for the metering point's owner to accept it.
+		KeyNotAccepted,
+		/// Only the metering point's owner accepts its keys.
+		NotPointOwner,
+		/// No key or meter exchange, or another one, is proposed for the metering point.
+		NotProposed,
 	}
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// A technician registers the key of the gateway that will speak for a metering point.
+		/// It signs once the point's owner accepts it.
 		#[pallet::call_index(0)]
 		#[pallet::weight(<T as Config>::WeightInfo::register_key())]
 		pub fn register_key(
@@ -217,16 +265,13 @@ pub mod pallet {
 				!GatewayKeys::<T>::contains_key(metering_point),
 				Error::<T>::MeteringPointHasKey
 			);
-			Self::ensure_fresh(&key)?;
-			GatewayKeys::<T>::insert(metering_point, key);
-			KeyOwners::<T>::insert(key, metering_point);
-			Self::deposit_event(Event::KeyRegistered { metering_point, key });
-			Ok(())
+			Self::propose(metering_point, key)
 		}
 
-		/// A technician replaces a metering point's key (a new gateway, or a key that may have
-		/// leaked); the old key signs no reading again, and is not registered again while it is
-		/// among the point's last retired keys.
+		/// A technician proposes a new key for a metering point (a new gateway, or a key that
+		/// may have leaked: revoke that one at once). Once the point's owner accepts it, the old
+		/// key signs no reading again, and is not registered again while it is among the
+		/// point's last retired keys.
 		#[pallet::call_index(1)]
 		#[pallet::weight(<T as Config>::WeightInfo::rotate_key())]
 		pub fn rotate_key(
@@ -235,24 +280,108 @@ pub mod pallet {
 			new: ed25519::Public,
 		) -> DispatchResult {
 			Self::ensure_technician_of(origin, metering_point)?;
-			let old = GatewayKeys::<T>::get(metering_point).ok_or(Error::<T>::NoKey)?;
-			Self::ensure_fresh(&new)?;
-			Self::retire(metering_point, old);
-			GatewayKeys::<T>::insert(metering_point, new);
-			KeyOwners::<T>::insert(new, metering_point);
-			Self::deposit_event(Event::KeyRotated { metering_point, old, new });
-			Ok(())
+			ensure!(GatewayKeys::<T>::contains_key(metering_point), Error::<T>::NoKey);
+			Self::propose(metering_point, new)
 		}
 
-		/// A technician revokes a metering point's key; until a new one is registered, its
-		/// readings are missing.
+		/// A technician revokes a metering point's key, and any key proposed for it; until a
+		/// new one is registered and accepted, its readings are missing.
 		#[pallet::call_index(2)]
 		#[pallet::weight(<T as Config>::WeightInfo::revoke_key())]
 		pub fn revoke_key(origin: OriginFor<T>, metering_point: MeteringPointId) -> DispatchResult {
 			Self::ensure_technician_of(origin, metering_point)?;
-			let key = GatewayKeys::<T>::take(metering_point).ok_or(Error::<T>::NoKey)?;
+			let proposed = ProposedKeys::<T>::take(metering_point);
+			if let Some(key) = proposed {
+				KeyOwners::<T>::remove(key);
+			}
+			let Some(key) = GatewayKeys::<T>::take(metering_point) else {
+				let key = proposed.ok_or(Error::<T>::NoKey)?;
+				Self::deposit_event(Event::KeyWithdrawn { metering_point, key });
+				return Ok(());
+			};
 			Self::retire(metering_point, key);
 			Self::deposit_event(Event::KeyRevoked { metering_point, key });
+			Ok(())
+		}
+
+		/// The metering point's owner accepts the key a technician proposed for it, naming
+		/// the key it checked (on its gateway's display or in the app), so that a key
+		/// swapped in meanwhile is not accepted. From now on that key signs its readings.
+		#[pallet::call_index(5)]
+		#[pallet::weight(<T as Config>::WeightInfo::accept_key())]
+		pub fn accept_key(
+			origin: OriginFor<T>,
+			metering_point: MeteringPointId,
+			key: ed25519::Public,
+		) -> DispatchResult {
+			Self::ensure_owner_of(origin, metering_point)?;
+			ensure!(ProposedKeys::<T>::get(metering_point) == Some(key), Error::<T>::NotProposed);
+			ProposedKeys::<T>::remove(metering_point);
+			match GatewayKeys::<T>::get(metering_point) {
+				Some(old) => {
+					Self::retire(metering_point, old);
+					Self::deposit_event(Event::KeyRotated { metering_point, old, new: key });
+				}
+				None => Self::deposit_event(Event::KeyRegistered { metering_point, key }),
+			}
+			GatewayKeys::<T>::insert(metering_point, key);
+			Ok(())
+		}
+
+		/// A technician records a meter exchange at a metering point, or a register rollover:
+		/// the old meter's final registers and the new meter's first. Without it every reading
+		/// of the new meter is refused (`RegistersBackwards`), and the point is settled on
+		/// estimates for good. It counts once the point's owner accepts it. The old meter's final
+		/// registers must follow its last reading as any reading's would: neither backwards nor
+		/// beyond what the connection carried since.
+		#[pallet::call_index(6)]
+		#[pallet::weight(<T as Config>::WeightInfo::propose_meter_exchange())]
+		pub fn propose_meter_exchange(
+			origin: OriginFor<T>,
+			metering_point: MeteringPointId,
+			exchange: MeterExchange,
+		) -> DispatchResult {
+			Self::ensure_technician_of(origin, metering_point)?;
+			Self::check_exchange(metering_point, &exchange)?;
+			ProposedExchanges::<T>::insert(metering_point, exchange);
+			Self::deposit_event(Event::MeterExchangeProposed { metering_point, exchange });
+			Ok(())
+		}
+
+		/// The metering point's owner accepts the meter exchange the technician recorded,
+		/// naming the registers it checked: from the current slot on, the new meter's readings
+		/// continue the old one's registers, and the energy between the old meter's last reading
+		/// and its final registers is in the next reading's.
+		#[pallet::call_index(7)]
+		#[pallet::weight(<T as Config>::WeightInfo::accept_meter_exchange())]
+		pub fn accept_meter_exchange(
+			origin: OriginFor<T>,
+			metering_point: MeteringPointId,
+			exchange: MeterExchange,
+		) -> DispatchResult {
+			Self::ensure_owner_of(origin, metering_point)?;
+			ensure!(
+				ProposedExchanges::<T>::get(metering_point) == Some(exchange),
+				Error::<T>::NotProposed
+			);
+			// Readings of the old meter may have come in since it was proposed.
+			let (old_import, old_export) = Self::check_exchange(metering_point, &exchange)?;
+			let from_slot = pallet_market::CommunityParams::<T>::get()
+				.slot_at(pallet_market::Pallet::<T>::now_seconds());
+			let offset = |old: u64, new: u64| (old as i128 - new as i128) as i64;
+			RegisterOffsets::<T>::mutate(metering_point, |o| {
+				let before = o.map_or((0, 0), |o| o.current);
+				*o = Some(RegisterOffset {
+					from: from_slot,
+					current: (
+						offset(old_import, exchange.new_import_register_wh),
+						offset(old_export, exchange.new_export_register_wh),
+					),
+					before,
+				});
+			});
+			ProposedExchanges::<T>::remove(metering_point);
+			Self::deposit_event(Event::MeterExchanged { metering_point, exchange, from_slot });
 			Ok(())
 		}
 
@@ -316,10 +445,10 @@ pub mod pallet {
 				let registers = last
 					.entry(r.metering_point)
 					.or_insert_with(|| LastRegisters::<T>::get(r.metering_point));
-				if let Err(e) = Self::check_fields(signed, *registers) {
-					return refuse(e);
+				match Self::check_fields(signed, *registers) {
+					Ok(continued) => *registers = Some(continued),
+					Err(e) => return refuse(e),
 				}
-				*registers = Some(r.registers());
 			}
 			if let Some(e) = readings.iter().find_map(|r| Self::check_signature(r).err()) {
 				return refuse(e);
@@ -353,10 +482,80 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Only the metering point's owner consents to what a technician proposes for it.
+		fn ensure_owner_of(
+			origin: OriginFor<T>,
+			metering_point: MeteringPointId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let point = pallet_market::MeteringPoints::<T>::get(metering_point)
+				.ok_or(Error::<T>::UnknownMeteringPoint)?;
+			ensure!(point.owner == who, Error::<T>::NotPointOwner);
+			Ok(())
+		}
+
+		/// The old meter's final registers, continued, if they follow the point's last reading
+		/// as a reading's registers must, and every register is in range.
+		fn check_exchange(
+			metering_point: MeteringPointId,
+			exchange: &MeterExchange,
+		) -> Result<(u64, u64), Error<T>> {
+			let e = exchange;
+			ensure!(
+				[
+					e.old_import_register_wh,
+					e.old_export_register_wh,
+					e.new_import_register_wh,
+					e.new_export_register_wh
+				]
+				.iter()
+				.all(|r| *r <= MAX_REGISTER_WH),
+				Error::<T>::ValueOutOfRange
+			);
+			let point = pallet_market::MeteringPoints::<T>::get(metering_point)
+				.ok_or(Error::<T>::UnknownMeteringPoint)?;
+			let community = pallet_market::CommunityParams::<T>::get();
+			let now = community.slot_at(pallet_market::Pallet::<T>::now_seconds());
+			let (import, export) = RegisterOffsets::<T>::get(metering_point)
+				.unwrap_or_default()
+				.apply(now, e.old_import_register_wh, e.old_export_register_wh)
+				.ok_or(Error::<T>::RegistersBackwards)?;
+			if let Some(last) = LastRegisters::<T>::get(metering_point) {
+				ensure!(
+					import >= last.import_wh && export >= last.export_wh,
+					Error::<T>::RegistersBackwards
+				);
+				let most = community
+					.connection_limit_wh(point.rated_power_w)
+					.saturating_mul(now.saturating_sub(last.slot).max(1));
+				ensure!(
+					import - last.import_wh <= most && export - last.export_wh <= most,
+					Error::<T>::AboveConnectionLimit
+				);
+			}
+			Ok((import, export))
+		}
+
+		/// The registers of `r`, continued across the point's meter exchanges.
+		fn continued(r: &Reading) -> Result<Registers, Error<T>> {
+			let (import_wh, export_wh) = RegisterOffsets::<T>::get(r.metering_point)
+				.unwrap_or_default()
+				.apply(r.slot, r.import_register_wh, r.export_register_wh)
+				.ok_or(Error::<T>::RegistersBackwards)?;
+			Ok(Registers { slot: r.slot, import_wh, export_wh })
+		}
+
+		/// `key` waits for the owner of `metering_point`, in place of any key proposed before.
 		/// A key serves one metering point, and a retired one is not registered again.
-		fn ensure_fresh(key: &ed25519::Public) -> DispatchResult {
+		fn propose(metering_point: MeteringPointId, key: ed25519::Public) -> DispatchResult {
 			ensure!(!RevokedKeys::<T>::contains_key(key), Error::<T>::RevokedKey);
 			ensure!(!KeyOwners::<T>::contains_key(key), Error::<T>::KeyInUse);
+			if let Some(replaced) = ProposedKeys::<T>::get(metering_point) {
+				KeyOwners::<T>::remove(replaced);
+			}
+			ProposedKeys::<T>::insert(metering_point, key);
+			KeyOwners::<T>::insert(key, metering_point);
+			Self::deposit_event(Event::KeyProposed { metering_point, key });
 			Ok(())
 		}
 
@@ -374,15 +573,20 @@ pub mod pallet {
 			});
 		}
 
-		/// Every rule a reading must meet.
-		pub fn check(signed: &SignedReading) -> Result<(), Error<T>> {
-			Self::check_fields(signed, LastRegisters::<T>::get(signed.reading.metering_point))?;
-			Self::check_signature(signed)
+		/// Every rule a reading must meet; its registers, continued across meter exchanges.
+		pub fn check(signed: &SignedReading) -> Result<Registers, Error<T>> {
+			let continued =
+				Self::check_fields(signed, LastRegisters::<T>::get(signed.reading.metering_point))?;
+			Self::check_signature(signed)?;
+			Ok(continued)
 		}
 
 		/// Every rule but the signature, cheapest first, against the registers of the metering
-		/// point's latest reading before this one (`last`).
-		fn check_fields(signed: &SignedReading, last: Option<Registers>) -> Result<(), Error<T>> {
+		/// point's latest reading before this one (`last`); the reading's registers, continued.
+		fn check_fields(
+			signed: &SignedReading,
+			last: Option<Registers>,
+		) -> Result<Registers, Error<T>> {
 			let r = &signed.reading;
 			ensure!(
 				r.import_wh <= MAX_SLOT_ENERGY_WH
@@ -411,7 +615,9 @@ pub mod pallet {
 			let limit = community.connection_limit_wh(point.rated_power_w);
 			ensure!(r.import_wh <= limit && r.export_wh <= limit, Error::<T>::AboveConnectionLimit);
 			if GatewayKeys::<T>::get(r.metering_point) != Some(signed.key) {
-				return Err(if RevokedKeys::<T>::contains_key(signed.key) {
+				return Err(if ProposedKeys::<T>::get(r.metering_point) == Some(signed.key) {
+					Error::<T>::KeyNotAccepted
+				} else if RevokedKeys::<T>::contains_key(signed.key) {
 					Error::<T>::RevokedKey
 				} else if KeyOwners::<T>::contains_key(signed.key) {
 					Error::<T>::ForeignKey
@@ -420,16 +626,16 @@ pub mod pallet {
 				});
 			}
 
-			ensure!(r.import_register_wh >= r.import_wh, Error::<T>::RegistersDisagree);
-			ensure!(r.export_register_wh >= r.export_wh, Error::<T>::RegistersDisagree);
+			let registers = Self::continued(r)?;
+			ensure!(registers.import_wh >= r.import_wh, Error::<T>::RegistersDisagree);
+			ensure!(registers.export_wh >= r.export_wh, Error::<T>::RegistersDisagree);
 			if let Some(last) = last {
 				ensure!(
-					r.import_register_wh >= last.import_wh
-						&& r.export_register_wh >= last.export_wh,
+					registers.import_wh >= last.import_wh && registers.export_wh >= last.export_wh,
 					Error::<T>::RegistersBackwards
 				);
 				let (imported, exported) =
-					(r.import_register_wh - last.import_wh, r.export_register_wh - last.export_wh);
+					(registers.import_wh - last.import_wh, registers.export_wh - last.export_wh);
 				// Right after the previous reading the registers advance by exactly this slot's
 				// energy; after a gap (missing readings) by at least that much, and by no more
 				// than the connection carries in the slots since: a gap cannot hide phantom
@@ -444,7 +650,7 @@ pub mod pallet {
 				let most = limit.saturating_mul(slots);
 				ensure!(imported <= most && exported <= most, Error::<T>::AboveConnectionLimit);
 			}
-			Ok(())
+			Ok(registers)
 		}
 
 		/// The most expensive check, made last.
@@ -456,9 +662,8 @@ pub mod pallet {
 		}
 
 		fn accept(signed: &SignedReading) -> Result<(), Error<T>> {
-			Self::check(signed)?;
+			let registers = Self::check(signed)?;
 			let r = &signed.reading;
-			let registers = r.registers();
 			Readings::<T>::insert(
 				r.slot,
 				r.metering_point,

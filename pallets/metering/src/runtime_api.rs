@@ -8,6 +8,9 @@ sp_api::decl_runtime_apis! {
 	pub trait MeteringApi {
 		/// The key that speaks for a metering point.
 		fn gateway_key(metering_point: MeteringPointId) -> Option<ed25519::Public>;
+		/// The key a technician proposed for a metering point, waiting for its owner to
+		/// accept it.
+		fn proposed_key(metering_point: MeteringPointId) -> Option<ed25519::Public>;
 		/// The accepted reading of a metering point for a slot; `None` while missing.
 		fn reading(metering_point: MeteringPointId, slot: Slot) -> Option<Metered>;
 		/// The registers of the metering point's latest accepted reading, where a gateway

@@ -91,3 +91,45 @@ pub struct Registers {
 	pub import_wh: u64,
 	pub export_wh: u64,
 }
+
+/// A meter exchange, or a register rollover, as the technician records it and the metering
+/// point's owner accepts it: the old meter's final registers and the new meter's first ones.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct MeterExchange {
+	pub old_import_register_wh: u64,
+	pub old_export_register_wh: u64,
+	pub new_import_register_wh: u64,
+	pub new_export_register_wh: u64,
+}
+
+/// What is added to a metering point's meter registers so that they continue across meter
+/// exchanges: readings of slots from `from` on are read with `current`, earlier ones (of the
+/// old meter, still in the pool) with `before`. Registers kept on the chain (`Readings`,
+/// `LastRegisters`) are continued ones.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct RegisterOffset {
+	pub from: Slot,
+	pub current: (i64, i64),
+	pub before: (i64, i64),
+}
+
+impl RegisterOffset {
+	/// The continued registers of a reading of `slot` whose meter shows `import` and `export`;
+	/// `None` if one would be negative.
+	pub fn apply(&self, slot: Slot, import: u64, export: u64) -> Option<(u64, u64)> {
+		let (di, de) = if slot >= self.from { self.current } else { self.before };
+		let shift = |raw: u64, d: i64| u64::try_from(raw as i128 + d as i128).ok();
+		Some((shift(import, di)?, shift(export, de)?))
+	}
+}

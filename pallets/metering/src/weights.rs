@@ -8,6 +8,9 @@ pub trait WeightInfo {
 	fn register_key() -> Weight;
 	fn rotate_key() -> Weight;
 	fn revoke_key() -> Weight;
+	fn accept_key() -> Weight;
+	fn propose_meter_exchange() -> Weight;
+	fn accept_meter_exchange() -> Weight;
 	fn submit_reading() -> Weight;
 	fn submit_readings(n: u32) -> Weight;
 }

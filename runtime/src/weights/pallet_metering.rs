@@ -79,6 +79,42 @@ impl<T: frame_system::Config> pallet_metering::WeightInfo for WeightInfo<T> {
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
+	/// Until `scripts/benchmark.sh pallet_metering` is run: `rotate_key`'s measured figures,
+	/// with one more read and write (the proposed key or exchange).
+	fn accept_key() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1516`
+		//  Estimated: `3738`
+		// Minimum execution time: 94_147_000 picoseconds.
+		Weight::from_parts(158_856_000, 0)
+			.saturating_add(Weight::from_parts(0, 3738))
+			.saturating_add(T::DbWeight::get().reads(7))
+			.saturating_add(T::DbWeight::get().writes(7))
+	}
+	/// Until `scripts/benchmark.sh pallet_metering` is run: `rotate_key`'s measured figures,
+	/// with one more read and write (the proposed key or exchange).
+	fn propose_meter_exchange() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1516`
+		//  Estimated: `3738`
+		// Minimum execution time: 94_147_000 picoseconds.
+		Weight::from_parts(158_856_000, 0)
+			.saturating_add(Weight::from_parts(0, 3738))
+			.saturating_add(T::DbWeight::get().reads(7))
+			.saturating_add(T::DbWeight::get().writes(7))
+	}
+	/// Until `scripts/benchmark.sh pallet_metering` is run: `rotate_key`'s measured figures,
+	/// with one more read and write (the proposed key or exchange).
+	fn accept_meter_exchange() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1516`
+		//  Estimated: `3738`
+		// Minimum execution time: 94_147_000 picoseconds.
+		Weight::from_parts(158_856_000, 0)
+			.saturating_add(Weight::from_parts(0, 3738))
+			.saturating_add(T::DbWeight::get().reads(7))
+			.saturating_add(T::DbWeight::get().writes(7))
+	}
 	/// Storage: `Market::Technicians` (r:1 w:0)
 	/// Proof: `Market::Technicians` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Market::MeteringPoints` (r:1 w:0)
