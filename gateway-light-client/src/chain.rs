@@ -34,6 +34,24 @@ pub fn community_key() -> Vec<u8> {
 	value_key("Market", "CommunityParams")
 }
 
+/// `Timestamp::Now`: the block's time, in Unix milliseconds.
+pub fn timestamp_key() -> Vec<u8> {
+	value_key("Timestamp", "Now")
+}
+
+/// The box's clock cuts slots; the chain's cuts them too. How far the box's clock may run
+/// behind the time of a finalized block, and ahead of it: a finalized block is some blocks old.
+pub const CLOCK_BEHIND_ALLOWED_MS: u64 = 5_000;
+pub const CLOCK_AHEAD_ALLOWED_MS: u64 = 60_000;
+
+/// How far the box's clock (`box_ms`) is off from the time of a block finalized by then
+/// (`finalized_ms`), if beyond the allowance: negative when the box is behind.
+pub fn clock_skew(box_ms: u64, finalized_ms: u64) -> Option<i64> {
+	let skew = box_ms as i64 - finalized_ms as i64;
+	(skew < -(CLOCK_BEHIND_ALLOWED_MS as i64) || skew > CLOCK_AHEAD_ALLOWED_MS as i64)
+		.then_some(skew)
+}
+
 /// `System::Account`: the account's nonce and balances.
 pub fn account_key(account: &[u8; 32]) -> Vec<u8> {
 	[value_key("System", "Account"), blake2_128_concat(account)].concat()
@@ -169,6 +187,8 @@ impl From<ClientError> for ChainError {
 pub struct Finalized {
 	pub block: Hash,
 	pub number: u32,
+	/// The block's time (`Timestamp::Now`), in Unix milliseconds.
+	pub time_ms: u64,
 	pub community: Community,
 	/// The energy the chain accepted for each asked slot of the metering point, if any.
 	pub readings: BTreeMap<u64, Option<(u64, u64)>>,
@@ -199,7 +219,8 @@ pub async fn read_finalized(
 	slots: &[u64],
 	owner: Option<OwnerQuery<'_>>,
 ) -> Result<Finalized, ChainError> {
-	let mut keys: Vec<Vec<u8>> = std::iter::once(community_key())
+	let mut keys: Vec<Vec<u8>> = [timestamp_key(), community_key()]
+		.into_iter()
 		.chain(slots.iter().map(|&s| reading_key(s, metering_point)))
 		.collect();
 	if let Some(o) = &owner {
@@ -208,6 +229,11 @@ pub async fn read_finalized(
 	}
 	let checkpoint = client.checkpoint().clone();
 	let mut values = client.read(&keys).await?.into_iter();
+	let time_ms = values
+		.next()
+		.flatten()
+		.and_then(|bytes| u64::decode_all(&mut &bytes[..]).ok())
+		.ok_or(ChainError::Layout { item: "Timestamp::Now" })?;
 	let community = values
 		.next()
 		.flatten()
@@ -246,6 +272,7 @@ pub async fn read_finalized(
 	Ok(Finalized {
 		block: checkpoint.hash(),
 		number: checkpoint.number(),
+		time_ms,
 		community,
 		readings,
 		owner,

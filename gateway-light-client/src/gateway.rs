@@ -30,7 +30,7 @@ use crate::{
 	trading::Trader,
 };
 use ed25519_dalek::SigningKey;
-use lem_light_client::client::{ClientError, LightClient, NodeError};
+use lem_light_client::client::{self, ClientError, LightClient, NodeError};
 use std::{
 	collections::BTreeMap,
 	fmt,
@@ -111,6 +111,10 @@ pub struct Gateway {
 	/// final since the last that did.
 	unconfirmed: u32,
 }
+
+/// A new slot's reading goes to the chain within this long after it is taken, at a moment of
+/// the box's own: a town's boxes do not all call the nodes in the same second.
+const SEND_SPREAD: Duration = Duration::from_secs(3);
 
 fn unix_ms() -> u64 {
 	SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_millis() as u64
@@ -206,9 +210,15 @@ impl Gateway {
 	/// Runs until the process ends. Only the journal failing stops it: without the journal
 	/// nothing may be sent.
 	pub async fn run(mut self) -> Result<(), JournalError> {
+		// Every box takes its slot's end at the same instant; they do not all send it then.
+		let spread = Duration::from_millis(client::random() % SEND_SPREAD.as_millis() as u64);
 		loop {
 			let now = unix_ms();
+			let taken = self.last_taken;
 			self.poll_meter(now).await?;
+			if self.last_taken != taken {
+				tokio::time::sleep(spread).await;
+			}
 			self.work_with_chain().await?;
 			tokio::time::sleep(self.until_next_wake()).await;
 		}
@@ -380,6 +390,11 @@ impl Gateway {
 			let owner = account.as_ref().map(|account| OwnerQuery { account, slots: &order_slots });
 			let point = self.config.metering_point;
 			let finalized = chain::read_finalized(&mut self.client, point, &slots, owner).await?;
+			if let Some(skew_ms) = chain::clock_skew(unix_ms(), finalized.time_ms) {
+				// Slots are cut by this clock: a skew moves readings into the wrong slot.
+				Metrics::add(&self.metrics.clock_skews, 1);
+				warn!(skew_ms, block = finalized.number, "the box's clock is off the chain's");
+			}
 			let slot_seconds = finalized.community.slot_seconds;
 			if self.slot_seconds != Some(slot_seconds) {
 				self.journal.set_chain_fact("slot_seconds", slot_seconds)?;

@@ -34,6 +34,8 @@ pub struct Metrics {
 	pub orders_refused: AtomicU64,
 	pub bills_checked: AtomicU64,
 	pub bills_differing: AtomicU64,
+	pub bills_unpaid: AtomicU64,
+	pub clock_skews: AtomicU64,
 	/// The owner's ledger, served at `/ledger.json` and `/ledger.csv`.
 	pub ledger: Mutex<BTreeMap<u64, Bill>>,
 }
@@ -57,6 +59,12 @@ impl Metrics {
 				value.load(Relaxed)
 			);
 		};
+		metric(
+			"clock_skews_total",
+			"counter",
+			"Times the box's clock disagreed with the chain's finalized time beyond the allowance.",
+			&self.clock_skews,
+		);
 		metric(
 			"readings_taken_total",
 			"counter",
@@ -134,6 +142,12 @@ impl Metrics {
 			"Checked records that differ from the gateway's reckoning.",
 			&self.bills_differing,
 		);
+		metric(
+			"bills_unpaid_total",
+			"counter",
+			"Checked records that are right but whose amounts were not paid in full.",
+			&self.bills_unpaid,
+		);
 		out
 	}
 
@@ -155,34 +169,40 @@ impl Metrics {
 	}
 }
 
-/// Serves `metrics` at `address` until the process ends: the owner's ledger at `/ledger.json`
-/// and `/ledger.csv`, the metrics at any other path.
+/// Requests served at once; a further connection is closed unanswered. A box on a home
+/// network has a Prometheus scraper and an owner's browser, not a crowd.
+const MAX_CONNECTIONS: usize = 8;
+/// How long a client may take to send its request head.
+const READ_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Serves `metrics` at `address` until the process ends: the metrics at `/metrics`, the owner's
+/// ledger at `/ledger.json` and `/ledger.csv`, 404 at any other path. A client that sends no
+/// request head within [`READ_WITHIN`], or beyond [`MAX_CONNECTIONS`] at once, is dropped, so
+/// that no one on the home network can hold the box's memory or tasks.
 pub async fn serve(address: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<()> {
 	let listener = TcpListener::bind(address).await?;
 	tracing::info!(%address, "serving metrics");
+	let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
 	tokio::spawn(async move {
 		loop {
 			let Ok((mut stream, _)) = listener.accept().await else { continue };
+			let Ok(slot) = slots.clone().try_acquire_owned() else { continue };
 			let metrics = metrics.clone();
 			tokio::spawn(async move {
-				// Only the request line matters: `GET <path> HTTP/1.1`.
-				// Read up to the end of the head, as a client may send it in pieces.
-				let (mut request, mut n) = ([0u8; 1024], 0);
-				while n < request.len() && !request[..n].windows(4).any(|w| w == b"\r\n\r\n") {
-					match stream.read(&mut request[n..]).await {
-						Ok(0) | Err(_) => break,
-						Ok(read) => n += read,
-					}
-				}
-				let line = String::from_utf8_lossy(&request[..n]);
-				let path = line.split_whitespace().nth(1).unwrap_or("/");
-				let (kind, body) = match path {
-					"/ledger.json" => ("application/json", metrics.ledger_json()),
-					"/ledger.csv" => ("text/csv", metrics.ledger_csv()),
-					_ => ("text/plain; version=0.0.4", metrics.render()),
+				let _slot = slot;
+				let Ok(Some(path)) =
+					tokio::time::timeout(READ_WITHIN, request_path(&mut stream)).await
+				else {
+					return;
+				};
+				let (status, kind, body) = match path.as_str() {
+					"/metrics" => ("200 OK", "text/plain; version=0.0.4", metrics.render()),
+					"/ledger.json" => ("200 OK", "application/json", metrics.ledger_json()),
+					"/ledger.csv" => ("200 OK", "text/csv", metrics.ledger_csv()),
+					_ => ("404 Not Found", "text/plain", "not found\n".to_owned()),
 				};
 				let response = format!(
-					"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+					"HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
 					body.len()
 				);
 				let _ = stream.write_all(response.as_bytes()).await;
@@ -190,4 +210,18 @@ pub async fn serve(address: SocketAddr, metrics: Arc<Metrics>) -> std::io::Resul
 		}
 	});
 	Ok(())
+}
+
+/// The path of a `GET <path> HTTP/1.1` request, read up to the end of its head (a client may
+/// send it in pieces, but no more than 1 KiB of it); `None` if the client gave up first.
+async fn request_path(stream: &mut tokio::net::TcpStream) -> Option<String> {
+	let (mut request, mut n) = ([0u8; 1024], 0);
+	while n < request.len() && !request[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+		match stream.read(&mut request[n..]).await {
+			Ok(0) | Err(_) => return None,
+			Ok(read) => n += read,
+		}
+	}
+	let line = String::from_utf8_lossy(&request[..n]);
+	Some(line.split_whitespace().nth(1)?.to_owned())
 }

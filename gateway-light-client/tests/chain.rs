@@ -73,3 +73,24 @@ fn the_owners_account_is_read_under_the_runtimes_keys() {
 	assert_eq!(decode_standing_order(None), Some(None));
 	assert_eq!(decode_standing_order(Some(&[1, 2])), None);
 }
+
+/// The box cuts slots by its own clock: one behind the chain's finalized time, or further
+/// ahead of it than finality lags, is named.
+#[test]
+fn a_clock_off_the_chains_is_named() {
+	use lem_gateway::chain::{clock_skew, timestamp_key};
+	assert_eq!(timestamp_key(), pallet_timestamp_now_key());
+	let block = 1_800_000_000_000;
+	assert_eq!(clock_skew(block + 12_000, block), None, "a finalized block is some blocks old");
+	assert_eq!(clock_skew(block - 2_000, block), None);
+	assert_eq!(clock_skew(block - 6_000, block), Some(-6_000), "behind the chain");
+	assert_eq!(clock_skew(block + 90_000, block), Some(90_000), "ahead of it");
+}
+
+/// twox128("Timestamp") ++ twox128("Now"): the key every Substrate chain keeps its time under.
+fn pallet_timestamp_now_key() -> Vec<u8> {
+	lem_light_client::hex::decode(
+		"f0c365c3cf59d671eb72da0e7a4113c49f1f0515f462cdcf84e0f1d6045dfcbb",
+	)
+	.unwrap()
+}
