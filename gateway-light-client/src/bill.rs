@@ -100,6 +100,10 @@ pub struct Slot {
 	/// Net import by which the meter's registers showed earlier estimates short, as the
 	/// record states it: its amount is recomputed.
 	pub corrected_wh: i64,
+	/// What a slot without a reading was estimated to import, as the record states it (the
+	/// point's usual import at that hour, from readings the box may not have seen): held to the
+	/// rule that it is at least what was bought, and its amounts recomputed.
+	pub estimated_import_wh: u64,
 }
 
 /// `e` Wh at `p` per kWh rounded up: what a payer pays (a bid, the utility's retail). For any
@@ -204,14 +208,19 @@ pub fn recompute(slot: &Slot) -> Record {
 	}
 	r.price_per_kwh = price.per_kwh();
 
-	// Without a reading the point took what it bought and delivered nothing.
+	// Without a reading the point took what it usually takes, at least what it bought, and
+	// delivered nothing. An estimate below what was bought is not ours: the check names it.
 	let energy = match slot.metered {
 		Some(m) => {
 			r.metered = m;
 			m
 		}
 		None => {
-			r.estimated = Energy { import_wh: r.bought_wh, export_wh: 0 };
+			let import_wh = match slot.estimated_import_wh {
+				stated if stated >= r.bought_wh => stated,
+				_ => r.bought_wh,
+			};
+			r.estimated = Energy { import_wh, export_wh: 0 };
 			r.estimated_readings = 1;
 			r.estimated
 		}
@@ -379,11 +388,15 @@ pub struct Checked {
 }
 
 impl Bill {
+	/// `matches` only if the record is what the box reckons and its amounts were paid in full;
+	/// `unpaid` if it is right but not all paid (the record's `unpaid`: what the household
+	/// still owes, or, negative, what it is still owed); `differs` if the record is wrong.
 	pub fn state(&self) -> &'static str {
 		match &self.check {
 			Check::Pending => "pending",
-			Check::Done(c) if c.differences.is_empty() => "matches",
-			Check::Done(_) => "differs",
+			Check::Done(c) if !c.differences.is_empty() => "differs",
+			Check::Done(c) if c.record.unpaid != 0 => "unpaid",
+			Check::Done(_) => "matches",
 			Check::Forgotten => "forgotten",
 		}
 	}

@@ -87,7 +87,14 @@ impl Ledger {
 				bill::check(settled.record, &self.slot(&settled, &bill, orders.get(&slot)));
 			let r = &checked.record;
 			Metrics::add(&metrics.bills_checked, 1);
-			if checked.differences.is_empty() {
+			if !checked.differences.is_empty() {
+				Metrics::add(&metrics.bills_differing, 1);
+				warn!(slot, differences = ?checked.differences, "bill differs");
+			} else if r.unpaid != 0 {
+				// Right, but not settled in money: the household still owes, or is still owed.
+				Metrics::add(&metrics.bills_unpaid, 1);
+				warn!(slot, unpaid = r.unpaid as i64, "bill not paid in full");
+			} else {
 				info!(
 					slot,
 					market_amount = r.market_amount as i64,
@@ -95,9 +102,6 @@ impl Ledger {
 					ex_post_wh = r.ex_post_bought_wh + r.ex_post_sold_wh,
 					"bill matches"
 				);
-			} else {
-				Metrics::add(&metrics.bills_differing, 1);
-				warn!(slot, differences = ?checked.differences, "bill differs");
 			}
 			changed.push(Bill { check: Check::Done(Box::new(checked)), ..bill });
 		}
@@ -130,6 +134,7 @@ impl Ledger {
 			retail_per_kwh: bill.terms.retail_per_kwh,
 			feed_in_per_kwh: bill.terms.feed_in_per_kwh,
 			corrected_wh: settled.record.map_or(0, |r| r.corrected_wh),
+			estimated_import_wh: settled.record.map_or(0, |r| r.estimated.import_wh),
 		}
 	}
 }

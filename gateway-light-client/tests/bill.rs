@@ -25,7 +25,8 @@ fn amount(side: Side, energy_wh: u64, price: i64) -> i128 {
 #[derive(Clone, Debug)]
 struct Household {
 	fills: Vec<(Side, u64, i64)>,
-	metered: Option<(u64, u64)>,
+	/// Its reading, or without one the import it usually takes.
+	metered: Result<(u64, u64), u64>,
 	standing: Option<(u64, u64, u128)>,
 	corrected_wh: i64,
 }
@@ -34,7 +35,7 @@ fn household() -> impl Strategy<Value = Household> {
 	let side = prop_oneof![Just(Side::Bid), Just(Side::Ask)];
 	(
 		prop::collection::vec((side, 0..5_000u64, -50_000..400_000i64), 0..3),
-		prop::option::weighted(0.8, (0..5_000u64, 0..5_000u64)),
+		prop_oneof![4 => (0..5_000u64, 0..5_000u64).prop_map(Ok), 1 => (0..5_000u64).prop_map(Err)],
 		prop::option::weighted(0.7, (0..400_000u64, 0..400_000u64, 0..2_000_000u128)),
 		prop_oneof![Just(0i64), -2_000..2_000i64],
 	)
@@ -73,10 +74,11 @@ proptest! {
 					points: vec![compute::Point {
 						id: point(i),
 						zone: 0,
-						metered: h.metered.map(|(i, e)| Metered { import_wh: i, export_wh: e }),
+						metered: h.metered.ok().map(|(i, e)| Metered { import_wh: i, export_wh: e }),
 						bought_wh: bought,
 						sold_wh: sold,
 						correction_wh: h.corrected_wh,
+						usual_import_wh: h.metered.err().unwrap_or(0),
 					}],
 					ex_ante_amount: amount_in,
 					retail_per_kwh: retail,
@@ -118,16 +120,17 @@ proptest! {
 					amount: f.amount,
 				})
 			});
+			let (_, r) = &settled.accounts[i];
 			let ours = recompute(&lem_gateway::bill::Slot {
 				filled,
-				metered: h.metered.map(|(i, e)| Energy { import_wh: i, export_wh: e }),
+				metered: h.metered.ok().map(|(i, e)| Energy { import_wh: i, export_wh: e }),
 				ex_post,
 				retail: Retail::Grey,
 				retail_per_kwh: retail,
 				feed_in_per_kwh: feed_in,
 				corrected_wh: h.corrected_wh,
+				estimated_import_wh: r.estimated.import_wh,
 			});
-			let (_, r) = &settled.accounts[i];
 			let mut price = AveragePrice::default();
 			for &(_, e, p) in &h.fills {
 				price.add(p, e);
@@ -190,6 +193,37 @@ fn a_record_decodes_from_the_runtimes_bytes() {
 	let fill = pallet_market::Fill { order: 3, energy_wh: 4, price_per_kwh: -5, amount: -6 };
 	let ours = <Fill as codec::DecodeAll>::decode_all(&mut &fill.encode()[..]).unwrap();
 	assert_eq!(ours, Fill { order: 3, energy_wh: 4, price_per_kwh: -5, amount: -6 });
+}
+
+/// A slot without a reading: the box takes the record's estimate (the point's usual import,
+/// from readings it may not have seen), but never one below what its orders bought.
+#[test]
+fn an_estimate_below_what_was_bought_is_named() {
+	let bought = Filled {
+		side: Side::Bid,
+		energy_wh: 1_000,
+		limit_per_kwh: 200_000,
+		fill: Fill { order: 1, energy_wh: 1_000, price_per_kwh: 150_000, amount: 150_000 },
+	};
+	let slot = |estimated_import_wh| lem_gateway::bill::Slot {
+		filled: vec![bought],
+		metered: None,
+		ex_post: None,
+		retail: Retail::Grey,
+		retail_per_kwh: 300_000,
+		feed_in_per_kwh: 80_000,
+		corrected_wh: 0,
+		estimated_import_wh,
+	};
+	// Usually 1.8 kWh at this hour: the 0.8 kWh beyond what it bought comes from the utility.
+	let usual = recompute(&slot(1_800));
+	assert_eq!((usual.estimated.import_wh, usual.from_utility_wh), (1_800, 800));
+	assert_eq!(usual.utility_amount, -240_000);
+	// A record claiming it took less than it bought is the chain's error, and named.
+	let chain =
+		Record { estimated: Energy { import_wh: 400, export_wh: 0 }, ..recompute(&slot(400)) };
+	assert_eq!(recompute(&slot(400)).estimated.import_wh, 1_000);
+	assert!(differences(&chain, &recompute(&slot(400))).contains(&"estimated"));
 }
 
 /// A fill that gives more than ordered, trades beyond the limit or charges another amount is
@@ -364,4 +398,24 @@ fn a_late_reading_does_not_bill_its_estimated_slot_and_a_forgotten_slot_is_named
 	assert_eq!(state(40, Some(41)), SlotFacts::Forgotten);
 	assert_eq!(state(41, Some(41)), SlotFacts::Unsettled);
 	assert_eq!(state(41, None), SlotFacts::Unsettled);
+}
+
+/// A record the box reckons the same is a match only if its amounts were paid in full: one the
+/// utility could not pay (or the household could not) is flagged, not called a match.
+#[test]
+fn a_record_not_paid_in_full_is_flagged() {
+	use lem_gateway::bill::{Bill, Check, Checked, Terms};
+	let terms = Terms { retail: Retail::Grey, retail_per_kwh: 300_000, feed_in_per_kwh: 80_000 };
+	let bill = |unpaid, differences: Vec<String>| Bill {
+		slot: 7,
+		terms,
+		check: Check::Done(Box::new(Checked {
+			record: Record { unpaid, ..Default::default() },
+			differences,
+		})),
+	};
+	assert_eq!(bill(0, vec![]).state(), "matches");
+	assert_eq!(bill(-80_000, vec![]).state(), "unpaid", "feed-in the utility did not pay");
+	assert_eq!(bill(30_000, vec![]).state(), "unpaid", "supply the household did not pay");
+	assert_eq!(bill(-80_000, vec!["utility_amount".into()]).state(), "differs");
 }

@@ -156,3 +156,25 @@ fn tariffs_above_what_an_ask_holds_are_refused() {
 	community.tariffs.retail_green_per_kwh = community.community.ask_hold_per_kwh + 1;
 	chain(&community);
 }
+
+/// `new-community --manager X --technician X` would make a chain where the manager assigns
+/// itself meters; the DSO as supplier would set both the fees and the tariffs.
+#[test]
+fn one_account_in_two_roles_is_refused_by_name() {
+	let conflicts: [fn(&mut NewCommunity); 3] = [
+		|c| c.technicians.push(c.manager.clone()),
+		|c| c.dso = c.supplier.clone(),
+		|c| c.manager = c.dso.clone(),
+	];
+	for conflict in conflicts {
+		let mut community = riverside();
+		conflict(&mut community);
+		let refused = std::panic::catch_unwind(|| chain(&community)).expect_err("refused");
+		let message = refused
+			.downcast_ref::<String>()
+			.cloned()
+			.or_else(|| refused.downcast_ref::<&str>().map(|s| s.to_string()))
+			.unwrap_or_default();
+		assert!(message.contains("RoleConflict"), "{message}");
+	}
+}

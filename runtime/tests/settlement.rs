@@ -14,7 +14,9 @@ use lem_runtime::{
 	genesis_config_presets::demo_account, Balances, CommunityAccount, Market, Metering, Runtime,
 	RuntimeHoldReason, RuntimeOrigin, Settlement,
 };
-use pallet_market::{ClearedSlots, Fills, HoldReason, Orders, Role, Side, MAX_PRICE_PER_KWH};
+use pallet_market::{
+	ClearedSlots, Fills, HoldReason, Orders, Role, Side, TrafficLight, MAX_PRICE_PER_KWH,
+};
 use pallet_metering::{LastRegisters, Metered, Reading, SignedReading};
 use pallet_settlement::{
 	BudgetSpent, Error, ExPostFills, Records, RetailChoice, SettledSlots, SettlementRecord,
@@ -40,7 +42,8 @@ fn mp(i: u32) -> u64 {
 	1000 + i as u64
 }
 
-/// The gateway of metering point `mp`. The technician registers its key on first use.
+/// The gateway of metering point `mp`. The technician registers its key on first use, and
+/// the point's owner accepts it.
 fn gateway(mp: u64) -> ed25519::Pair {
 	let pair = ed25519::Pair::from_seed(&sp_io::hashing::blake2_256(&mp.to_le_bytes()));
 	if pallet_metering::GatewayKeys::<Runtime>::get(mp).is_none() {
@@ -49,6 +52,8 @@ fn gateway(mp: u64) -> ed25519::Pair {
 			mp,
 			pair.public()
 		));
+		let owner = pallet_market::MeteringPoints::<Runtime>::get(mp).unwrap().owner;
+		assert_ok!(Metering::accept_key(signed(&owner), mp, pair.public()));
 	}
 	pair
 }
@@ -350,6 +355,51 @@ fn the_utility_sets_tariffs_for_slots_not_yet_delivered() {
 	});
 }
 
+/// The attack: two households trade only by standing orders, so their slots have no ex-ante
+/// orders. After delivery, with the readings public, the DSO turns the feeder between them red
+/// to stop their ex-post trade (and could turn it green again before the next). Every slot is
+/// settled on the grid in force at its gate closure: the slots delivered under green trade;
+/// the first slot whose gate closed after the change does not.
+#[test]
+fn the_dso_cannot_change_the_grid_of_a_delivered_slot() {
+	chain().execute_with(|| {
+		let dso = signed(&demo_account("Dso"));
+		let (buyer, seller) = (household(2), household(4)); // streets 11 and 12
+		assert_ok!(Market::set_standing_order(signed(&buyer), 200_000, 50_000, 1_000_000));
+		assert_ok!(Market::set_standing_order(signed(&seller), 100_000, 90_000, 1_000_000));
+		// The change comes once slot `first + 1` is over: slots up to `last` had their gate
+		// closed by then, `last + 1` had not.
+		let (first, last) = (S0 + 1, S0 + 3);
+		let mut secs = T0 + 1;
+		for slot in first..=last + 1 {
+			while secs <= (slot + 1) * SLOT_SECONDS {
+				block_at(secs);
+				secs += 1;
+			}
+			read(mp(2), slot, 800, 0);
+			read(mp(4), slot, 0, 1_200);
+			if slot == first + 1 {
+				assert_ok!(Market::set_traffic_light(dso.clone(), 12, TrafficLight::Red));
+				assert_ok!(Market::set_edge(dso.clone(), 12, 5_000, Some(0)));
+				assert_eq!(
+					pallet_market::GridChanges::<Runtime>::get().into_inner(),
+					vec![last + 1]
+				);
+			}
+		}
+		settle_until(last + 1, secs);
+		let traded =
+			|slot| (record(slot, &buyer).ex_post_bought_wh, record(slot, &seller).ex_post_sold_wh);
+		for slot in first..=last {
+			assert_eq!(traded(slot), (800, 800), "slot {slot}, its gate closed under green");
+		}
+		assert_eq!(traded(last + 1), (0, 0), "its gate closed under red");
+		// Once the slots before the change are settled, the grid they needed is dropped.
+		assert!(pallet_market::GridChanges::<Runtime>::get().is_empty());
+		assert_eq!(pallet_market::GridsBefore::<Runtime>::iter().count(), 0);
+	});
+}
+
 /// What a settlement leaves behind, to compare two runs of one slot.
 #[derive(Debug, PartialEq)]
 struct Outcome {
@@ -576,6 +626,62 @@ fn a_seller_without_a_reading_pays_for_what_it_sold_until_its_registers_show_oth
 	});
 }
 
+/// The attack: a household trading only by standing order unplugs its gateway. Its slots were
+/// settled on what it bought, nothing, and no later reading ever came to correct them. Now a
+/// silent point is estimated at what it usually takes at that hour, so it pays about what it
+/// used; and after the community's number of silent slots it is suspended: its standing order
+/// no longer trades, it places no orders, and the manager is told.
+#[test]
+fn a_silent_consumer_pays_about_what_it_used_and_is_stopped() {
+	chain().execute_with(|| {
+		pallet_market::CommunityParams::<Runtime>::mutate(|c| c.silent_slots_before_stop = 4);
+		let who = household(2);
+		assert_ok!(Market::set_standing_order(signed(&who), 200_000, 50_000, 1_000_000));
+		let (first, silent_from, last) = (S0 + 1, S0 + 4, S0 + 9);
+		let mut secs = T0 + 1;
+		for slot in first..=last {
+			while secs <= (slot + 1) * SLOT_SECONDS {
+				block_at(secs);
+				secs += 1;
+			}
+			if slot < silent_from {
+				read(mp(2), slot, 2_000, 0);
+			}
+		}
+		settle_until(last, secs);
+		for slot in silent_from..=last {
+			let r = record(slot, &who);
+			assert_eq!(r.estimated_readings, 1, "slot {slot}");
+			assert_eq!(r.estimated.import_wh, 2_000, "slot {slot}: what it usually takes");
+			// Nobody sells: the utility supplies it at retail (0.30 EUR/kWh).
+			assert_eq!((r.from_utility_wh, r.utility_amount), (2_000, -600_000), "slot {slot}");
+		}
+		// Its fourth silent slot stopped it. (So were the households that never read at all: a
+		// household that will not accept its gateway's key trades no longer than this.)
+		let stopped: Vec<_> =
+			frame_system::Pallet::<Runtime>::events()
+				.into_iter()
+				.filter_map(|e| match e.event {
+					lem_runtime::RuntimeEvent::Settlement(
+						pallet_settlement::Event::MeterSilent { who, metering_point, silent_slots },
+					) => Some((who, metering_point, silent_slots)),
+					_ => None,
+				})
+				.collect();
+		assert!(stopped.contains(&(who.clone(), mp(2), 4)), "{stopped:?}");
+		assert!(stopped.contains(&(household(1), mp(1), 4)), "{stopped:?}");
+		assert_eq!(stopped.iter().filter(|(w, ..)| *w == who).count(), 1, "told once");
+		let participant = pallet_market::Participants::<Runtime>::get(&who).unwrap();
+		assert_eq!(participant.status, pallet_market::ParticipantStatus::Suspended);
+		let open = pallet_market::CommunityParams::<Runtime>::get().slot_at(secs) + 2;
+		assert_noop!(
+			Market::place_order(signed(&who), mp(2), open, Side::Bid, 1_000, 250_000),
+			pallet_market::Error::<Runtime>::Suspended
+		);
+		assert_eq!(Settlement::do_try_state(), Ok(()));
+	});
+}
+
 /// A reading that arrives after its slot was settled (the gateway was offline) is not lost: its
 /// registers correct the slot's estimate at the next settlement.
 #[test]
@@ -584,15 +690,18 @@ fn a_late_reading_counts_through_a_correction() {
 		let who = household(2);
 		block_at(T0 + 30);
 		read(mp(2), S0, 100, 0);
-		// Slot S0 + 1 passes without its reading and is settled on an estimate of nothing.
+		// Slot S0 + 1 passes without its reading and is settled on an estimate of what the
+		// point usually takes: the 100 Wh of its only reading.
 		let secs = settle_until(S0 + 1, T0 + 60 + GRACE);
 		let r = record(S0 + 1, &who);
-		assert_eq!((r.estimated_readings, r.from_utility_wh), (1, 0));
-		// Then the gateway catches up: the slot's reading, late, with 2 kWh imported.
+		assert_eq!((r.estimated_readings, r.from_utility_wh), (1, 100));
+		// Then the gateway catches up: the slot's reading, late, with 2 kWh imported. The next
+		// slot, itself estimated at 100 Wh, corrects the 1.9 kWh the estimate was short.
 		read(mp(2), S0 + 1, 2_000, 0);
 		settle_until(S0 + 2, secs);
 		let r = record(S0 + 2, &who);
-		assert_eq!((r.corrected_wh, r.correction_amount), (2_000, -600_000));
+		assert_eq!((r.corrected_wh, r.correction_amount), (1_900, -570_000));
+		assert_eq!((r.estimated_readings, r.from_utility_wh), (1, 100));
 		assert_eq!(r.balance_change(), -600_000);
 		// Nothing is corrected twice.
 		settle_until(S0 + 3, secs + SLOT_SECONDS);
@@ -939,7 +1048,8 @@ fn a_gateway_offline_beyond_the_retention_window_is_corrected_by_a_later_reading
 		let who = household(2);
 		block_at(T0 + 30);
 		read(mp(2), S0, 100, 0);
-		// Offline for a dozen slots, each settled on an estimate of nothing.
+		// Offline for a dozen slots, each settled on an estimate of what it usually takes: the
+		// 100 Wh of its only reading.
 		let now = S0 + 12;
 		let secs = settle_until(now - 3, now * SLOT_SECONDS - 30);
 		assert!(Settlement::oldest_kept().unwrap() > S0 + 1, "the first missed slots are gone");
@@ -959,7 +1069,9 @@ fn a_gateway_offline_beyond_the_retention_window_is_corrected_by_a_later_reading
 		let correction_slot = pallet_settlement::SettlementCursor::<Runtime>::get().unwrap();
 		settle_until(correction_slot, secs);
 		let r = record(correction_slot, &who);
-		assert_eq!((r.corrected_wh, r.correction_amount), (2_000, -600_000));
+		// The 2 kWh, less the 100 Wh each slot from S0 + 1 to the late reading's was estimated at.
+		let estimated = 100 * (missed - S0) as i64;
+		assert_eq!((r.corrected_wh, r.correction_amount), (2_000 - estimated, -330_000));
 		assert_eq!(Settlement::do_try_state(), Ok(()));
 	});
 }

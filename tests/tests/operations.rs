@@ -269,6 +269,16 @@ fn new_community_refuses_what_it_cannot_make_a_chain_of() {
 			],
 			"duplicate fund",
 		),
+		(
+			// The manager as its own technician: the runtime's genesis refuses it by name.
+			vec![
+				"--authority".into(),
+				alice.clone(),
+				"--technician".into(),
+				demo_account("Manager").to_string(),
+			],
+			"RoleConflict",
+		),
 	];
 	let community = |extra: &[String], tariffs: &str| {
 		Command::new(node_binary())

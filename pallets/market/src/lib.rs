@@ -51,6 +51,10 @@ pub trait BenchmarkHelper {
 /// for hours catches up over several blocks instead of one overweight block.
 pub const MAX_SLOTS_PASSED_PER_BLOCK: u32 = 64;
 
+/// Slots with a grid change that settlement may lag behind: a day of 15-minute slots each with
+/// a change of its own. A change beyond waits for settlement (`TooManyGridChanges`).
+pub const MAX_GRID_CHANGES: u32 = 96;
+
 /// A page of a slot's fills kept in `M` (this pallet's `Fills`, or settlement's ex-post fills),
 /// in the order the chain keeps them (not by id), after the one under key `after`: at most
 /// [`MAX_PAGE_FILLS`]; a full page may have more after it.
@@ -134,6 +138,18 @@ pub mod pallet {
 	/// The grid in force for every slot whose gate has not closed.
 	#[pallet::storage]
 	pub type GridInForce<T> = StorageValue<_, Grid, ValueQuery>;
+
+	/// The first slots of the DSO's grid changes that unsettled slots still predate, ascending:
+	/// a change made while slot `s`'s gate is open applies from `s` on.
+	#[pallet::storage]
+	pub type GridChanges<T> =
+		StorageValue<_, BoundedVec<Slot, ConstU32<MAX_GRID_CHANGES>>, ValueQuery>;
+
+	/// For each slot in `GridChanges`, the grid in force before it: every slot up to it whose
+	/// gate had closed is settled on this grid, whatever the DSO changed after the readings
+	/// were public. Dropped once those slots are settled.
+	#[pallet::storage]
+	pub type GridsBefore<T> = StorageMap<_, Twox64Concat, Slot, Grid>;
 
 	#[pallet::storage]
 	pub type Participants<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Participant>;
@@ -244,6 +260,7 @@ pub mod pallet {
 				"gate closure lead beyond the order horizon"
 			);
 			assert!(c.ask_hold_per_kwh <= MAX_PRICE_PER_KWH);
+			assert!(c.silent_slots_before_stop > 0, "silent_slots_before_stop must be positive");
 			// The engine runs over a whole slot in one block, within the share for per-block
 			// work; every other step of clearing goes a page at a time.
 			assert!(
@@ -254,6 +271,16 @@ pub mod pallet {
 				"clearing max_orders_per_slot does not fit a block's share for per-block work"
 			);
 			CommunityParams::<T>::put(c);
+			// One account, one role, as the calls keep it after genesis: a technician does not
+			// trade on the meters it installs, nor the DSO or the utility on their own prices.
+			let mut holders = alloc::collections::BTreeSet::new();
+			let roles = [&self.manager, &self.dso, &self.utility].into_iter().flatten();
+			for who in roles.chain(&self.technicians) {
+				assert!(
+					holders.insert(who),
+					"market genesis: RoleConflict: one account, two roles"
+				);
+			}
 			for (role, who) in [
 				(Role::Manager, &self.manager),
 				(Role::Dso, &self.dso),
@@ -284,7 +311,9 @@ pub mod pallet {
 			for (who, points, deposit) in &self.participants {
 				let points: BoundedVec<_, _> =
 					points.clone().try_into().expect("too many metering points");
-				Pallet::<T>::do_admit(who, &points, *deposit).expect("valid participant");
+				if let Err(e) = Pallet::<T>::do_admit(who, &points, *deposit) {
+					panic!("market genesis: participant refused: {e:?}");
+				}
 				for p in points.iter() {
 					MeteringPoints::<T>::mutate(p.id, |m| {
 						m.as_mut().expect("just admitted").technician = technicians.next().cloned()
@@ -480,6 +509,9 @@ pub mod pallet {
 		/// Less than the required deposit is held: it places no orders until it is topped up
 		/// (`pay_debt`).
 		DepositShort,
+		/// The DSO changed the grid in `MAX_GRID_CHANGES` slots that settlement has not caught
+		/// up with; it can change it again once the oldest of them is settled.
+		TooManyGridChanges,
 	}
 
 	#[pallet::hooks]
@@ -607,19 +639,18 @@ pub mod pallet {
 			fee_per_kwh: u64,
 			capacity_wh: Option<u64>,
 		) -> DispatchResult {
-			Self::ensure_grid_change(origin)?;
-			let mut grid = GridInForce::<T>::get();
-			Self::check_new_zone(&grid, zone, parent, fee_per_kwh)?;
-			grid.zones
-				.try_push(Zone {
-					id: zone,
-					parent: Some(parent),
-					fee_per_kwh,
-					capacity_wh,
-					light: TrafficLight::Green,
-				})
-				.map_err(|_| Error::<T>::TooManyZones)?;
-			GridInForce::<T>::put(grid);
+			Self::change_grid(origin, |grid| {
+				Self::check_new_zone(grid, zone, parent, fee_per_kwh)?;
+				grid.zones
+					.try_push(Zone {
+						id: zone,
+						parent: Some(parent),
+						fee_per_kwh,
+						capacity_wh,
+						light: TrafficLight::Green,
+					})
+					.map_err(|_| Error::<T>::TooManyZones.into())
+			})?;
 			Self::deposit_event(Event::ZoneAdded { zone, parent, fee_per_kwh, capacity_wh });
 			Ok(())
 		}
@@ -633,11 +664,12 @@ pub mod pallet {
 			fee_per_kwh: u64,
 			capacity_wh: Option<u64>,
 		) -> DispatchResult {
-			Self::ensure_grid_change(origin)?;
 			ensure!(fee_per_kwh <= MAX_PRICE_PER_KWH, Error::<T>::FeeOutOfRange);
-			Self::mutate_edge(zone, |z| {
-				z.fee_per_kwh = fee_per_kwh;
-				z.capacity_wh = capacity_wh;
+			Self::change_grid(origin, |grid| {
+				Self::mutate_edge(grid, zone, |z| {
+					z.fee_per_kwh = fee_per_kwh;
+					z.capacity_wh = capacity_wh;
+				})
 			})?;
 			Self::deposit_event(Event::EdgeChanged { zone, fee_per_kwh, capacity_wh });
 			Ok(())
@@ -651,8 +683,7 @@ pub mod pallet {
 			zone: ZoneId,
 			light: TrafficLight,
 		) -> DispatchResult {
-			Self::ensure_grid_change(origin)?;
-			Self::mutate_edge(zone, |z| z.light = light)?;
+			Self::change_grid(origin, |grid| Self::mutate_edge(grid, zone, |z| z.light = light))?;
 			Self::deposit_event(Event::TrafficLightChanged { zone, light });
 			Ok(())
 		}
@@ -661,9 +692,11 @@ pub mod pallet {
 		#[pallet::call_index(10)]
 		#[pallet::weight(T::WeightInfo::set_yellow_surcharge())]
 		pub fn set_yellow_surcharge(origin: OriginFor<T>, per_kwh: u64) -> DispatchResult {
-			Self::ensure_grid_change(origin)?;
 			ensure!(per_kwh <= MAX_PRICE_PER_KWH, Error::<T>::FeeOutOfRange);
-			GridInForce::<T>::mutate(|g| g.yellow_surcharge_per_kwh = per_kwh);
+			Self::change_grid(origin, |grid| {
+				grid.yellow_surcharge_per_kwh = per_kwh;
+				Ok(())
+			})?;
 			Self::deposit_event(Event::YellowSurchargeChanged { per_kwh });
 			Ok(())
 		}
@@ -887,9 +920,62 @@ pub mod pallet {
 			Ok(who)
 		}
 
-		fn ensure_grid_change(origin: OriginFor<T>) -> DispatchResult {
+		/// The DSO changes the grid for the slots whose gate is still open. The slots whose
+		/// gate has closed keep the grid they were cleared with, for settlement too: it is kept
+		/// in `GridsBefore` until they are settled, so that no slot is settled on a grid chosen
+		/// after its readings were public.
+		fn change_grid(
+			origin: OriginFor<T>,
+			change: impl FnOnce(&mut Grid) -> DispatchResult,
+		) -> DispatchResult {
 			Self::ensure_role(origin, Role::Dso)?;
-			Self::ensure_no_backlog()
+			Self::ensure_no_backlog()?;
+			let before = GridInForce::<T>::get();
+			let mut grid = before.clone();
+			change(&mut grid)?;
+			let from = CommunityParams::<T>::get().last_closed_slot(Self::now_seconds()) + 1;
+			GridChanges::<T>::try_mutate(|changes| {
+				// A second change for the same slots keeps the grid the first one replaced.
+				if changes.last() != Some(&from) {
+					changes.try_push(from).map_err(|_| Error::<T>::TooManyGridChanges)?;
+					GridsBefore::<T>::insert(from, before);
+				}
+				Ok::<_, Error<T>>(())
+			})?;
+			GridInForce::<T>::put(grid);
+			Ok(())
+		}
+
+		/// Settlement found one of `who`'s meters silent for the community's
+		/// `silent_slots_before_stop`: it is suspended, so its orders and standing order stop,
+		/// unless a gate-closed slot is still being cleared (then at a later slot's settlement).
+		/// Returns whether it was suspended now.
+		pub fn suspend_silent(who: &T::AccountId) -> bool {
+			if Self::ensure_no_backlog().is_err() || Clearing::<T>::get().is_some() {
+				return false;
+			}
+			let suspended =
+				Self::set_status(who, ParticipantStatus::Active, ParticipantStatus::Suspended)
+					.is_ok();
+			if suspended {
+				Self::deposit_event(Event::ParticipantSuspended { who: who.clone() });
+			}
+			suspended
+		}
+
+		/// The grid `slot` is cleared and settled on: the one in force at its gate closure.
+		pub fn grid_of(slot: Slot) -> Grid {
+			let changed_after = GridChanges::<T>::get().into_iter().find(|from| *from > slot);
+			changed_after.and_then(GridsBefore::<T>::get).unwrap_or_else(GridInForce::<T>::get)
+		}
+
+		/// `slot` is settled: grids only the slots up to it needed are dropped.
+		pub fn grid_settled(slot: Slot) {
+			GridChanges::<T>::mutate(|changes| {
+				while changes.first().is_some_and(|from| *from <= slot + 1) {
+					GridsBefore::<T>::remove(changes.remove(0));
+				}
+			});
 		}
 
 		/// A slot clears with the grid and the participants as they were at its gate closure,
@@ -1124,13 +1210,11 @@ pub mod pallet {
 			Ok(())
 		}
 
-		fn mutate_edge(zone: ZoneId, f: impl FnOnce(&mut Zone)) -> DispatchResult {
-			GridInForce::<T>::try_mutate(|grid| {
-				let z = grid.zone_mut(zone).ok_or(Error::<T>::UnknownZone)?;
-				ensure!(z.parent.is_some(), Error::<T>::RootHasNoEdge);
-				f(z);
-				Ok(())
-			})
+		fn mutate_edge(grid: &mut Grid, zone: ZoneId, f: impl FnOnce(&mut Zone)) -> DispatchResult {
+			let z = grid.zone_mut(zone).ok_or(Error::<T>::UnknownZone)?;
+			ensure!(z.parent.is_some(), Error::<T>::RootHasNoEdge);
+			f(z);
+			Ok(())
 		}
 
 		/// Every participant's order hold is what its orders say they hold: placing, voiding,

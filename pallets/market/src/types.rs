@@ -114,6 +114,10 @@ pub struct Community {
 	/// are refused. An auditor exports a slot before it goes; afterwards it stays provable at
 	/// any block that still held it, on a node that keeps old state.
 	pub retention_slots: u32,
+	/// After this many slots in a row settled without a reading of one of its metering points,
+	/// a participant is suspended: its orders and standing order stop, and the manager is told
+	/// (`pallet_settlement::Event::MeterSilent`). A day of 15-minute slots by default.
+	pub silent_slots_before_stop: u32,
 }
 
 impl Default for Community {
@@ -134,6 +138,7 @@ impl Default for Community {
 			asset_decimals: 6,
 			order_deposit: 10_000,
 			retention_slots: 7 * 96,
+			silent_slots_before_stop: 96,
 		}
 	}
 }

@@ -105,10 +105,7 @@ fn slot_to_settle<T: Config>(n: u32) -> (Slot, Community) {
 		if side == Side::Ask {
 			// No reading: settled on an estimate, after reconciling a late reading of slot 0.
 			LastRegisters::<T>::insert(id, before);
-			MeterLedgers::<T>::insert(
-				id,
-				MeterLedger { since: 0, baseline: None, estimated: Metered::default() },
-			);
+			MeterLedgers::<T>::insert(id, MeterLedger::new(0));
 		} else {
 			// A buyer took more than it bid for, and its registers correct an estimate.
 			let metered = Metered { import_wh: 3_500, export_wh: 0 };
@@ -118,9 +115,9 @@ fn slot_to_settle<T: Config>(n: u32) -> (Slot, Community) {
 			MeterLedgers::<T>::insert(
 				id,
 				MeterLedger {
-					since: 0,
 					baseline: Some(Baseline { registers: before, estimated: Metered::default() }),
 					estimated: Metered { import_wh: 100, export_wh: 0 },
+					..MeterLedger::new(0)
 				},
 			);
 		}

@@ -26,14 +26,18 @@ pub struct Point {
 	/// Net import the point's earlier settlements on estimates are short of what its meter's
 	/// registers now show (negative if they counted too much), settled with the utility.
 	pub correction_wh: i64,
+	/// What the point usually imports net in a slot at this hour of the day, from its own
+	/// readings (`types::UsualImport`).
+	pub usual_import_wh: u64,
 }
 
 impl Point {
-	/// What a slot without a reading is settled on: the point took what it bought and
-	/// delivered nothing, so a missing reading can never favour its owner. A seller buys back
-	/// what it sold; a buyer pays for what it bought.
+	/// What a slot without a reading is settled on: the point took what it usually takes at
+	/// this hour, and at least what it bought, and delivered nothing, so a missing reading can
+	/// never favour its owner. A seller buys back what it sold; a buyer pays for what it bought;
+	/// a consumer that unplugs its gateway pays about what it used.
 	pub fn estimate(&self) -> Metered {
-		Metered { import_wh: self.bought_wh, export_wh: 0 }
+		Metered { import_wh: self.bought_wh.max(self.usual_import_wh), export_wh: 0 }
 	}
 
 	/// Its metered (or, without a reading, estimated) net import less the net energy its
@@ -71,7 +75,7 @@ pub struct Account<A> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Slot<A> {
 	pub accounts: Vec<Account<A>>,
-	/// The grid the slot was cleared with (the one in force if it had no orders).
+	/// The grid in force at the slot's gate closure (the one it was cleared with).
 	pub zones: Vec<Zone>,
 	pub pricing: Pricing,
 	/// The ex-ante clearing's DSO revenue and remainder.

@@ -195,6 +195,11 @@ pub mod pallet {
 			debt_collected: u128,
 			debt: u128,
 		},
+		/// A participant's metering point has gone `silent_slots` slots in a row without a
+		/// reading: it is suspended, its orders and standing order stop, and the manager is to
+		/// have the meter or its gateway fixed (`Metering::propose_meter_exchange` for a new
+		/// meter) before reinstating it.
+		MeterSilent { who: T::AccountId, metering_point: MeteringPointId, silent_slots: u32 },
 		/// A slot was settled; the balance changes sum to zero.
 		SlotSettled {
 			slot: Slot,
@@ -289,13 +294,12 @@ pub mod pallet {
 		/// is settled on instead, and works out its correction: once the point's registers are
 		/// known at a later slot than the last reconciled reading (the baseline), the energy
 		/// they advanced by in between, less what settlement counted for those slots, is the
-		/// correction. Needs `point`'s orders (its estimate is what it bought).
-		pub(crate) fn reconcile(point: &mut compute::Point, slot: Slot) {
-			let mut ledger = MeterLedgers::<T>::get(point.id).unwrap_or(MeterLedger {
-				since: slot,
-				baseline: None,
-				estimated: Metered::default(),
-			});
+		/// correction. Needs `point`'s orders (its estimate is at least what it bought). A
+		/// reading teaches the point's usual import in `hour`, which a missing one is estimated
+		/// at. Returns how many slots in a row the point has now gone without a reading.
+		pub(crate) fn reconcile(point: &mut compute::Point, slot: Slot, hour: usize) -> u32 {
+			let mut ledger =
+				MeterLedgers::<T>::get(point.id).unwrap_or_else(|| MeterLedger::new(slot));
 			// The true energy of the slots after the baseline up to `registers`, less what
 			// settlement counted for them; `estimated` is Σ estimates up to the same point.
 			let correction = |b: Option<Baseline>, registers: Registers, estimated: Metered| {
@@ -310,6 +314,10 @@ pub mod pallet {
 			match Readings::<T>::get(slot, point.id) {
 				Some(r) => {
 					point.metered = Some(r.metered);
+					ledger
+						.usual
+						.record(hour, r.metered.import_wh.saturating_sub(r.metered.export_wh));
+					ledger.silent = 0;
 					// The registers before this slot: where the slots since the baseline end.
 					let before = Registers {
 						slot: slot.saturating_sub(1),
@@ -341,6 +349,8 @@ pub mod pallet {
 						point.correction_wh = correction(ledger.baseline, l, through);
 						ledger.baseline = Some(Baseline { registers: l, estimated: through });
 					}
+					point.usual_import_wh = ledger.usual.in_hour(hour);
+					ledger.silent = ledger.silent.saturating_add(1);
 					let energy = point.estimate();
 					ledger.estimated.import_wh =
 						ledger.estimated.import_wh.saturating_add(energy.import_wh);
@@ -353,7 +363,9 @@ pub mod pallet {
 					);
 				}
 			}
+			let silent = ledger.silent;
 			MeterLedgers::<T>::insert(point.id, ledger);
+			silent
 		}
 
 		/// `slot` is settled: a standing order or retail choice changed for a later slot no

@@ -22,7 +22,7 @@ use frame_support::{
 use pallet_market::tick_impls::{keep_in_chunks, page_and_item, take_from_chunks};
 use pallet_market::{
 	AccountOrders, BookOrder, ClearedSlot, ClearedSlots, Community, CommunityParams, Debts, Fill,
-	Fills, GridInForce, HoldReason as MarketHold, MeteringPoints, OrderId, Orders, Participant,
+	Fills, HoldReason as MarketHold, MeteringPoints, OrderId, Orders, Participant,
 	ParticipantStatus, Participants, Role, Roles, Side, Slot, StandingOrders, MAX_METERING_POINTS,
 	MAX_ORDERS_PER_ACCOUNT,
 };
@@ -193,9 +193,11 @@ impl<T: Config> Pallet<T> {
 		Stepped::Next
 	}
 
-	/// The grid `slot` was cleared with; the one in force if it had no orders.
+	/// The grid `slot` was cleared with, or would have been had it had orders: the one in
+	/// force at its gate closure, never one the DSO set after its delivery.
 	fn grid_of(slot: Slot) -> pallet_market::Grid {
-		ClearedSlots::<T>::get(slot).map_or_else(GridInForce::<T>::get, |c| c.grid)
+		ClearedSlots::<T>::get(slot)
+			.map_or_else(|| pallet_market::Pallet::<T>::grid_of(slot), |c| c.grid)
 	}
 
 	/// Settles a page of the gathered accounts with `settle`, from the `done`th on, as many
@@ -275,7 +277,6 @@ impl<T: Config> Pallet<T> {
 			return false;
 		}
 		let zones = Self::grid_of(slot).engine_zones();
-		let day = day_of(slot, community);
 		let mut participants = match after.as_ref() {
 			Some(a) => Participants::<T>::iter_from(Participants::<T>::hashed_key_for(a)),
 			None => Participants::<T>::iter(),
@@ -288,7 +289,7 @@ impl<T: Config> Pallet<T> {
 				return false;
 			}
 			let (account, offers) =
-				Self::gather_account(slot, day, &who, &participant, &orders, &zones);
+				Self::gather_account(slot, community, &who, &participant, &orders, &zones);
 			for order in offers {
 				// One order per metering point, within the community's bound.
 				let _ = ExPostInput::<T>::try_append(order);
@@ -304,7 +305,7 @@ impl<T: Config> Pallet<T> {
 	/// and hold, its terms; and its ex-post orders on the slot's grid (`zones`).
 	fn gather_account(
 		slot: Slot,
-		day: u64,
+		community: &Community,
 		who: &T::AccountId,
 		participant: &Participant,
 		orders: &[OrderId],
@@ -320,6 +321,7 @@ impl<T: Config> Pallet<T> {
 				bought_wh: 0,
 				sold_wh: 0,
 				correction_wh: 0,
+				usual_import_wh: 0,
 			})
 			.collect();
 		points.sort_by_key(|p| p.id);
@@ -348,8 +350,22 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 		}
+		let day = day_of(slot, community);
+		let hour = UsualImport::hour_of(slot, community.slot_seconds);
 		for p in &mut points {
-			Self::reconcile(p, slot);
+			let silent = Self::reconcile(p, slot, hour);
+			// A meter silent this long is unplugged or broken: its owner trades no more on
+			// estimates until the manager, told here, has it fixed and reinstates it.
+			if silent >= community.silent_slots_before_stop
+				&& participant.status == ParticipantStatus::Active
+				&& pallet_market::Pallet::<T>::suspend_silent(who)
+			{
+				Self::deposit_event(Event::MeterSilent {
+					who: who.clone(),
+					metering_point: p.id,
+					silent_slots: silent,
+				});
+			}
 		}
 
 		// A suspended participant does not trade, ex post either.
@@ -571,6 +587,7 @@ impl<T: Config> Pallet<T> {
 		}
 		debug_assert_eq!(totals.imbalance(), Some(0));
 		TariffsInForce::<T>::mutate(|t| t.settled(slot));
+		pallet_market::Pallet::<T>::grid_settled(slot);
 		Self::deposit_event(Event::SlotSettled {
 			slot,
 			accounts: totals.accounts,

@@ -103,6 +103,68 @@ pub struct MeterLedger {
 	pub baseline: Option<Baseline>,
 	/// Σ of every estimate the point was settled on.
 	pub estimated: Metered,
+	/// What the point usually imports net in a slot, by hour of the day: a slot without a
+	/// reading is estimated at it.
+	pub usual: UsualImport,
+	/// Slots in a row it was settled without a reading.
+	pub silent: u32,
+}
+
+impl MeterLedger {
+	pub fn new(since: Slot) -> Self {
+		MeterLedger {
+			since,
+			baseline: None,
+			estimated: Metered::default(),
+			usual: UsualImport::default(),
+			silent: 0,
+		}
+	}
+}
+
+/// A metering point's usual net import per slot in each hour of the day (UTC), from its own
+/// readings: each reading moves its hour's figure an eighth of the way to the reading, so the
+/// figure follows about the last week of that hour's slots at 15-minute slots. An hour with no
+/// reading yet counts as the mean of the hours that have one.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct UsualImport(pub [u32; 24]);
+
+impl UsualImport {
+	/// An hour without a reading yet.
+	const NONE: u32 = u32::MAX;
+
+	/// The hour of the day (UTC) `slot` starts in.
+	pub fn hour_of(slot: Slot, slot_seconds: u64) -> usize {
+		(slot.saturating_mul(slot_seconds) % 86_400 / 3_600) as usize
+	}
+
+	/// A reading of `net_import_wh` (import less export, at least 0) in `hour`.
+	pub fn record(&mut self, hour: usize, net_import_wh: u64) {
+		let reading = net_import_wh.min(Self::NONE as u64 - 1) as u32;
+		let usual = &mut self.0[hour % 24];
+		*usual = match *usual {
+			Self::NONE => reading,
+			u => ((u as i64 * 7 + reading as i64) / 8) as u32,
+		};
+	}
+
+	/// The usual net import of a slot in `hour`; 0 before any reading.
+	pub fn in_hour(&self, hour: usize) -> u64 {
+		match self.0[hour % 24] {
+			Self::NONE => {
+				let known: alloc::vec::Vec<u64> =
+					self.0.iter().filter(|u| **u != Self::NONE).map(|u| *u as u64).collect();
+				known.iter().sum::<u64>().checked_div(known.len() as u64).unwrap_or(0)
+			}
+			u => u as u64,
+		}
+	}
+}
+
+impl Default for UsualImport {
+	fn default() -> Self {
+		UsualImport([Self::NONE; 24])
+	}
 }
 
 #[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]

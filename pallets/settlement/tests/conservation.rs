@@ -31,8 +31,9 @@ fn grid(fees: [u64; 6], caps: [Option<u64>; 6]) -> Vec<Zone> {
 
 #[derive(Clone, Debug)]
 struct RandomAccount {
-	/// Zone index, reading and correction of each metering point.
-	points: Vec<(usize, Option<(u64, u64)>, i64)>,
+	/// Zone index, reading (or, without one, its usual net import) and correction of each
+	/// metering point.
+	points: Vec<(usize, Result<(u64, u64), u64>, i64)>,
 	standing: Option<(u64, u64, u128)>,
 	retail_per_kwh: u64,
 }
@@ -42,7 +43,7 @@ fn account() -> impl Strategy<Value = RandomAccount> {
 		prop::collection::vec(
 			(
 				0..ZONES.len(),
-				prop::option::weighted(0.8, (0..6_000u64, 0..6_000u64)),
+				prop_oneof![4 => (0..6_000u64, 0..6_000u64).prop_map(Ok), 1 => (0..6_000u64).prop_map(Err)],
 				prop_oneof![3 => Just(0i64), 1 => -50_000..50_000i64],
 			),
 			1..3,
@@ -83,10 +84,13 @@ fn slot(
 				.map(|(p, (zone, reading, correction_wh))| Point {
 					id: (100 * a + p) as u64,
 					zone: ZONES[*zone],
-					metered: reading.map(|(import_wh, export_wh)| Metered { import_wh, export_wh }),
+					metered: reading
+						.ok()
+						.map(|(import_wh, export_wh)| Metered { import_wh, export_wh }),
 					bought_wh: 0,
 					sold_wh: 0,
 					correction_wh: *correction_wh,
+					usual_import_wh: reading.err().unwrap_or(0),
 				})
 				.collect(),
 			ex_ante_amount: 0,
@@ -146,9 +150,12 @@ fn check(input: &Slot<usize>, settled: &Settled<usize>) -> Result<(), TestCaseEr
 		prop_assert!(r.ex_post_paid <= budget, "ex post paid {} of {}", r.ex_post_paid, budget);
 		let missing: Vec<&Point> = account.points.iter().filter(|p| p.metered.is_none()).collect();
 		prop_assert_eq!(r.estimated_readings, missing.len() as u32);
-		// An estimate took what was bought and delivered nothing.
+		// An estimate took what the point usually takes, at least what it bought, and
+		// delivered nothing.
+		let estimated: u64 = missing.iter().map(|p| p.bought_wh.max(p.usual_import_wh)).sum();
 		let bought_missing: u64 = missing.iter().map(|p| p.bought_wh).sum();
-		prop_assert_eq!((r.estimated.import_wh, r.estimated.export_wh), (bought_missing, 0));
+		prop_assert_eq!((r.estimated.import_wh, r.estimated.export_wh), (estimated, 0));
+		prop_assert!(r.estimated.import_wh >= bought_missing);
 		// Every Wh metered or estimated is bought or sold on the market or with the utility.
 		let traded: i128 =
 			account.points.iter().map(|p| p.bought_wh as i128 - p.sold_wh as i128).sum();
@@ -218,6 +225,7 @@ fn a_point_off_the_slots_grid_settles_with_the_utility_and_the_others_trade_ex_p
 			bought_wh: 0,
 			sold_wh: 0,
 			correction_wh: 0,
+			usual_import_wh: 0,
 		}],
 		ex_ante_amount: 0,
 		retail_per_kwh: 320_000,
