@@ -27,6 +27,10 @@ pub mod ledger;
 pub mod meter;
 pub mod metrics;
 pub mod owner;
+/// The pallets' error names in index order, generated from the runtime's metadata (build.rs).
+pub mod pallet_errors {
+	include!(concat!(env!("OUT_DIR"), "/pallet_errors.rs"));
+}
 pub mod reading;
 pub mod sim;
 pub mod trading;

@@ -18,47 +18,10 @@ const SET_STANDING_ORDER: u8 = 13;
 /// `Metering::accept_key`: the owner accepts the key a technician proposed for its point.
 const ACCEPT_KEY: u8 = 5;
 
-/// pallet-market's `Error` variants in order: a refused call names its error by index.
-/// `tests/owner.rs` checks them against the runtime.
-pub const MARKET_ERRORS: [&str; 37] = [
-	"NotManager",
-	"NotDso",
-	"NotUtility",
-	"NotParticipant",
-	"Suspended",
-	"NotSuspended",
-	"AlreadyParticipant",
-	"AlreadyTechnician",
-	"NotTechnician",
-	"RoleConflict",
-	"NoMeteringPoint",
-	"TooManyMeteringPoints",
-	"MeteringPointTaken",
-	"CommunityFull",
-	"UnknownMeteringPoint",
-	"NotYourMeteringPoint",
-	"UnknownZone",
-	"ZoneExists",
-	"TooManyZones",
-	"RootHasNoEdge",
-	"FeeOutOfRange",
-	"ClearingBacklog",
-	"GateClosed",
-	"BeyondHorizon",
-	"EnergyOutOfRange",
-	"LimitOutOfRange",
-	"SlotFull",
-	"TooManyOrders",
-	"InsufficientFunds",
-	"UnknownOrder",
-	"NotOrderOwner",
-	"NoStandingOrder",
-	"ChangePending",
-	"RatedPowerOutOfRange",
-	"Indebted",
-	"DepositShort",
-	"TooManyGridChanges",
-];
+/// pallet-market's `Error` variants in order, generated from the runtime's metadata
+/// (build.rs): a refused call names its error by index. `tests/owner.rs` checks them against
+/// the runtime.
+pub use crate::pallet_errors::MARKET_ERRORS;
 
 /// Whether an order buys or sells; encoded as `pallet_market::Side`.
 #[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,30 +14,7 @@ pub const SUBMIT_READING: u8 = 3;
 pub const SUBMIT_READINGS: u8 = 4;
 /// pallet-metering's `Error` variants in order: the pool refuses a reading with
 /// `InvalidTransaction::Custom(index)`. `tests/reading.rs` checks them against the runtime.
-pub const METERING_ERRORS: [&str; 22] = [
-	"NotTechnician",
-	"NotAssigned",
-	"UnknownMeteringPoint",
-	"MeteringPointHasKey",
-	"NoKey",
-	"KeyInUse",
-	"RevokedKey",
-	"UnknownKey",
-	"ForeignKey",
-	"BadSignature",
-	"SlotNotOver",
-	"AboveConnectionLimit",
-	"EmptyBatch",
-	"Replayed",
-	"OutOfOrder",
-	"RegistersBackwards",
-	"RegistersDisagree",
-	"ValueOutOfRange",
-	"TooOld",
-	"KeyNotAccepted",
-	"NotPointOwner",
-	"NotProposed",
-];
+pub use crate::pallet_errors::METERING_ERRORS;
 
 /// The name of the metering error with pool code `code`.
 pub fn error_name(code: u8) -> Option<&'static str> {
