@@ -4,7 +4,7 @@
 //! finality with the client, behind the same three liars and two that keep its readings off
 //! the chain; and lem-audit behind the same liars, and over TLS.
 
-use codec::{Decode, Encode};
+use codec::{Decode, DecodeAll, Encode};
 use lem_light_client::{
 	chain_spec,
 	client::{ClientError, Lie, LightClient, NodeError},
@@ -284,6 +284,33 @@ fn the_gateway_drops_lying_nodes_and_proves_its_readings_final() {
 	let _other = TlsNode::start(port, &other_ca);
 	let (ok, _, stderr) = lem_audit_with_env(&[("SSL_CERT_FILE", &other_ca)], &args);
 	assert!(!ok && stderr.contains("certificate"), "{stderr}");
+
+	// A node whose records the proofs refute (a unit added to what one household got) is
+	// named as a liar is, and the next one asked.
+	let forger = LyingNode::start(
+		port,
+		Box::new(|method, result| {
+			if method == "state_call" {
+				tamper_hex(result, |bytes| {
+					use pallet_settlement::SettlementsPage;
+					let page =
+						SettlementsPage::<sp_runtime::AccountId32>::decode_all(&mut &bytes[..]);
+					if let Some(mut page) = page.ok().filter(|p| !p.records.is_empty()) {
+						page.records[0].2.market_amount += 1;
+						*bytes = page.encode();
+					}
+				});
+			}
+		}),
+	);
+	let (ok, forged_csv, stderr) = audit(&[forger.url.clone(), nodes.last().unwrap().clone()]);
+	assert!(ok, "{stderr}");
+	assert_eq!(rows(&forged_csv), rows(&csv), "the honest node's records");
+	assert!(
+		stderr.lines().any(|l| l.contains(&forger.url) && l.contains("record mismatch")),
+		"{} not named for its forged record:\n{stderr}",
+		forger.url
+	);
 
 	// Only liars: nothing is written, and the last lie is the error.
 	let (ok, csv, stderr) = audit(&nodes[..2]);

@@ -80,6 +80,9 @@ pub enum AuditError {
 	/// The block no longer holds slots before `oldest_kept`: the community keeps a limited
 	/// number of settled slots. They stay provable at an earlier block.
 	Pruned { oldest_kept: Slot },
+	/// What `node` answered is refuted by the proofs (or by itself): the node is named, as a
+	/// liar is.
+	Refuted { node: String, error: Box<AuditError> },
 }
 
 impl fmt::Display for AuditError {
@@ -117,6 +120,7 @@ impl fmt::Display for AuditError {
 			Self::Imbalance { slot } => {
 				write!(f, "imbalance: slot {slot}'s balance changes do not sum to zero")
 			}
+			Self::Refuted { node, error } => write!(f, "{node}: {error}"),
 			Self::Pruned { oldest_kept } => write!(
 				f,
 				"pruned: this block keeps slots from {oldest_kept} on; audit earlier slots at an \
@@ -146,8 +150,21 @@ impl AuditError {
 			| Self::RecordMismatch { .. }
 			| Self::MissingRecord { .. }
 			| Self::DuplicateRecord { .. }
-			| Self::SlotTotalsMismatch { .. } => true,
+			| Self::SlotTotalsMismatch { .. }
+			| Self::Refuted { .. } => true,
 			_ => false,
+		}
+	}
+
+	/// The error with the node it blames named (`node`, the one asked), unless it names it
+	/// already.
+	fn naming(self, node: Option<&str>) -> Self {
+		match (self, node) {
+			(e @ Self::Node(_), _) | (e @ Self::Refuted { .. }, _) | (e, None) => e,
+			(e, Some(node)) if e.blames_the_node() => {
+				Self::Refuted { node: node.to_owned(), error: Box::new(e) }
+			}
+			(e, _) => e,
 		}
 	}
 }
@@ -315,7 +332,11 @@ impl Auditor {
 		let mut tries = self.nodes;
 		loop {
 			match self.export_once(witnesses, from, to, who, at) {
-				Err(e) if e.blames_the_node() && tries > 1 => {
+				Err(e) if e.blames_the_node() => {
+					let e = e.naming(self.client.node_url());
+					if tries == 1 {
+						return Err(e);
+					}
 					eprintln!("lem-audit: {e}; asking the next node");
 					self.client.drop_node();
 					tries -= 1;
