@@ -1,8 +1,10 @@
-//! Metering on a running `dev` chain: a technician registers a gateway's key over RPC, and a test
-//! gateway (ed25519-dalek, building the signed bytes from their documented layout rather than
-//! from the runtime's types) submits readings as unsigned transactions. A good reading is
-//! stored, a batch keeps its good readings and refuses the bad one with its reason, and junk is
-//! refused by the pool with the error's code and never reaches a block.
+//! Metering on a running `dev` chain: a technician registers a gateway's key over RPC and the
+//! household accepts it, and a test gateway (ed25519-dalek, building the signed bytes from their
+//! documented layout rather than from the runtime's types) submits readings as unsigned
+//! transactions. A good reading is stored, a batch keeps its good readings and refuses the bad
+//! one with its reason, and junk is refused by the pool with the error's code and never reaches
+//! a block. Two insiders' attacks are refused: a technician's own key signing for a household,
+//! and a household claiming a peer id.
 
 use codec::Encode;
 use lem_runtime::RuntimeEvent;
@@ -88,4 +90,35 @@ fn a_gateway_submits_signed_readings_without_funds() {
 	let registers: Option<pallet_metering::Registers> =
 		node.runtime_call("MeteringApi_last_registers", 1001u64, None);
 	assert_eq!(registers.map(|r| r.slot), Some(slot));
+
+	// The technician rotates household 1's key to one it holds and signs a 7 kWh import the
+	// household would pay for: the pool refuses it until the household accepts that key.
+	let stolen = Gateway::new(66, genesis);
+	let technician = dev_pair("Technician");
+	let rotate = lem_runtime::RuntimeCall::Metering(pallet_metering::Call::rotate_key {
+		metering_point: 1001,
+		new: stolen.public(),
+	});
+	node.submit(&technician, rotate).ok();
+	let later = wait_for("the next slot to end", MINUTE, || {
+		let clock: SlotClock = node.runtime_call("MarketApi_clock", (), None);
+		(clock.current_slot - 1 > slot).then_some(slot + 1)
+	});
+	let forged = stolen.sign(reading(1001, later, 7_000, 0, 95_250, 12_000));
+	refuse(pallet_metering::Call::submit_reading { reading: forged }, Error::KeyNotAccepted);
+	let key: Option<ed25519::Public> = node.runtime_call("MeteringApi_gateway_key", 1001u64, None);
+	assert_eq!(key, Some(meter1.public()), "the household's own key still signs");
+
+	// A household cannot claim a peer id the council is about to admit.
+	let claim =
+		lem_runtime::RuntimeCall::NodeAuthorization(pallet_node_authorization::Call::claim_node {
+			node: sp_core::OpaquePeerId(vec![0, 36, 8, 1, 18, 32, 0xee]),
+		});
+	let outcome = node.submit(&dev_pair("Household1"), claim);
+	assert_eq!(
+		outcome.error,
+		Some(frame_system::Error::<lem_runtime::Runtime>::CallFiltered.into()),
+		"{:?}",
+		outcome.events
+	);
 }
