@@ -144,6 +144,13 @@ pub enum NewCommunityError {
 		value: String,
 	},
 	DuplicateTechnician(String),
+	/// One account named for two roles (the manager, the DSO, the supplier, a technician): the
+	/// runtime keeps each account to one role, or a technician could trade on the meters it
+	/// installs and the DSO on its own fees.
+	RoleConflict {
+		account: String,
+		roles: (&'static str, &'static str),
+	},
 	/// An account funded twice: genesis would refuse it, and a sum would hide a typo.
 	DuplicateFund(String),
 	DuplicateBootnode(String),
@@ -164,6 +171,12 @@ impl fmt::Display for NewCommunityError {
 				write!(f, "duplicate authority: the {what} {value} is in two --authority flags")
 			}
 			Self::DuplicateTechnician(who) => write!(f, "duplicate technician: {who}"),
+			Self::RoleConflict { account, roles: (a, b) } => {
+				write!(
+					f,
+					"RoleConflict: {account} is both the {a} and a {b}; one account, one role"
+				)
+			}
 			Self::DuplicateFund(who) => write!(f, "duplicate fund: {who} is funded twice"),
 			Self::DuplicateBootnode(addr) => write!(f, "duplicate bootnode: {addr}"),
 			Self::BootnodeNotAnAuthority(addr) => write!(
@@ -205,6 +218,13 @@ pub fn new_community_chain_spec(cmd: &NewCommunityCmd) -> Result<ChainSpec, NewC
 	technicians.sort();
 	if let Some(twice) = technicians.windows(2).find(|w| w[0] == w[1]) {
 		return Err(DuplicateTechnician(twice[0].to_ss58check()));
+	}
+	let roles = [("manager", &cmd.manager), ("DSO", &cmd.dso), ("supplier", &cmd.supplier)];
+	let mut holders = std::collections::BTreeMap::new();
+	for (role, who) in roles.into_iter().chain(technicians.iter().map(|t| ("technician", t))) {
+		if let Some(first) = holders.insert(who, role) {
+			return Err(RoleConflict { account: who.to_ss58check(), roles: (first, role) });
+		}
 	}
 	let mut funds: Vec<(AccountId, Balance)> =
 		cmd.funds.iter().map(|f| (f.account.clone(), f.amount)).collect();
