@@ -40,6 +40,8 @@ pub struct Record {
 	pub from_deposit: u128,
 	pub debt_collected: u128,
 	pub debt: u128,
+	pub credit_collected: u128,
+	pub credit: u128,
 }
 
 /// A record from the value of `Settlement::Records`.
@@ -483,6 +485,11 @@ impl Bill {
 				"utilityAmount": r.utility_amount.to_string(),
 				"correctedWh": r.corrected_wh,
 				"correctionAmount": r.correction_amount.to_string(),
+				// How it was paid: what could not be (positive: the household owes it; negative:
+				// the utility does), and what each still owes the other after the slot.
+				"unpaid": r.unpaid.to_string(),
+				"debt": r.debt.to_string(),
+				"owedByUtility": r.credit.to_string(),
 			})),
 		})
 	}

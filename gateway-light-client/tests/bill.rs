@@ -186,6 +186,8 @@ fn a_record_decodes_from_the_runtimes_bytes() {
 		from_deposit: 20,
 		debt_collected: 21,
 		debt: 22,
+		credit_collected: 23,
+		credit: 24,
 	};
 	let ours = lem_gateway::bill::decode_record(&record.encode()).unwrap();
 	assert_eq!(ours.encode(), record.encode());

@@ -153,6 +153,12 @@ pub enum NewCommunityError {
 	},
 	/// An account funded twice: genesis would refuse it, and a sum would hide a typo.
 	DuplicateFund(String),
+	/// The supplier is funded below the deposit it must hold (and the existential deposit
+	/// beside it): it secures the feed-in the supplier owes the households.
+	SupplierDepositShort {
+		funded: Balance,
+		needed: Balance,
+	},
 	DuplicateBootnode(String),
 	/// A bootnode whose peer id is no authority's node: the chain admits no other, so every
 	/// node would be refused by it.
@@ -178,6 +184,12 @@ impl fmt::Display for NewCommunityError {
 				)
 			}
 			Self::DuplicateFund(who) => write!(f, "duplicate fund: {who} is funded twice"),
+			Self::SupplierDepositShort { funded, needed } => write!(
+				f,
+				"SupplierDepositShort: the supplier is funded with {funded} µEUR but must hold a \
+				 deposit and stay alive: fund it with at least {needed} (--fund), or lower \
+				 --supplier-deposit"
+			),
 			Self::DuplicateBootnode(addr) => write!(f, "duplicate bootnode: {addr}"),
 			Self::BootnodeNotAnAuthority(addr) => write!(
 				f,
@@ -232,6 +244,11 @@ pub fn new_community_chain_spec(cmd: &NewCommunityCmd) -> Result<ChainSpec, NewC
 	if let Some(twice) = funds.windows(2).find(|w| w[0].0 == w[1].0) {
 		return Err(DuplicateFund(twice[0].0.to_ss58check()));
 	}
+	let needed = cmd.supplier_deposit as Balance + lem_runtime::EXISTENTIAL_DEPOSIT;
+	let funded = funds.iter().find(|(a, _)| *a == cmd.supplier).map_or(0, |(_, f)| *f);
+	if funded < needed {
+		return Err(SupplierDepositShort { funded, needed });
+	}
 	let mut bootnodes = cmd.bootnodes.clone();
 	bootnodes.sort_by_key(|b| b.to_string());
 	if let Some(twice) = bootnodes.windows(2).find(|w| w[0] == w[1]) {
@@ -259,6 +276,7 @@ pub fn new_community_chain_spec(cmd: &NewCommunityCmd) -> Result<ChainSpec, NewC
 		community: Community {
 			slot_seconds: cmd.slot_seconds,
 			gate_closure_lead_seconds: cmd.gate_closure_lead_seconds,
+			supplier_deposit: cmd.supplier_deposit,
 			..Default::default()
 		},
 		readings_grace_seconds: cmd.readings_grace_seconds,

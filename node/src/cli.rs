@@ -114,6 +114,11 @@ pub struct NewCommunityCmd {
 	#[arg(long, value_name = "SECONDS", default_value_t = 900)]
 	pub readings_grace_seconds: u64,
 
+	/// What the supplier holds as its deposit, in µEUR: it secures the feed-in and corrections
+	/// the supplier owes the households. The default is about a day's feed-in of 500 homes.
+	#[arg(long, value_name = "AMOUNT", default_value_t = 500_000_000)]
+	pub supplier_deposit: u64,
+
 	/// The supplier's tariffs per kWh in µEUR: green supply, grey supply, feed-in.
 	#[arg(long, value_name = "GREEN,GREY,FEED_IN", value_parser = chain_spec::parse_tariffs)]
 	pub tariffs: Tariffs,

@@ -112,9 +112,17 @@ fn the_utilities_are_the_authorities_the_council_and_the_admitted_nodes() {
 			);
 		}
 		// Fees are paid in the settlement asset: every funded account can transact.
+		use frame_support::traits::fungible::{Inspect, InspectHold};
+		type Balances = pallet_balances::Pallet<Runtime>;
 		for (who, amount) in &community.funds {
-			assert_eq!(pallet_balances::Pallet::<Runtime>::free_balance(who), *amount);
+			assert_eq!(Balances::total_balance(who), *amount);
 		}
+		// The supplier holds its deposit from what it was funded with.
+		let deposit = lem_runtime::RuntimeHoldReason::Market(pallet_market::HoldReason::Deposit);
+		assert_eq!(
+			Balances::balance_on_hold(&deposit, &community.supplier),
+			community.community.supplier_deposit as u128
+		);
 	});
 }
 

@@ -11,8 +11,8 @@ use frame_support::{
 	traits::fungible::{Inspect, InspectHold, Mutate},
 };
 use lem_runtime::{
-	genesis_config_presets::demo_account, Balances, CommunityAccount, Market, Metering, Runtime,
-	RuntimeHoldReason, RuntimeOrigin, Settlement,
+	genesis_config_presets::demo_account, AccountId, Balances, CommunityAccount, Market, Metering,
+	Runtime, RuntimeHoldReason, RuntimeOrigin, Settlement,
 };
 use pallet_market::{
 	ClearedSlots, Fills, HoldReason, Orders, Role, Side, TrafficLight, MAX_PRICE_PER_KWH,
@@ -467,7 +467,10 @@ fn settle_with_budget(budget: frame_support::weights::Weight) -> (Outcome, u32) 
 			ex_post_fills: Settlement::ex_post_fills(slot, None),
 			balances: balances(&accounts),
 			holds: accounts.iter().map(|a| Balances::balance_on_hold(&order_hold, a)).collect(),
-			debts: accounts.iter().map(pallet_market::Debts::<Runtime>::get).collect(),
+			debts: accounts
+				.iter()
+				.map(|a| pallet_market::Debts::<Runtime>::iter_prefix_values(a).sum())
+				.collect(),
 			events: System::events()
 				.into_iter()
 				.filter_map(|e| match e.event {
@@ -745,7 +748,7 @@ fn what_a_participant_owes_the_utility_is_secured_by_its_deposit_and_collected_l
 		assert_eq!((r.utility_amount, r.from_deposit), (-600_000, 100_000));
 		assert_eq!((r.unpaid, r.debt), (500_000, 500_000));
 		assert_eq!(Balances::total_balance(&utility) - utility_before, 100_000);
-		assert_eq!(pallet_market::Debts::<Runtime>::get(&who), 500_000);
+		assert_eq!(pallet_market::Debts::<Runtime>::get(&who, &utility), 500_000);
 
 		// In debt beyond its deposit, it places no orders.
 		assert_noop!(
@@ -755,7 +758,7 @@ fn what_a_participant_owes_the_utility_is_secured_by_its_deposit_and_collected_l
 		// Cancelling the parked order releases money, which pays the debt first.
 		let order = pallet_market::AccountOrders::<Runtime>::get(&who, far)[0];
 		assert_ok!(Market::cancel_order(signed(&who), order));
-		let debt = pallet_market::Debts::<Runtime>::get(&who);
+		let debt = pallet_market::Debts::<Runtime>::get(&who, &utility);
 		assert_eq!(debt, 500_000 - parked.min(500_000));
 		assert_eq!(
 			Balances::total_balance(&utility) - utility_before,
@@ -771,7 +774,7 @@ fn what_a_participant_owes_the_utility_is_secured_by_its_deposit_and_collected_l
 		// ...and once it pays in, it owes nothing, its deposit is whole and it may trade.
 		<Balances as Mutate<_>>::mint_into(&who, 1_000_000).unwrap();
 		assert_ok!(Market::pay_debt(signed(&who)));
-		assert_eq!(pallet_market::Debts::<Runtime>::get(&who), 0);
+		assert_eq!(pallet_market::Debts::<Runtime>::get(&who, &utility), 0);
 		assert_eq!(
 			Balances::balance_on_hold(&RuntimeHoldReason::Market(HoldReason::Deposit), &who),
 			100_000
@@ -779,6 +782,127 @@ fn what_a_participant_owes_the_utility_is_secured_by_its_deposit_and_collected_l
 		block_at(secs);
 		assert_ok!(Market::place_order(signed(&who), mp(7), S0 + 10, Side::Ask, 1_000, 0));
 		assert_eq!(Settlement::do_try_state(), Ok(()));
+	});
+}
+
+/// The attack: the utility moves its money away before settlement, and the feed-in it owes a
+/// household is never paid: the record shows a negative `unpaid` that nothing collects. Its
+/// deposit pays first; what that cannot cover it owes the household, and what it receives
+/// later is held for the household and pays it first.
+#[test]
+fn what_the_utility_owes_is_secured_by_its_deposit_and_paid_first_from_what_it_receives() {
+	use frame_support::traits::{fungible::MutateHold, tokens::Precision};
+	chain().execute_with(|| {
+		let (seller, buyer, utility) = (household(3), household(2), demo_account("Utility"));
+		let deposit = RuntimeHoldReason::Market(HoldReason::Deposit);
+		let required = pallet_market::CommunityParams::<Runtime>::get().supplier_deposit as u128;
+		assert_eq!(Balances::balance_on_hold(&deposit, &utility), required);
+		// Its deposit is down to 0.10 EUR, and it moves all the rest away.
+		assert_ok!(<Balances as MutateHold<_>>::release(
+			&deposit,
+			&utility,
+			required - 100_000,
+			Precision::Exact
+		));
+		assert_ok!(Balances::transfer_all(signed(&utility), household(8).into(), true));
+
+		// 5 kWh fed in during S0: 0.40 EUR of feed-in, of which the deposit pays 0.10.
+		block_at(T0 + 30);
+		read(mp(3), S0, 0, 5_000);
+		let secs = settle_until(S0, T0 + 30 + GRACE);
+		let r = record(S0, &seller);
+		assert_eq!((r.utility_amount, r.unpaid, r.balance_change()), (400_000, -300_000, 100_000));
+		assert_eq!((r.credit_collected, r.credit), (0, 300_000));
+		assert_eq!(pallet_market::SupplierDebts::<Runtime>::get(&seller, &utility), 300_000);
+		assert_eq!(Balances::balance_on_hold(&deposit, &utility), 0);
+
+		// In S0 + 1 another household takes 2 kWh (0.60 EUR) from the utility. What the utility
+		// receives is held, and pays the seller first, before this slot's feed-in.
+		read(mp(2), S0 + 1, 2_000, 0);
+		read(mp(3), S0 + 1, 0, 1_000);
+		let free_before = Balances::free_balance(&utility);
+		settle_until(S0 + 1, secs);
+		assert_eq!(record(S0 + 1, &buyer).utility_amount, -600_000);
+		let r = record(S0 + 1, &seller);
+		assert_eq!((r.credit_collected, r.utility_amount, r.unpaid), (300_000, 80_000, 0));
+		assert_eq!((r.credit, r.balance_change()), (0, 380_000));
+		assert!(pallet_market::SupplierDebts::<Runtime>::iter().next().is_none());
+		// Nothing it received reached its free balance: what is left tops up its deposit.
+		assert_eq!(Balances::free_balance(&utility), free_before);
+		assert_eq!(Balances::balance_on_hold(&deposit, &utility), 600_000 - 300_000 - 80_000);
+		assert_eq!(Settlement::do_try_state(), Ok(()));
+		assert_eq!(Market::do_try_state(), Ok(()));
+	});
+}
+
+/// The attack: the council appoints another utility while delivered slots are still to be
+/// settled, and the new one is paid for their supply and collects what the customers owed
+/// the old one. A slot is settled with the utility that supplied it, what it is owed stays
+/// its own, and its deposit is released once it supplies no slot left to settle and owes
+/// nothing. A utility that cannot hold the deposit is not appointed.
+#[test]
+fn receivables_stay_with_the_utility_that_supplied_the_slot() {
+	use frame_support::traits::tokens::Preservation;
+	type Council = pallet_collective::RawOrigin<AccountId, pallet_collective::Instance1>;
+	let council = || -> RuntimeOrigin { Council::Members(3, 4).into() };
+	chain().execute_with(|| {
+		let (who, old) = (household(7), demo_account("Utility"));
+		let (new, broke) = (AccountId::from([7u8; 32]), AccountId::from([8u8; 32]));
+		let deposit = RuntimeHoldReason::Market(HoldReason::Deposit);
+		let required = pallet_market::CommunityParams::<Runtime>::get().supplier_deposit as u128;
+		assert_ok!(<Balances as Mutate<_>>::mint_into(&broke, required / 2));
+		assert_noop!(
+			Market::appoint(council(), Role::Utility, broke),
+			pallet_market::Error::<Runtime>::SupplierDepositShort
+		);
+		assert_ok!(<Balances as Mutate<_>>::mint_into(&new, 2 * required));
+
+		// Household 7 holds a deposit of 0.10 EUR and moves the rest of its money away.
+		assert_ok!(Market::set_deposit(signed(&demo_account("Manager")), who.clone(), 100_000));
+		assert_ok!(Balances::transfer_all(signed(&who), household(8).into(), true));
+		block_at(T0 + 30);
+		read(mp(7), S0, 2_000, 0);
+		// S0 delivered, the council appoints a new utility: it supplies from the next slot on.
+		assert_ok!(Market::appoint(council(), Role::Utility, new.clone()));
+		assert_eq!(Balances::balance_on_hold(&deposit, &new), required);
+		let (old_before, new_before) =
+			(Balances::total_balance(&old), Balances::total_balance(&new));
+		let secs = settle_until(S0, T0 + 30 + GRACE);
+		let r = record(S0, &who);
+		assert_eq!((r.utility_amount, r.from_deposit, r.debt), (-600_000, 100_000, 500_000));
+		assert_eq!(Balances::total_balance(&old) - old_before, 100_000);
+		assert_eq!(Balances::total_balance(&new), new_before);
+		assert_eq!(pallet_market::Debts::<Runtime>::get(&who, &old), 500_000);
+
+		// What the household pays later goes to the utility it owes, not to the new one.
+		assert_ok!(<Balances as Mutate<_>>::mint_into(&who, 1_000_000));
+		assert_ok!(Market::pay_debt(signed(&who)));
+		assert_eq!(Balances::total_balance(&old) - old_before, 600_000);
+		assert_eq!(Balances::total_balance(&new), new_before);
+		assert!(!pallet_market::Pallet::<Runtime>::indebted(&who));
+
+		// The old utility keeps its deposit while it supplies a slot not yet settled...
+		assert_eq!(Balances::balance_on_hold(&deposit, &old), required);
+		read(mp(7), S0 + 1, 1_000, 0);
+		let secs = settle_until(S0 + 1, secs);
+		assert_eq!(record(S0 + 1, &who).utility_amount, -300_000);
+		assert_eq!(Balances::total_balance(&old) - old_before, 900_000);
+		// ...and gets it back once its last slot is settled.
+		assert_eq!(Balances::balance_on_hold(&deposit, &old), 0);
+		assert!(
+			<Balances as Inspect<_>>::reducible_balance(
+				&old,
+				Preservation::Preserve,
+				frame_support::traits::tokens::Fortitude::Polite
+			) >= required
+		);
+		// The new utility supplies S0 + 2.
+		read(mp(7), S0 + 2, 1_000, 0);
+		settle_until(S0 + 2, secs);
+		assert!(Balances::total_balance(&new) > new_before);
+		assert_eq!(Balances::total_balance(&old) - old_before, 900_000);
+		assert_eq!(Settlement::do_try_state(), Ok(()));
+		assert_eq!(Market::do_try_state(), Ok(()));
 	});
 }
 
@@ -822,7 +946,7 @@ fn money_an_indebted_participant_gets_back_at_gate_closure_pays_its_debt_first()
 		let slot = S0 + 10;
 		assert_ok!(Market::place_order(signed(&who), mp(7), slot, Side::Bid, 1_000, 300_000));
 		assert_ok!(Balances::transfer_all(signed(&who), household(8).into(), true));
-		pallet_market::Debts::<Runtime>::insert(&who, 200_000);
+		pallet_market::Debts::<Runtime>::insert(&who, &utility, 200_000);
 		assert_noop!(
 			Market::set_standing_order(signed(&who), 300_000, 0, 1_000),
 			pallet_market::Error::<Runtime>::Indebted
@@ -831,27 +955,29 @@ fn money_an_indebted_participant_gets_back_at_gate_closure_pays_its_debt_first()
 		let secs = settle_until(slot - 4, T0 + 1);
 		let gate = pallet_market::CommunityParams::<Runtime>::get().gate_closure(slot);
 		assert!(secs < gate && gate < (slot - 2) * SLOT_SECONDS + GRACE);
-		assert_eq!(pallet_market::Debts::<Runtime>::get(&who), 200_000);
+		assert_eq!(pallet_market::Debts::<Runtime>::get(&who, &utility), 200_000);
 		let before = Balances::total_balance(&utility);
 		block_at(gate);
 		// Nothing filled: all but the order deposit came back, and paid the debt.
-		assert_eq!(pallet_market::Debts::<Runtime>::get(&who), 0);
+		assert_eq!(pallet_market::Debts::<Runtime>::get(&who, &utility), 0);
 		assert_eq!(Balances::total_balance(&utility) - before, 200_000);
 	});
 }
 
-/// Without a utility appointed nobody can be paid for supply: it is owed, carried as a debt,
-/// and money is still conserved.
+/// Without a utility nobody supplied the slot: its supply is unpaid, nobody can claim it, and
+/// money is still conserved.
 #[test]
-fn without_a_utility_supply_is_owed_and_money_is_conserved() {
+fn without_a_utility_supply_is_unpaid_and_money_is_conserved() {
 	chain().execute_with(|| {
 		let who = household(2);
 		pallet_market::Roles::<Runtime>::remove(Role::Utility);
+		pallet_market::Suppliers::<Runtime>::kill();
 		block_at(T0 + 30);
 		read(mp(2), S0, 2_000, 0);
 		settle_until(S0, T0 + 30 + GRACE);
 		let r = record(S0, &who);
-		assert_eq!((r.utility_amount, r.unpaid, r.debt), (-600_000, 600_000, 600_000));
+		assert_eq!((r.utility_amount, r.unpaid, r.debt), (-600_000, 600_000, 0));
+		assert!(!pallet_market::Pallet::<Runtime>::indebted(&who));
 		assert_eq!(r.balance_change(), 0);
 		assert_eq!(Settlement::do_try_state(), Ok(()));
 	});

@@ -279,6 +279,16 @@ fn new_community_refuses_what_it_cannot_make_a_chain_of() {
 			],
 			"RoleConflict",
 		),
+		(
+			// The supplier's 1000 EUR cannot hold a deposit of 2000 EUR.
+			vec![
+				"--authority".into(),
+				alice.clone(),
+				"--supplier-deposit".into(),
+				"2000000000".into(),
+			],
+			"SupplierDepositShort",
+		),
 	];
 	let community = |extra: &[String], tariffs: &str| {
 		Command::new(node_binary())
@@ -287,6 +297,7 @@ fn new_community_refuses_what_it_cannot_make_a_chain_of() {
 			.args(["--manager", &demo_account("Manager").to_string()])
 			.args(["--dso", &demo_account("Dso").to_string()])
 			.args(["--supplier", &demo_account("Utility").to_string()])
+			.args(["--fund", &format!("{}=1000000000", demo_account("Utility"))])
 			.args(["--tariffs", tariffs])
 			.args(extra)
 			.output()

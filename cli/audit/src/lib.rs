@@ -546,7 +546,8 @@ pub const CSV_HEADER: &str = "slot,slot_start_unix,account,bought_wh,sold_wh,pri
 ex_post_bought_wh,ex_post_sold_wh,ex_post_price_per_kwh,market_amount,import_wh,export_wh,\
 estimated_import_wh,estimated_export_wh,estimated_readings,from_utility_wh,to_utility_wh,retail,\
 retail_per_kwh,feed_in_per_kwh,utility_amount,corrected_wh,correction_amount,unpaid,\
-from_deposit,debt_collected,debt,balance_change,verified_block_number,verified_block_hash";
+from_deposit,debt_collected,debt,credit_collected,credit,balance_change,verified_block_number,\
+verified_block_hash";
 
 /// One record as a CSV line, with the finalized block it was verified against. The energy of
 /// metering points without a reading is in the estimated columns, never in the metered ones.
@@ -554,7 +555,7 @@ pub fn csv_line(slot_seconds: u64, (number, block): (u32, H256), (slot, who, r):
 	// No trade, no price: an empty field.
 	let price = |p: Option<i64>| p.map(|p| p.to_string()).unwrap_or_default();
 	format!(
-		"{slot},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:?},{},{},{},{},{},{},{},{},{},{},{number},{block:?}",
+		"{slot},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:?},{},{},{},{},{},{},{},{},{},{},{},{},{number},{block:?}",
 		slot.saturating_mul(slot_seconds),
 		who.to_ss58check(),
 		r.bought_wh,
@@ -581,6 +582,8 @@ pub fn csv_line(slot_seconds: u64, (number, block): (u32, H256), (slot, who, r):
 		r.from_deposit,
 		r.debt_collected,
 		r.debt,
+		r.credit_collected,
+		r.credit,
 		r.balance_change(),
 	)
 }
@@ -651,6 +654,8 @@ mod tests {
 			from_deposit: 0,
 			debt_collected: 0,
 			debt: 100_000,
+			credit_collected: 0,
+			credit: 0,
 		}
 	}
 
@@ -668,7 +673,8 @@ mod tests {
 		let start =
 			format!("7,210,{},2000,0,150000,0,0,,-300000,3000,0,0,0,0,", who.to_ss58check());
 		assert!(line.starts_with(&start), "{line}");
-		let end = format!(",Grey,300000,80000,-300000,0,0,100000,0,0,100000,-500000,42,{:?}", at.1);
+		let end =
+			format!(",Grey,300000,80000,-300000,0,0,100000,0,0,100000,0,0,-500000,42,{:?}", at.1);
 		assert!(line.ends_with(&end), "{line}");
 		let estimated = csv_line(30, at, &(7, who, record(None)));
 		assert!(estimated.contains(",-300000,0,0,2000,0,1,"), "{estimated}");

@@ -39,6 +39,19 @@ fn community<T: Config>() -> (T::AccountId, T::AccountId) {
 	(manager, dso)
 }
 
+/// Worst case of a DSO's change: the first for the slots now open, with as many changes
+/// before it that settlement has not caught up with as fit, so that the list is read and
+/// written at its longest.
+fn grid_changes_pending<T: Config>() {
+	T::BenchmarkHelper::set_time(1_000_000 * 900);
+	let from = CommunityParams::<T>::get().last_closed_slot(Pallet::<T>::now_seconds()) + 1;
+	let earlier = (from - MAX_GRID_CHANGES as u64 + 1)..from;
+	for slot in earlier.clone() {
+		GridsBefore::<T>::insert(slot, demo::grid());
+	}
+	GridChanges::<T>::put(BoundedVec::truncate_from(earlier.collect::<alloc::vec::Vec<_>>()));
+}
+
 /// A funded participant with one metering point in `zone`.
 fn participant<T: Config>(i: u32, zone: ZoneId) -> T::AccountId
 where
@@ -67,16 +80,30 @@ fn full_book<T: Config>(who: &T::AccountId) {
 mod benchmarks {
 	use super::*;
 
+	/// A new utility replacing one appointed before it supplied a slot: the new one's deposit
+	/// held, the replaced one's released.
 	#[benchmark]
 	fn appoint() -> Result<(), BenchmarkError> {
 		let origin =
 			T::CouncilOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
-		let who: T::AccountId = account("utility", 0, 0);
+		community::<T>();
+		let (before, replaced) = (account("utility", 0, 0), account("utility", 1, 0));
+		T::Currency::set_balance(&replaced, FUNDS);
+		T::Currency::hold(&HoldReason::Deposit.into(), &replaced, FUNDS / 2).unwrap();
+		Suppliers::<T>::put(Scheduled {
+			before: Some(before),
+			from: 1,
+			current: Some(replaced.clone()),
+		});
+		Roles::<T>::insert(Role::Utility, &replaced);
+		let who: T::AccountId = account("utility", 2, 0);
+		T::Currency::set_balance(&who, FUNDS);
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, Role::Utility, who.clone());
 
 		assert_eq!(Roles::<T>::get(Role::Utility), Some(who));
+		assert_eq!(T::Currency::balance_on_hold(&HoldReason::Deposit.into(), &replaced), 0);
 		Ok(())
 	}
 
@@ -179,6 +206,8 @@ mod benchmarks {
 		}
 		GridInForce::<T>::put(grid);
 
+		grid_changes_pending::<T>();
+
 		#[extrinsic_call]
 		_(RawOrigin::Signed(dso), 10_000, 0, 5_000, Some(1_000));
 
@@ -189,6 +218,8 @@ mod benchmarks {
 	fn set_edge() {
 		let (_, dso) = community::<T>();
 
+		grid_changes_pending::<T>();
+
 		#[extrinsic_call]
 		_(RawOrigin::Signed(dso), demo::STREETS[3], 7_000, Some(10_000));
 
@@ -198,6 +229,8 @@ mod benchmarks {
 	#[benchmark]
 	fn set_traffic_light() {
 		let (_, dso) = community::<T>();
+
+		grid_changes_pending::<T>();
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(dso), demo::STREETS[3], TrafficLight::Red);
@@ -211,6 +244,8 @@ mod benchmarks {
 	#[benchmark]
 	fn set_yellow_surcharge() {
 		let (_, dso) = community::<T>();
+
+		grid_changes_pending::<T>();
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(dso), 30_000);
@@ -245,6 +280,8 @@ mod benchmarks {
 		)
 		.unwrap();
 		let order = NextOrderId::<T>::get() - 1;
+		// What its cancelling releases pays debts first.
+		in_debt::<T>(core::iter::once(who.clone()), MAX_SUPPLIERS_SETTLED);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), order);
@@ -274,11 +311,13 @@ mod benchmarks {
 			5_000_000,
 		)
 		.unwrap();
+		in_debt::<T>(core::iter::once(who.clone()), MAX_SUPPLIERS_SETTLED);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
 
 		assert!(!StandingOrders::<T>::contains_key(&who));
+		assert!(!Pallet::<T>::indebted(&who));
 	}
 
 	#[benchmark]
@@ -294,11 +333,12 @@ mod benchmarks {
 		assert_eq!(MeteringPoints::<T>::get(0).unwrap().technician, Some(technician));
 	}
 
-	/// A lower deposit released, then the debt collection that follows finding nothing owed.
+	/// A higher deposit, held once the debts it finds are paid.
 	#[benchmark]
 	fn set_deposit() {
 		let (manager, _) = community::<T>();
 		let who = participant::<T>(0, demo::STREETS[0]);
+		in_debt::<T>(core::iter::once(who.clone()), MAX_SUPPLIERS_SETTLED);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(manager), who.clone(), DEPOSIT * 2);
@@ -307,23 +347,43 @@ mod benchmarks {
 		assert_eq!(held, DEPOSIT * 2);
 	}
 
-	/// A debt paid to the utility in full, then the deposit topped up.
+	/// Debts to as many utilities as are collected at once paid in full, each utility
+	/// holding what it received for participants it owes, then the deposit topped up.
 	#[benchmark]
 	fn pay_debt() {
 		community::<T>();
-		let utility: T::AccountId = account("utility", 0, 0);
-		T::Currency::set_balance(&utility, FUNDS);
-		Roles::<T>::insert(Role::Utility, &utility);
 		let who = participant::<T>(0, demo::STREETS[0]);
 		T::Currency::release(&HoldReason::Deposit.into(), &who, DEPOSIT, Precision::Exact).unwrap();
-		Debts::<T>::insert(&who, 1_000_000);
+		in_debt::<T>(core::iter::once(who.clone()), MAX_SUPPLIERS_SETTLED);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
 
-		assert_eq!(Debts::<T>::get(&who), 0);
+		assert!(!Pallet::<T>::indebted(&who));
 		let held = T::Currency::balance_on_hold(&HoldReason::Deposit.into(), &who);
 		assert_eq!(held, DEPOSIT);
+	}
+
+	/// A participant owed by as many replaced utilities as are settled at once, each paying
+	/// from its deposit and releasing the rest of it, and in debt to as many others.
+	#[benchmark]
+	fn settle_debts() {
+		community::<T>();
+		let who = participant::<T>(0, demo::STREETS[0]);
+		in_debt::<T>(core::iter::once(who.clone()), MAX_SUPPLIERS_SETTLED);
+		for i in MAX_SUPPLIERS_SETTLED..2 * MAX_SUPPLIERS_SETTLED {
+			let supplier: T::AccountId = account("utility", i, 0);
+			T::Currency::set_balance(&supplier, FUNDS);
+			T::Currency::hold(&HoldReason::Deposit.into(), &supplier, FUNDS - FUNDS / 8).unwrap();
+			Pallet::<T>::add_supplier_debt(&supplier, &who, FUNDS / 4);
+		}
+		let caller: T::AccountId = account("caller", 0, 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), who.clone());
+
+		assert!(!Pallet::<T>::indebted(&who));
+		assert_eq!(SupplierDebts::<T>::iter_prefix(&who).count(), 0);
 	}
 
 	/// Passing a slot whose gate has closed and that holds no orders (also what starting to
@@ -366,7 +426,7 @@ mod benchmarks {
 		Participants::<T>::mutate(&who, |p| {
 			p.as_mut().unwrap().status = ParticipantStatus::Suspended
 		});
-		in_debt::<T>(core::iter::once(who.clone()));
+		in_debt::<T>(core::iter::once(who.clone()), 1);
 
 		#[block]
 		{
@@ -374,7 +434,7 @@ mod benchmarks {
 		}
 
 		assert_eq!(Orders::<T>::get(order).unwrap().held, 0);
-		assert_eq!(Debts::<T>::get(&who), 0);
+		assert!(!Pallet::<T>::indebted(&who));
 	}
 
 	/// Running the engine over a collected book of `n` orders and keeping its fills: the one
@@ -413,7 +473,7 @@ mod benchmarks {
 		Pallet::<T>::collect(slot, &mut WeightMeter::new());
 		let community = CommunityParams::<T>::get();
 		let cleared = Pallet::<T>::solve(&community);
-		in_debt::<T>((0..n).map(|i| account("participant", i, 0)));
+		in_debt::<T>((0..n).map(|i| account("participant", i, 0)), 1);
 
 		#[block]
 		{
@@ -428,16 +488,27 @@ mod benchmarks {
 	}
 }
 
-/// Appoints a funded utility and puts each of `owners` in debt to it.
-fn in_debt<T: Config>(owners: impl Iterator<Item = T::AccountId>)
+/// Puts each of `owners` in debt to `suppliers` funded utilities, the first of them the one
+/// appointed now, each owing a participant of its own more than it has, so that what it
+/// receives is held for it.
+fn in_debt<T: Config>(owners: impl Iterator<Item = T::AccountId>, suppliers: u32)
 where
 	T::Currency: Mutate<T::AccountId>,
 {
-	let utility: T::AccountId = account("utility", 0, 0);
-	T::Currency::set_balance(&utility, FUNDS);
-	Roles::<T>::insert(Role::Utility, utility);
+	let suppliers: Vec<T::AccountId> = (0..suppliers)
+		.map(|i| {
+			let supplier: T::AccountId = account("utility", i, 0);
+			T::Currency::set_balance(&supplier, FUNDS);
+			let creditor: T::AccountId = account("creditor", i, 0);
+			Pallet::<T>::add_supplier_debt(&supplier, &creditor, FUNDS * 2);
+			supplier
+		})
+		.collect();
+	Roles::<T>::insert(Role::Utility, &suppliers[0]);
 	for who in owners {
-		Debts::<T>::insert(who, 1_000_000);
+		for supplier in &suppliers {
+			Debts::<T>::insert(&who, supplier, 1_000_000);
+		}
 	}
 }
 

@@ -55,6 +55,11 @@ pub const MAX_SLOTS_PASSED_PER_BLOCK: u32 = 64;
 /// a change of its own. A change beyond waits for settlement (`TooManyGridChanges`).
 pub const MAX_GRID_CHANGES: u32 = 96;
 
+/// Utilities a participant's debts are collected for, or paid by, in one go: the one that
+/// supplies it and those the council replaced, which rarely number more. The rest wait for
+/// the next go (`pay_debt`, `settle_debts`, or any release of its funds).
+pub const MAX_SUPPLIERS_SETTLED: u32 = 4;
+
 /// A page of a slot's fills kept in `M` (this pallet's `Fills`, or settlement's ex-post fills),
 /// in the order the chain keeps them (not by id), after the one under key `after`: at most
 /// [`MAX_PAGE_FILLS`]; a full page may have more after it.
@@ -197,10 +202,45 @@ pub mod pallet {
 		Scheduled<Option<StandingOrder<BalanceOf<T>>>>,
 	>;
 
-	/// What each participant owes the utility beyond what settlement and its deposit could
-	/// take. Collected first from whatever it receives or has released later.
+	/// The utility supplying each slot not yet settled: an appointment applies from the next
+	/// slot, so that what a delivered slot owes and is owed stays with the utility that
+	/// supplied it.
 	#[pallet::storage]
-	pub type Debts<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u128, ValueQuery>;
+	pub type Suppliers<T: Config> = StorageValue<_, Scheduled<Option<T::AccountId>>, ValueQuery>;
+
+	/// What each participant owes a utility that supplied it, beyond what settlement and its
+	/// deposit could take: by participant, then utility. Collected first from whatever the
+	/// participant receives or has released later; it stays the supplier's when the council
+	/// appoints another.
+	#[pallet::storage]
+	pub type Debts<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		T::AccountId,
+		u128,
+		ValueQuery,
+	>;
+
+	/// What a utility owes each participant beyond what its balance and deposit could pay
+	/// (feed-in, corrections in the participant's favour): by participant, then utility. Paid
+	/// first from what the utility receives later.
+	#[pallet::storage]
+	pub type SupplierDebts<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		T::AccountId,
+		u128,
+		ValueQuery,
+	>;
+
+	/// What each utility owes participants in all: what it receives is held for them.
+	#[pallet::storage]
+	pub type SupplierDebtTotals<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u128, ValueQuery>;
 
 	/// The next slot to clear; every earlier slot is cleared or had no orders. Set in the first
 	/// block.
@@ -290,6 +330,14 @@ pub mod pallet {
 					Roles::<T>::insert(role, who);
 				}
 			}
+			if let Some(utility) = &self.utility {
+				Suppliers::<T>::put(Scheduled::new(Some(utility.clone())));
+				let deposit = CommunityParams::<T>::get().supplier_deposit.into();
+				assert!(
+					T::Currency::hold(&HoldReason::Deposit.into(), utility, deposit).is_ok(),
+					"market genesis: SupplierDepositShort: the utility cannot hold its deposit"
+				);
+			}
 			for t in &self.technicians {
 				Technicians::<T>::insert(t, ());
 			}
@@ -362,9 +410,10 @@ pub mod pallet {
 			deposit: BalanceOf<T>,
 			held: BalanceOf<T>,
 		},
-		/// Part of a participant's debt was paid to the utility.
+		/// Part of a participant's debt was paid to a utility that supplied it.
 		DebtCollected {
 			who: T::AccountId,
+			supplier: T::AccountId,
 			amount: BalanceOf<T>,
 			debt: BalanceOf<T>,
 		},
@@ -437,6 +486,19 @@ pub mod pallet {
 		/// funds were released.
 		ClearingFailed {
 			slot: Slot,
+		},
+		/// A utility paid part of what it owed a participant; `debt` is what it still owes it.
+		SupplierDebtPaid {
+			supplier: T::AccountId,
+			to: T::AccountId,
+			amount: BalanceOf<T>,
+			debt: BalanceOf<T>,
+		},
+		/// A utility the council replaced has supplied its last slot and owes nothing: its
+		/// deposit is released.
+		SupplierDepositReleased {
+			supplier: T::AccountId,
+			amount: BalanceOf<T>,
 		},
 	}
 
@@ -512,6 +574,8 @@ pub mod pallet {
 		/// The DSO changed the grid in `MAX_GRID_CHANGES` slots that settlement has not caught
 		/// up with; it can change it again once the oldest of them is settled.
 		TooManyGridChanges,
+		/// The utility to appoint cannot hold the community's `supplier_deposit`.
+		SupplierDepositShort,
 	}
 
 	#[pallet::hooks]
@@ -526,15 +590,35 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// The council appoints the manager, the DSO or the utility, replacing whoever held
 		/// the role.
+		///
+		/// A new utility supplies from the next slot and holds the community's supplier deposit
+		/// from now on; the one it replaces keeps what the slots it supplied owe it and are
+		/// owed, and its deposit until it owes nothing.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::appoint())]
 		pub fn appoint(origin: OriginFor<T>, role: Role, who: T::AccountId) -> DispatchResult {
 			T::CouncilOrigin::ensure_origin(origin)?;
-			ensure!(
-				Roles::<T>::get(role).as_ref() == Some(&who) || !Self::has_role(&who),
-				Error::<T>::RoleConflict
-			);
+			let replaced = Roles::<T>::get(role);
+			let again = replaced.as_ref() == Some(&who);
+			ensure!(again || !Self::has_role(&who), Error::<T>::RoleConflict);
+			if role == Role::Utility && !again {
+				let community = CommunityParams::<T>::get();
+				let from = community.slot_at(Self::now_seconds()) + 1;
+				let mut suppliers = Suppliers::<T>::get();
+				suppliers.change(from, Some(who.clone())).map_err(|_| Error::<T>::ChangePending)?;
+				T::Currency::hold(
+					&HoldReason::Deposit.into(),
+					&who,
+					community.supplier_deposit.into(),
+				)
+				.map_err(|_| Error::<T>::SupplierDepositShort)?;
+				Suppliers::<T>::put(suppliers);
+			}
 			Roles::<T>::insert(role, &who);
+			// A utility appointed and replaced before it supplied a slot owes nothing.
+			if let Some(replaced) = replaced.filter(|_| role == Role::Utility) {
+				Self::release_former_supplier(&replaced);
+			}
 			Self::deposit_event(Event::RoleAppointed { role, who });
 			Ok(())
 		}
@@ -900,6 +984,26 @@ pub mod pallet {
 			Self::collect_debt(&who);
 			Ok(())
 		}
+
+		/// Anyone settles what `participant` and the utilities that supplied it owe each
+		/// other, as far as their funds go: its debts from its free balance, theirs from their
+		/// free balance and deposit. Money only moves to whom it is owed, so anyone may ask:
+		/// a utility the council replaced collects what it is owed with it, a participant
+		/// what such a utility owes it.
+		#[pallet::call_index(18)]
+		#[pallet::weight(T::WeightInfo::settle_debts())]
+		pub fn settle_debts(origin: OriginFor<T>, participant: T::AccountId) -> DispatchResult {
+			ensure_signed(origin)?;
+			ensure!(Participants::<T>::contains_key(&participant), Error::<T>::NotParticipant);
+			let suppliers: Vec<T::AccountId> = SupplierDebts::<T>::iter_key_prefix(&participant)
+				.take(MAX_SUPPLIERS_SETTLED as usize)
+				.collect();
+			for supplier in suppliers {
+				Self::pay_supplier_debt(&supplier, &participant);
+			}
+			Self::collect_debt(&participant);
+			Ok(())
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
@@ -1005,12 +1109,21 @@ pub mod pallet {
 				.any(|role| Roles::<T>::get(role).as_ref() == Some(who))
 				|| Technicians::<T>::contains_key(who)
 				|| Participants::<T>::contains_key(who)
+				// A utility the council replaced, until its deposit is released.
+				|| Self::supplies(who)
+				|| SupplierDebtTotals::<T>::contains_key(who)
+		}
+
+		/// Whether `who` supplies a slot not yet settled.
+		fn supplies(who: &T::AccountId) -> bool {
+			let suppliers = Suppliers::<T>::get();
+			suppliers.before.as_ref() == Some(who) || suppliers.current.as_ref() == Some(who)
 		}
 
 		/// Orders need the participant's deposit held in full and no debt: what it may come to
 		/// owe the utility is then secured.
 		fn ensure_secured(who: &T::AccountId, participant: &Participant) -> DispatchResult {
-			ensure!(Debts::<T>::get(who) == 0, Error::<T>::Indebted);
+			ensure!(!Self::indebted(who), Error::<T>::Indebted);
 			let held = T::Currency::balance_on_hold(&HoldReason::Deposit.into(), who);
 			ensure!(held >= participant.deposit, Error::<T>::DepositShort);
 			Ok(())
@@ -1080,25 +1193,166 @@ pub mod pallet {
 			taken
 		}
 
-		/// Pays what `who` owes the utility from its free balance, as far as it goes; once it
-		/// owes nothing, tops up its deposit from what is left. Returns what the deposit holds.
+		/// Whether `who` owes any utility anything.
+		pub fn indebted(who: &T::AccountId) -> bool {
+			Debts::<T>::iter_key_prefix(who).next().is_some()
+		}
+
+		/// The utility that supplies `slot`, if it is not settled yet.
+		pub fn supplier_of(slot: Slot) -> Option<T::AccountId> {
+			Suppliers::<T>::get().for_slot(slot).clone()
+		}
+
+		/// Pays what `who` owes the utilities that supplied it from its free balance, as far as
+		/// it goes (at most `MAX_SUPPLIERS_SETTLED` of them); once it owes nothing, tops up its
+		/// deposit from what is left. Returns what the deposit holds.
 		pub fn collect_debt(who: &T::AccountId) -> u128 {
-			let debt = Debts::<T>::get(who);
-			if let Some(utility) = Roles::<T>::get(Role::Utility).filter(|_| debt > 0) {
-				let amount = Self::take(who, &utility, debt, false);
-				if amount > 0 {
-					Debts::<T>::mutate_exists(who, |d| {
-						*d = Some(debt - amount).filter(|d| *d > 0);
-					});
-					Self::deposit_event(Event::DebtCollected {
-						who: who.clone(),
-						amount,
-						debt: debt - amount,
-					});
-				}
+			let suppliers: Vec<T::AccountId> =
+				Debts::<T>::iter_key_prefix(who).take(MAX_SUPPLIERS_SETTLED as usize).collect();
+			for supplier in suppliers {
+				Self::collect_debt_for(who, &supplier);
 			}
+			Self::top_up_deposit(who)
+		}
+
+		/// Holds what `who` is short of its deposit, as far as its free balance goes, unless
+		/// it is in debt. Returns what the deposit holds.
+		pub fn top_up_deposit(who: &T::AccountId) -> u128 {
 			let required = Participants::<T>::get(who).map_or(0, |p| p.deposit);
 			Self::hold_up_to(who, HoldReason::Deposit, required)
+		}
+
+		/// Pays what `who` owes `supplier` from its free balance, as far as it goes. Returns
+		/// what it paid.
+		pub fn collect_debt_for(who: &T::AccountId, supplier: &T::AccountId) -> u128 {
+			let debt = Debts::<T>::get(who, supplier);
+			let amount = Self::take(who, supplier, debt, false);
+			if amount > 0 {
+				Debts::<T>::mutate_exists(who, supplier, |d| {
+					*d = Some(debt - amount).filter(|d| *d > 0);
+				});
+				Self::secure_supplier(supplier);
+				Self::deposit_event(Event::DebtCollected {
+					who: who.clone(),
+					supplier: supplier.clone(),
+					amount,
+					debt: debt - amount,
+				});
+			}
+			amount
+		}
+
+		/// `who` could not pay `amount` it owed `supplier`: it owes it from now on.
+		pub fn add_debt(who: &T::AccountId, supplier: &T::AccountId, amount: u128) {
+			if amount > 0 {
+				Debts::<T>::mutate(who, supplier, |d| *d = d.saturating_add(amount));
+				Self::offset(who, supplier);
+			}
+		}
+
+		/// `supplier` could not pay `amount` it owed `to`: it owes it from now on, and what it
+		/// receives is held for it.
+		pub fn add_supplier_debt(supplier: &T::AccountId, to: &T::AccountId, amount: u128) {
+			if amount == 0 {
+				return;
+			}
+			SupplierDebts::<T>::mutate(to, supplier, |d| *d = d.saturating_add(amount));
+			SupplierDebtTotals::<T>::mutate(supplier, |d| *d = d.saturating_add(amount));
+			Self::offset(to, supplier);
+		}
+
+		/// What a participant and a utility owe each other cancels out: neither pays the other
+		/// money that would come straight back.
+		fn offset(who: &T::AccountId, supplier: &T::AccountId) {
+			let amount = Debts::<T>::get(who, supplier).min(SupplierDebts::<T>::get(who, supplier));
+			if amount > 0 {
+				Debts::<T>::mutate_exists(who, supplier, |d| {
+					*d = d.map(|d| d - amount).filter(|d| *d > 0);
+				});
+				Self::reduce_supplier_debt(supplier, who, amount);
+			}
+		}
+
+		fn reduce_supplier_debt(supplier: &T::AccountId, to: &T::AccountId, amount: u128) {
+			SupplierDebts::<T>::mutate_exists(to, supplier, |d| {
+				*d = d.map(|d| d.saturating_sub(amount)).filter(|d| *d > 0);
+			});
+			SupplierDebtTotals::<T>::mutate_exists(supplier, |d| {
+				*d = d.map(|d| d.saturating_sub(amount)).filter(|d| *d > 0);
+			});
+		}
+
+		/// `supplier` pays what it owes `to` from its free balance, then its deposit, as far
+		/// as they go. Returns what it paid.
+		pub fn pay_supplier_debt(supplier: &T::AccountId, to: &T::AccountId) -> u128 {
+			let debt = SupplierDebts::<T>::get(to, supplier);
+			let amount = Self::take(supplier, to, debt, true);
+			if amount > 0 {
+				Self::reduce_supplier_debt(supplier, to, amount);
+				Self::deposit_event(Event::SupplierDebtPaid {
+					supplier: supplier.clone(),
+					to: to.clone(),
+					amount,
+					debt: debt - amount,
+				});
+				Self::release_former_supplier(supplier);
+			}
+			amount
+		}
+
+		/// Holds, as `supplier`'s deposit, its free balance up to the community's supplier
+		/// deposit and what it owes participants: what it receives pays them first, and it
+		/// cannot move it away. A utility the council replaced holds only what it owes.
+		pub fn secure_supplier(supplier: &T::AccountId) {
+			let owed = SupplierDebtTotals::<T>::get(supplier);
+			let supplying = Self::supplies(supplier);
+			let deposit = if supplying { CommunityParams::<T>::get().supplier_deposit } else { 0 };
+			let needed = owed.saturating_add(deposit.into());
+			let reason = HoldReason::Deposit.into();
+			let held = T::Currency::balance_on_hold(&reason, supplier);
+			if held >= needed {
+				return;
+			}
+			let free =
+				T::Currency::reducible_balance(supplier, Preservation::Protect, Fortitude::Polite);
+			let top_up = (needed - held).min(free);
+			if top_up > 0 {
+				let _ = T::Currency::hold(&reason, supplier, top_up);
+			}
+		}
+
+		/// Releases the deposit of a utility the council replaced once it supplies no slot
+		/// left to settle and owes nothing.
+		pub fn release_former_supplier(supplier: &T::AccountId) {
+			if Roles::<T>::get(Role::Utility).as_ref() == Some(supplier)
+				|| Self::supplies(supplier)
+				|| SupplierDebtTotals::<T>::contains_key(supplier)
+			{
+				return;
+			}
+			let reason = HoldReason::Deposit.into();
+			let amount = T::Currency::balance_on_hold(&reason, supplier);
+			if amount > 0
+				&& T::Currency::release(&reason, supplier, amount, Precision::BestEffort).is_ok()
+			{
+				Self::deposit_event(Event::SupplierDepositReleased {
+					supplier: supplier.clone(),
+					amount,
+				});
+			}
+		}
+
+		/// Settlement has settled `slot`: once it is the last a replaced utility supplied, that
+		/// utility no longer supplies, and its deposit goes back if it owes nothing.
+		pub fn supplier_settled(slot: Slot) {
+			let mut suppliers = Suppliers::<T>::get();
+			let before = suppliers.before.clone();
+			if suppliers.settled(slot) {
+				Suppliers::<T>::put(suppliers);
+				if let Some(former) = before {
+					Self::release_former_supplier(&former);
+				}
+			}
 		}
 
 		/// Holds under `reason` what `who` is short of `needed`, as far as its free balance
@@ -1106,7 +1360,7 @@ pub mod pallet {
 		pub fn hold_up_to(who: &T::AccountId, reason: HoldReason, needed: u128) -> u128 {
 			let reason = reason.into();
 			let held = T::Currency::balance_on_hold(&reason, who);
-			if Debts::<T>::get(who) > 0 || held >= needed {
+			if Self::indebted(who) || held >= needed {
 				return held;
 			}
 			let free =
@@ -1232,6 +1486,21 @@ pub mod pallet {
 				);
 			}
 			ensure!(held.is_empty(), "an order of an account that is no participant");
+
+			let mut owed = alloc::collections::BTreeMap::<T::AccountId, u128>::new();
+			for (who, supplier, debt) in SupplierDebts::<T>::iter() {
+				ensure!(
+					!Debts::<T>::contains_key(&who, &supplier),
+					"a participant and a utility owe each other"
+				);
+				*owed.entry(supplier).or_default() += debt;
+			}
+			ensure!(
+				owed.into_iter()
+					.eq(SupplierDebtTotals::<T>::iter()
+						.collect::<alloc::collections::BTreeMap<_, _>>()),
+				"a utility's debts do not add up to its total"
+			);
 			Ok(())
 		}
 
@@ -1285,7 +1554,8 @@ pub mod pallet {
 				standing_order: StandingOrders::<T>::get(who).and_then(|s| s.current),
 				deposit: p.deposit,
 				deposit_held: T::Currency::balance_on_hold(&HoldReason::Deposit.into(), who),
-				debt: Debts::<T>::get(who),
+				debt: Debts::<T>::iter_prefix_values(who).sum(),
+				owed_to_it: SupplierDebts::<T>::iter_prefix_values(who).sum(),
 			})
 		}
 

@@ -26,10 +26,13 @@ pub struct ParticipantInfo<Balance> {
 	pub metering_points: Vec<(MeteringPointId, ZoneId)>,
 	/// From the next slot on.
 	pub standing_order: Option<StandingOrder<Balance>>,
-	/// The deposit the manager requires, what of it is held, and what it owes the utility.
+	/// The deposit the manager requires, what of it is held, and what it owes the utilities
+	/// that supplied it.
 	pub deposit: Balance,
 	pub deposit_held: Balance,
 	pub debt: Balance,
+	/// What those utilities owe it beyond what they could pay (`settle_debts` collects it).
+	pub owed_to_it: Balance,
 }
 
 sp_api::decl_runtime_apis! {

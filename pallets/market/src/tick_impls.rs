@@ -303,8 +303,9 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Releases `amount` of what `owner`'s orders hold; released money pays its debts first,
-	/// before its owner can move it away.
+	/// Releases `amount` of what `owner`'s orders hold; released money pays its debt to the
+	/// utility first, before its owner can move it away. (Its debts to utilities the council
+	/// replaced wait for `settle_debts`: clearing pays for one collection per order.)
 	fn release_order_hold(owner: &T::AccountId, amount: u128) {
 		if amount == 0 {
 			return;
@@ -312,6 +313,9 @@ impl<T: Config> Pallet<T> {
 		// Best effort: the hold is at least what the owner's orders say they hold.
 		let _ =
 			T::Currency::release(&HoldReason::Order.into(), owner, amount, Precision::BestEffort);
-		Self::collect_debt(owner);
+		if let Some(utility) = Roles::<T>::get(Role::Utility) {
+			Self::collect_debt_for(owner, &utility);
+		}
+		Self::top_up_deposit(owner);
 	}
 }

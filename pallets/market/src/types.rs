@@ -118,6 +118,10 @@ pub struct Community {
 	/// a participant is suspended: its orders and standing order stop, and the manager is told
 	/// (`pallet_settlement::Event::MeterSilent`). A day of 15-minute slots by default.
 	pub silent_slots_before_stop: u32,
+	/// What the utility holds as its deposit while it supplies the community: it secures the
+	/// feed-in and corrections it owes participants, as a participant's deposit secures its
+	/// supply. The council cannot appoint a utility that cannot hold it.
+	pub supplier_deposit: u64,
 }
 
 impl Default for Community {
@@ -139,6 +143,8 @@ impl Default for Community {
 			order_deposit: 10_000,
 			retention_slots: 7 * 96,
 			silent_slots_before_stop: 96,
+			// About a day's feed-in of a 500-point community at 0.08 EUR/kWh.
+			supplier_deposit: 500_000_000,
 		}
 	}
 }

@@ -23,6 +23,7 @@ pub trait WeightInfo {
 	fn assign_technician() -> Weight;
 	fn set_deposit() -> Weight;
 	fn pay_debt() -> Weight;
+	fn settle_debts() -> Weight;
 	/// The cursor's reads, and passing (or starting to clear) one slot.
 	fn clearing_start() -> Weight;
 	/// A page of `n` orders moved from the book into the engine's input.

@@ -1,6 +1,7 @@
 //! FRAME benchmarks of the tariff calls and of each step of settling a slot, per page of N
 //! accounts at their worst: each its own participant with one metering point, a filled order,
-//! a standing order, a debt to collect, and either a reading that deviates from what it traded
+//! a standing order, feed-in the utility owes it from earlier slots (the utility paying from
+//! its deposit and holding what it receives), and either a reading that deviates from what it traded
 //! and corrects earlier estimates, or no reading but a late one of an earlier slot, so that
 //! every point trades ex post or is estimated, deals with the utility, and every account moves
 //! money both ways.
@@ -8,11 +9,16 @@
 use super::*;
 use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
-use frame_support::{pallet_prelude::*, traits::fungible::Mutate, weights::WeightMeter};
+use frame_support::{
+	pallet_prelude::*,
+	traits::fungible::{Inspect, Mutate},
+	weights::WeightMeter,
+};
 use frame_system::RawOrigin;
 use pallet_market::{
-	demo, BenchmarkHelper, BookOrder, Community, CommunityParams, Fill, GridInForce,
-	MeteringPointId, Role, Roles, Side, Slot, FILLS_PER_CHUNK, MAX_COMMUNITY_METERING_POINTS,
+	demo, BenchmarkHelper, BookOrder, Community, CommunityParams, Fill, GridInForce, HoldReason,
+	MeteringPointId, Role, Roles, Scheduled, Side, Slot, FILLS_PER_CHUNK,
+	MAX_COMMUNITY_METERING_POINTS,
 };
 use pallet_metering::{AcceptedReading, LastRegisters, Metered, Readings, Registers};
 use tick_impls::Stepped;
@@ -31,17 +37,23 @@ fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId {
 }
 
 /// The default community on the demo grid, with a manager, a DSO, a utility and tariffs, and
-/// none of the participants the chain spec may bring: a benchmark's `n` is all there is.
+/// none of the participants the chain spec may bring: a benchmark's `n` is all there is. A
+/// point without a reading stops its owner at once, so that settling it costs the suspension
+/// too.
 fn community<T: Config>() -> (T::AccountId, T::AccountId) {
 	let _ = pallet_market::Participants::<T>::clear(u32::MAX, None);
 	let _ = pallet_market::MeteringPoints::<T>::clear(u32::MAX, None);
-	CommunityParams::<T>::put(Community::default());
+	CommunityParams::<T>::put(Community { silent_slots_before_stop: 1, ..Default::default() });
 	GridInForce::<T>::put(demo::grid());
 	let manager = funded::<T>("manager", 0);
 	let utility = funded::<T>("utility", 0);
 	Roles::<T>::insert(Role::Manager, &manager);
 	Roles::<T>::insert(Role::Dso, funded::<T>("dso", 0));
 	Roles::<T>::insert(Role::Utility, &utility);
+	pallet_market::Suppliers::<T>::put(Scheduled::new(Some(utility.clone())));
+	// Its free balance is short of what it owes: it pays from its deposit.
+	let deposit = <T as pallet_market::Config>::Currency::balance(&utility) - 1_000_000;
+	pallet_market::Pallet::<T>::hold_up_to(&utility, HoldReason::Deposit, deposit);
 	funded::<T>("community", 0);
 	let tariffs = Tariffs {
 		retail_green_per_kwh: 320_000,
@@ -72,7 +84,7 @@ fn participant<T: Config>(manager: &T::AccountId, i: u32) -> T::AccountId {
 /// Slot 1 cleared with `n` participants' orders, their readings and ledgers in place; slot 0
 /// leaves the retention window as slot 1 settles. Returns slot 1 and the community.
 fn slot_to_settle<T: Config>(n: u32) -> (Slot, Community) {
-	let (manager, _) = community::<T>();
+	let (manager, utility) = community::<T>();
 	CommunityParams::<T>::mutate(|c| c.retention_slots = 1);
 	let community = CommunityParams::<T>::get();
 	let (old, slot) = (0, 1);
@@ -98,7 +110,7 @@ fn slot_to_settle<T: Config>(n: u32) -> (Slot, Community) {
 			10_000_000,
 		)
 		.expect("funded");
-		pallet_market::Debts::<T>::insert(&who, 1_000);
+		pallet_market::Pallet::<T>::add_supplier_debt(&utility, &who, 2_000_000);
 		let id = i as MeteringPointId;
 		Estimates::<T>::insert(old, id, Estimate::default());
 		let before = Registers { slot: old, import_wh: 10_000, export_wh: 5_000 };

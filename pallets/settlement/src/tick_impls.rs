@@ -153,7 +153,7 @@ impl<T: Config> Pallet<T> {
 			}
 			SettlementStep::PayIn { done } => {
 				let tariffs = *TariffsInForce::<T>::get().for_slot(slot);
-				let utility = Roles::<T>::get(Role::Utility);
+				let utility = pallet_market::Pallet::<T>::supplier_of(slot);
 				let totals = &mut progress.totals;
 				let step = Weights::<T>::settlement_pay_in;
 				let all = Self::accounts_page(progress.accounts, done, step, meter, |i, mut a| {
@@ -168,7 +168,7 @@ impl<T: Config> Pallet<T> {
 			SettlementStep::PayOut { done } => {
 				let day = day_of(slot, community);
 				let tariffs = *TariffsInForce::<T>::get().for_slot(slot);
-				let utility = Roles::<T>::get(Role::Utility);
+				let utility = pallet_market::Pallet::<T>::supplier_of(slot);
 				let totals = &mut progress.totals;
 				let step = Weights::<T>::settlement_pay_out;
 				let all = Self::accounts_page(progress.accounts, done, step, meter, |i, a| {
@@ -428,8 +428,9 @@ impl<T: Config> Pallet<T> {
 	/// An account pays in: its result is worked out with its ex-post fills; its orders leave
 	/// the book and release what they held, and the budget hold releases what its ex-post bids
 	/// spent, so that the transfers take exactly that money; it pays the community account what
-	/// it owes the local market, and the utility its supply, from its free balance, then its
-	/// deposit. What the utility could not be paid is its debt from now on.
+	/// it owes the local market, and the slot's utility its supply, from its free balance, then
+	/// its deposit. What the utility could not be paid is the account's debt to it from now on;
+	/// what it was paid is held for the participants it owes, if it owes any.
 	fn pay_in(
 		slot: Slot,
 		account: &mut SettlingAccount<T::AccountId>,
@@ -467,15 +468,14 @@ impl<T: Config> Pallet<T> {
 		}
 		if r.to_utility() > 0 {
 			let owed = r.to_utility() as u128;
-			// Without a utility appointed nobody can be paid: all of it is owed.
+			// Without a utility nobody supplied the slot: nobody can be paid, nor claim it.
 			let paid = utility.map_or(0, |u| {
 				let free = take(who, u, owed, false);
 				from_deposit = take(who, u, owed - free, true);
+				pallet_market::Pallet::<T>::add_debt(who, u, owed - free - from_deposit);
+				pallet_market::Pallet::<T>::secure_supplier(u);
 				free + from_deposit
 			});
-			if owed > paid {
-				Debts::<T>::mutate(who, |debt| *debt = debt.saturating_add(owed - paid));
-			}
 			unpaid += (owed - paid) as i128;
 			totals.utility += paid as i128;
 		}
@@ -483,9 +483,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// An account is paid out and recorded: the community account pays what the local market
-	/// owes it and the utility its feed-in; then the standing order and retail choice move on
-	/// past the slot, its budget is released or held again, and its debts are collected from
-	/// what it received.
+	/// owes it; the slot's utility pays what it still owed it from earlier slots, then this
+	/// slot's feed-in, from its free balance, then its deposit, and owes it what they could
+	/// not pay; then the standing order and retail choice move on past the slot, its budget is
+	/// released or held again, and its debt to the utility is collected from what it received.
 	fn pay_out(
 		slot: Slot,
 		day: u64,
@@ -505,9 +506,16 @@ impl<T: Config> Pallet<T> {
 			unpaid -= (owed - paid) as i128;
 			totals.community -= paid as i128;
 		}
+		let credit_collected =
+			utility.map_or(0, |u| pallet_market::Pallet::<T>::pay_supplier_debt(u, who));
+		totals.utility -= credit_collected as i128;
 		if r.to_utility() < 0 {
 			let owed = r.to_utility().unsigned_abs();
-			let paid = utility.map_or(0, |u| take(u, who, owed, false));
+			let paid = utility.map_or(0, |u| {
+				let paid = take(u, who, owed, true);
+				pallet_market::Pallet::<T>::add_supplier_debt(u, who, owed - paid);
+				paid
+			});
 			unpaid -= (owed - paid) as i128;
 			totals.utility -= paid as i128;
 		}
@@ -518,13 +526,17 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 
-		let debt_before = Debts::<T>::get(who);
 		Self::apply_schedules(who, slot);
 		let budget_released = Self::release_budget(who);
-		pallet_market::Pallet::<T>::collect_debt(who);
-		let debt = Debts::<T>::get(who);
-		let debt_collected = debt_before.saturating_sub(debt);
+		// Its debts to utilities the council replaced are theirs to collect (`settle_debts`):
+		// the slot's totals count the slot's utility alone.
+		let debt_collected =
+			utility.map_or(0, |u| pallet_market::Pallet::<T>::collect_debt_for(who, u));
+		pallet_market::Pallet::<T>::top_up_deposit(who);
 		totals.utility += debt_collected as i128;
+		let (debt, credit) = utility.map_or((0, 0), |u| {
+			(Debts::<T>::get(who, u), pallet_market::SupplierDebts::<T>::get(who, u))
+		});
 		if !budget_released {
 			Self::top_up_budget(who);
 		}
@@ -552,6 +564,8 @@ impl<T: Config> Pallet<T> {
 			from_deposit,
 			debt_collected,
 			debt,
+			credit_collected,
+			credit,
 		};
 		totals.accounts += 1;
 		totals.participants += record.balance_change();
@@ -588,6 +602,7 @@ impl<T: Config> Pallet<T> {
 		debug_assert_eq!(totals.imbalance(), Some(0));
 		TariffsInForce::<T>::mutate(|t| t.settled(slot));
 		pallet_market::Pallet::<T>::grid_settled(slot);
+		pallet_market::Pallet::<T>::supplier_settled(slot);
 		Self::deposit_event(Event::SlotSettled {
 			slot,
 			accounts: totals.accounts,

@@ -219,15 +219,22 @@ pub struct SettlementRecord {
 	/// over), settled with the utility at this slot's tariffs.
 	pub corrected_wh: i64,
 	pub correction_amount: i128,
-	/// What of this slot's amounts could not be paid from its balance or its deposit:
-	/// positive if it owes it (added to its debt), negative if it is still owed.
+	/// What of this slot's amounts could not be paid: positive if it could not pay it from
+	/// its balance or its deposit (added to its debt to the slot's utility), negative if it is
+	/// still owed (by the utility, whose balance and deposit fell short: added to what the
+	/// utility owes it).
 	pub unpaid: i128,
 	/// Taken from its deposit to pay the utility.
 	pub from_deposit: u128,
-	/// Paid on its debt to the utility, from what it received or had released.
+	/// Paid on its debt to the slot's utility, from what it received or had released.
 	pub debt_collected: u128,
-	/// What it owes the utility after this slot.
+	/// What it owes the slot's utility after this slot.
 	pub debt: u128,
+	/// Paid to it by the slot's utility on what it owed it from earlier slots, before this
+	/// slot's feed-in.
+	pub credit_collected: u128,
+	/// What the slot's utility still owes it after this slot.
+	pub credit: u128,
 }
 
 impl SettlementRecord {
@@ -239,6 +246,7 @@ impl SettlementRecord {
 			.saturating_add(self.correction_amount)
 			.saturating_add(self.unpaid)
 			.saturating_sub(self.debt_collected.min(i128::MAX as u128) as i128)
+			.saturating_add(self.credit_collected.min(i128::MAX as u128) as i128)
 	}
 }
 
