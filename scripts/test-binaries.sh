@@ -18,6 +18,17 @@ cd "$ROOT"
 LANE_A=(local_network load market)
 LANE_B=(gateway settlement market_ui light_client metering chain_specs operations)
 
+# Built first, not inside the loop's process substitution: a test target that fails to compile
+# must fail the run, not leave its tests out of it.
+artifacts=$(mktemp -t lem-test-artifacts-XXXXXX)
+trap 'rm -f "$artifacts"' EXIT
+if ! cargo test --workspace --locked --no-run --message-format=json >"$artifacts"; then
+	# The JSON holds the compiler's messages; show them as a person reads them.
+	cargo test --workspace --locked --no-run >&2 || true
+	echo "tests failed: a test target does not compile" >&2
+	exit 1
+fi
+
 declare -A e2e e2e_dir
 units=()
 while read -r line; do
@@ -29,8 +40,7 @@ while read -r line; do
 	else
 		units+=("$dir $exe")
 	fi
-done < <(cargo test --workspace --locked --no-run --message-format=json |
-	grep '"reason":"compiler-artifact"' | grep '"profile":{[^}]*"test":true' |
+done < <(grep '"reason":"compiler-artifact"' "$artifacts" | grep '"profile":{[^}]*"test":true' |
 	grep '"executable":"/')
 
 if [ $# -eq 0 ]; then
