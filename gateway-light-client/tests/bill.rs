@@ -421,3 +421,76 @@ fn a_record_not_paid_in_full_is_flagged() {
 	assert_eq!(bill(30_000, vec![]).state(), "unpaid", "supply the household did not pay");
 	assert_eq!(bill(-80_000, vec!["utility_amount".into()]).state(), "differs");
 }
+
+/// A chain record that differs from the box's own in one field is named by exactly that field;
+/// one that differs only in how it was paid (deposit, debts) is bookkeeping of the account's
+/// funds, taken from the record, and names nothing.
+#[test]
+fn each_field_the_box_recomputes_is_named_when_the_chain_differs_in_it() {
+	let ours = Record {
+		bought_wh: 1_000,
+		sold_wh: 200,
+		price_per_kwh: Some(150_000),
+		ex_post_bought_wh: 300,
+		ex_post_sold_wh: 40,
+		ex_post_price_per_kwh: Some(120_000),
+		market_amount: -95_000,
+		metered: Energy { import_wh: 1_300, export_wh: 240 },
+		estimated: Energy { import_wh: 0, export_wh: 0 },
+		estimated_readings: 0,
+		from_utility_wh: 100,
+		to_utility_wh: 20,
+		retail: Retail::Grey,
+		retail_per_kwh: 300_000,
+		feed_in_per_kwh: 80_000,
+		utility_amount: -28_400,
+		corrected_wh: -50,
+		correction_amount: 15_000,
+		unpaid: 0,
+		from_deposit: 0,
+		debt_collected: 0,
+		debt: 0,
+		credit_collected: 0,
+		credit: 0,
+	};
+	type Perturb = fn(&mut Record);
+	let fields: [(&str, Perturb); 18] = [
+		("bought_wh", |r| r.bought_wh += 1),
+		("sold_wh", |r| r.sold_wh += 1),
+		("price_per_kwh", |r| r.price_per_kwh = Some(150_001)),
+		("ex_post_bought_wh", |r| r.ex_post_bought_wh += 1),
+		("ex_post_sold_wh", |r| r.ex_post_sold_wh += 1),
+		("ex_post_price_per_kwh", |r| r.ex_post_price_per_kwh = None),
+		("market_amount", |r| r.market_amount += 1),
+		("metered", |r| r.metered.export_wh += 1),
+		("estimated", |r| r.estimated.import_wh += 1),
+		("estimated_readings", |r| r.estimated_readings += 1),
+		("from_utility_wh", |r| r.from_utility_wh += 1),
+		("to_utility_wh", |r| r.to_utility_wh += 1),
+		("retail", |r| r.retail = Retail::Green),
+		("retail_per_kwh", |r| r.retail_per_kwh += 1),
+		("feed_in_per_kwh", |r| r.feed_in_per_kwh += 1),
+		("utility_amount", |r| r.utility_amount -= 1),
+		("corrected_wh", |r| r.corrected_wh += 1),
+		("correction_amount", |r| r.correction_amount += 1),
+	];
+	assert!(differences(&ours, &ours).is_empty());
+	for (name, perturb) in fields {
+		let mut chain = ours;
+		perturb(&mut chain);
+		assert_eq!(differences(&chain, &ours), vec![name], "{name} changed on the chain");
+	}
+	let payments: [Perturb; 6] = [
+		|r| r.unpaid = -300,
+		|r| r.from_deposit = 300,
+		|r| r.debt_collected = 300,
+		|r| r.debt = 300,
+		|r| r.credit_collected = 300,
+		|r| r.credit = 300,
+	];
+	for perturb in payments {
+		let mut chain = ours;
+		perturb(&mut chain);
+		assert!(differences(&chain, &ours).is_empty());
+	}
+}

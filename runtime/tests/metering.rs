@@ -371,6 +371,42 @@ fn a_batch_enters_the_pool_only_if_every_reading_in_it_is_good() {
 	});
 }
 
+/// Two batches each good in the pool may meet in one block: a reading the first accepted is
+/// refused in the second by name (`ReadingRefused`), and the second's other readings are taken.
+#[test]
+fn a_reading_refused_inside_a_block_does_not_sink_its_batch() {
+	chain().execute_with(|| {
+		with_keys();
+		let s = last_slot();
+		let twice = sign(&gateway(1), reading(MP1, s, 200, 0, 200, 0));
+		let first =
+			Call::<Runtime>::submit_readings { batch: vec![twice.clone()].try_into().unwrap() };
+		let second = Call::<Runtime>::submit_readings {
+			batch: vec![twice, sign(&gateway(2), reading(MP2, s, 60, 10, 60, 10))]
+				.try_into()
+				.unwrap(),
+		};
+		assert_eq!((validate(&first), validate(&second)), (Ok(()), Ok(())));
+		assert_ok!(first.dispatch_bypass_filter(RuntimeOrigin::none()));
+		System::reset_events();
+		assert_ok!(second.dispatch_bypass_filter(RuntimeOrigin::none()));
+		let refused: Vec<_> =
+			System::events()
+				.into_iter()
+				.filter_map(|e| match e.event {
+					lem_runtime::RuntimeEvent::Metering(
+						pallet_metering::Event::ReadingRefused { metering_point, slot, error },
+					) => Some((metering_point, slot, error)),
+					_ => None,
+				})
+				.collect();
+		let replayed = sp_runtime::DispatchError::from(Error::<Runtime>::Replayed);
+		assert_eq!(refused, vec![(MP1, s, replayed)]);
+		assert_eq!(Readings::<Runtime>::get(s, MP1).unwrap().metered.import_wh, 200);
+		assert_eq!(Readings::<Runtime>::get(s, MP2).unwrap().metered.import_wh, 60);
+	});
+}
+
 /// A reading of household 1's meter with a signature that does not verify.
 fn forged_reading(slot: u64) -> SignedReading {
 	let mut r = sign(&gateway(1), reading(MP1, slot, 1, 0, 1, 0));

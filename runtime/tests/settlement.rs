@@ -785,6 +785,59 @@ fn what_a_participant_owes_the_utility_is_secured_by_its_deposit_and_collected_l
 	});
 }
 
+/// A deposit that paid the utility must be whole again before its owner trades (`DepositShort`),
+/// and is topped up from what it later has; only the manager sets deposits, of participants;
+/// a lower deposit releases the rest at once.
+#[test]
+fn a_deposit_that_paid_the_utility_is_topped_up_before_its_owner_trades_again() {
+	use frame_support::traits::tokens::{Fortitude, Preservation};
+	chain().execute_with(|| {
+		let who = household(7);
+		let manager = signed(&demo_account("Manager"));
+		let deposit = RuntimeHoldReason::Market(HoldReason::Deposit);
+		// Refused by name, changing nothing.
+		assert_noop!(
+			Market::set_deposit(signed(&household(8)), who.clone(), 1),
+			pallet_market::Error::<Runtime>::NotManager
+		);
+		assert_noop!(
+			Market::set_deposit(manager.clone(), demo_account("Dso"), 1),
+			pallet_market::Error::<Runtime>::NotParticipant
+		);
+		// A lower deposit releases the rest at once.
+		let free = Balances::free_balance(&who);
+		assert_eq!(Balances::balance_on_hold(&deposit, &who), 20_000_000);
+		assert_ok!(Market::set_deposit(manager, who.clone(), 1_000_000));
+		assert_eq!(Balances::balance_on_hold(&deposit, &who), 1_000_000);
+		assert_eq!(Balances::free_balance(&who), free + 19_000_000);
+
+		// It moves its money away; 2 kWh of supply (0.60 EUR) come from its deposit.
+		assert_ok!(Balances::transfer_all(signed(&who), household(8).into(), true));
+		block_at(T0 + 30);
+		read(mp(7), S0, 2_000, 0);
+		let secs = settle_until(S0, T0 + 30 + GRACE);
+		let r = record(S0, &who);
+		assert_eq!((r.from_deposit, r.unpaid, r.debt), (600_000, 0, 0));
+		assert_eq!(Balances::balance_on_hold(&deposit, &who), 400_000);
+		block_at(secs);
+		assert_noop!(
+			Market::place_order(signed(&who), mp(7), S0 + 10, Side::Ask, 1_000, 0),
+			pallet_market::Error::<Runtime>::DepositShort
+		);
+		// What it has next tops the deposit up first; then it trades again.
+		assert_ok!(<Balances as Mutate<_>>::mint_into(&who, 1_200_000));
+		assert_ok!(Market::pay_debt(signed(&who)));
+		assert_eq!(Balances::balance_on_hold(&deposit, &who), 1_000_000);
+		let left = <Balances as Inspect<_>>::reducible_balance(
+			&who,
+			Preservation::Preserve,
+			Fortitude::Polite,
+		);
+		assert_eq!(left, 600_000);
+		assert_ok!(Market::place_order(signed(&who), mp(7), S0 + 10, Side::Ask, 1_000, 0));
+	});
+}
+
 /// The attack: the utility moves its money away before settlement, and the feed-in it owes a
 /// household is never paid: the record shows a negative `unpaid` that nothing collects. Its
 /// deposit pays first; what that cannot cover it owes the household, and what it receives
