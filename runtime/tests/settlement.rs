@@ -104,6 +104,50 @@ fn settle_until(slot: u64, mut secs: u64) -> u64 {
 	secs
 }
 
+type SettlementWeights = <Runtime as pallet_settlement::Config>::WeightInfo;
+
+/// How far `slot`'s settlement has gathered, paid in and paid out its `accounts`.
+fn settled_so_far(slot: u64, accounts: u32) -> (u32, u32, u32) {
+	use pallet_settlement::SettlementStep;
+	match pallet_settlement::Settling::<Runtime>::get() {
+		Some(p) if p.slot == slot => match p.step {
+			SettlementStep::Gather { .. }
+			| SettlementStep::Solve
+			| SettlementStep::StoreExPost { .. } => (p.accounts, 0, 0),
+			SettlementStep::PayIn { done } => (p.accounts, done, 0),
+			SettlementStep::PayOut { done } => (p.accounts, p.accounts, done),
+			SettlementStep::Forget { .. } => (accounts, accounts, accounts),
+		},
+		_ if SettledSlots::<Runtime>::contains_key(slot) => (accounts, accounts, accounts),
+		_ => (0, 0, 0),
+	}
+}
+
+/// A page of `items` at `step`'s benchmarked weight (nothing for none).
+fn weighed(
+	step: fn(u32) -> frame_support::weights::Weight,
+	items: u32,
+) -> frame_support::weights::Weight {
+	let (page, item) = pallet_market::tick_impls::page_and_item(step);
+	if items == 0 {
+		Default::default()
+	} else {
+		page + item * items as u64
+	}
+}
+
+/// The benchmarked weight of the accounts settlement gathered, paid in and paid out between
+/// two points of `settled_so_far`: at least what a block that went between them must charge.
+fn settlement_work(
+	before: (u32, u32, u32),
+	after: (u32, u32, u32),
+) -> frame_support::weights::Weight {
+	use pallet_settlement::WeightInfo as _;
+	weighed(SettlementWeights::settlement_gather, after.0 - before.0)
+		+ weighed(SettlementWeights::settlement_pay_in, after.1 - before.1)
+		+ weighed(SettlementWeights::settlement_pay_out, after.2 - before.2)
+}
+
 fn balances(accounts: &[lem_runtime::AccountId]) -> Vec<u128> {
 	accounts.iter().map(Balances::total_balance).collect()
 }
@@ -448,8 +492,11 @@ fn settle_with_budget(budget: frame_support::weights::Weight) -> (Outcome, u32) 
 			System::set_block_number(System::block_number() + 1);
 			pallet_timestamp::Now::<Runtime>::put(secs * 1000);
 			Market::clear_due_slots(Market::tick_share());
+			let before = settled_so_far(slot, h.len() as u32);
 			let used = Settlement::settle_due_slots(budget);
 			assert!(used.all_lte(budget), "{used} used of {budget}");
+			let work = settlement_work(before, settled_so_far(slot, h.len() as u32));
+			assert!(work.all_lte(used), "{work} done, {used} charged");
 			if SettledSlots::<Runtime>::get(slot).is_none() {
 				let shown = Settlement::settlements(slot, slot, None, None);
 				assert!(shown.records.is_empty(), "a record before its slot is settled");
@@ -1425,9 +1472,8 @@ fn a_towns_slot_clears_before_delivery_and_settles_before_the_next_is_due_within
 	use frame_support::weights::Weight;
 	use lem_runtime::{MarketTick, System};
 	use pallet_market::{Community, CommunityParams, WeightInfo as _};
-	use pallet_settlement::{SettlementStep, WeightInfo as _};
+	use pallet_settlement::WeightInfo as _;
 	type MarketWeights = <Runtime as pallet_market::Config>::WeightInfo;
-	type SettlementWeights = <Runtime as pallet_settlement::Config>::WeightInfo;
 
 	chain().execute_with(|| {
 		CommunityParams::<Runtime>::put(Community::default());
@@ -1456,34 +1502,13 @@ fn a_towns_slot_clears_before_delivery_and_settles_before_the_next_is_due_within
 		let share = Market::tick_share();
 		let (mut clearing, mut settling, mut t) = (0, 0, T0);
 		let participants = points.len() as u32;
-		let settled_so_far = || match pallet_settlement::Settling::<Runtime>::get() {
-			Some(p) if p.slot == s => match p.step {
-				SettlementStep::Gather { .. } | SettlementStep::Solve => (p.accounts, 0, 0),
-				SettlementStep::StoreExPost { .. } => (p.accounts, 0, 0),
-				SettlementStep::PayIn { done } => (p.accounts, done, 0),
-				SettlementStep::PayOut { done } => (p.accounts, p.accounts, done),
-				SettlementStep::Forget { .. } => (participants, participants, participants),
-			},
-			_ if SettledSlots::<Runtime>::contains_key(s) => {
-				(participants, participants, participants)
-			}
-			_ => (0, 0, 0),
-		};
-		let weighed = |step: fn(u32) -> Weight, items: u32| {
-			let (page, item) = pallet_market::tick_impls::page_and_item(step);
-			if items == 0 {
-				Weight::zero()
-			} else {
-				page + item * items as u64
-			}
-		};
 		let tick = |t: u64| {
 			System::set_block_number(System::block_number() + 1);
 			System::reset_events();
 			pallet_timestamp::Now::<Runtime>::put(t * 1000);
-			let before = settled_so_far();
+			let before = settled_so_far(s, participants);
 			let (cleared, settled) = MarketTick::run();
-			let after = settled_so_far();
+			let after = settled_so_far(s, participants);
 			let fills = System::events()
 				.iter()
 				.filter(|e| {
@@ -1494,9 +1519,7 @@ fn a_towns_slot_clears_before_delivery_and_settles_before_the_next_is_due_within
 				})
 				.count() as u32;
 			let clearing_work = weighed(MarketWeights::clearing_apply, fills);
-			let settlement_work = weighed(SettlementWeights::settlement_gather, after.0 - before.0)
-				+ weighed(SettlementWeights::settlement_pay_in, after.1 - before.1)
-				+ weighed(SettlementWeights::settlement_pay_out, after.2 - before.2);
+			let settlement_work = settlement_work(before, after);
 			assert!(clearing_work.all_lte(cleared), "{fills} fills: {clearing_work} > {cleared}");
 			assert!(settlement_work.all_lte(settled), "{settlement_work} > {settled}");
 			assert!((cleared + settled).all_lte(share), "{cleared} + {settled} of {share}");
