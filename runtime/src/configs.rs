@@ -27,13 +27,44 @@ use sp_runtime::{
 /// over three quarters of its weight; the last quarter is kept for operational transactions.
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(50);
 
+/// The chain's block time in milliseconds, a genesis parameter (`pallet_authority_set`): every
+/// limit that depends on it is read from it, so one runtime serves 6-second production chains
+/// and 1- or 2-second test chains alike.
+fn block_time_ms() -> u64 {
+	pallet_authority_set::BlockTimeMs::<Runtime>::get()
+}
+
+/// A third of the block time in compute: two seconds in a six-second block, so that a block is
+/// built, sent and imported well within its slot.
+pub struct RuntimeBlockWeights;
+impl Get<BlockWeights> for RuntimeBlockWeights {
+	fn get() -> BlockWeights {
+		let compute = WEIGHT_REF_TIME_PER_SECOND.saturating_mul(block_time_ms()) / 3_000;
+		BlockWeights::with_sensible_defaults(
+			Weight::from_parts(compute, u64::MAX),
+			NORMAL_DISPATCH_RATIO,
+		)
+	}
+}
+
+/// Half the block time: Aura's slot is twice the timestamp's minimum period.
+pub struct MinimumPeriod;
+impl Get<u64> for MinimumPeriod {
+	fn get() -> u64 {
+		block_time_ms() / 2
+	}
+}
+
+/// Three days of blocks, for a council motion to be decided.
+pub struct ThreeDays;
+impl Get<BlockNumber> for ThreeDays {
+	fn get() -> BlockNumber {
+		(3 * 24 * 3_600 * 1_000 / block_time_ms().max(1)) as BlockNumber
+	}
+}
+
 parameter_types! {
 	pub const Version: RuntimeVersion = VERSION;
-	/// Two seconds of compute in a six-second block.
-	pub RuntimeBlockWeights: BlockWeights = BlockWeights::with_sensible_defaults(
-		Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX),
-		NORMAL_DISPATCH_RATIO,
-	);
 	/// 5 MiB, of which normal transactions may fill half: the rest is kept for operational ones.
 	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
 		.max_length(5 * 1024 * 1024)
@@ -128,7 +159,7 @@ impl frame_support::traits::PostInherents for MarketTick {
 impl pallet_timestamp::Config for Runtime {
 	type Moment = u64;
 	type OnTimestampSet = Aura;
-	type MinimumPeriod = ConstU64<{ SLOT_DURATION / 2 }>;
+	type MinimumPeriod = MinimumPeriod;
 	type WeightInfo = ();
 }
 
@@ -215,7 +246,7 @@ impl pallet_collective::Config<CouncilCollective> for Runtime {
 	type RuntimeOrigin = RuntimeOrigin;
 	type Proposal = RuntimeCall;
 	type RuntimeEvent = RuntimeEvent;
-	type MotionDuration = ConstU32<{ 3 * DAYS }>;
+	type MotionDuration = ThreeDays;
 	type MaxProposals = ConstU32<100>;
 	type MaxMembers = ConstU32<32>;
 	type DefaultVote = pallet_collective::PrimeDefaultVote;
@@ -229,9 +260,9 @@ impl pallet_collective::Config<CouncilCollective> for Runtime {
 
 /// Most authority nodes a community runs; Aura and GRANDPA share the bound.
 pub const MAX_AUTHORITIES: u32 = 32;
-/// Blocks per session in the `dev` and `local` presets: half a minute, so that a council's
-/// change of the authority set is in force within a minute.
-pub const SESSION_LENGTH_DEV: BlockNumber = MINUTES / 2;
+/// Blocks per session in the `dev` and `local` presets: half a minute of 6-second blocks, so
+/// that a council's change of the authority set is in force within a minute.
+pub const SESSION_LENGTH_DEV: BlockNumber = 5;
 
 impl pallet_authority_set::Config for Runtime {
 	type CouncilOrigin = CouncilSupermajority;

@@ -195,7 +195,11 @@ fn genesis(
 			members: authorities.clone(),
 			..Default::default()
 		},
-		authority_set: pallet_authority_set::GenesisConfig { authorities, session_length },
+		authority_set: pallet_authority_set::GenesisConfig {
+			authorities,
+			session_length,
+			..Default::default()
+		},
 		session: pallet_session::GenesisConfig {
 			keys: utilities
 				.iter()

@@ -96,12 +96,8 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	system_version: 1,
 };
 
-/// Block time. Aura's slot is twice `pallet_timestamp`'s minimum period.
-pub const MILLISECS_PER_BLOCK: u64 = 6000;
-pub const SLOT_DURATION: u64 = MILLISECS_PER_BLOCK;
-pub const MINUTES: BlockNumber = 60_000 / (MILLISECS_PER_BLOCK as BlockNumber);
-pub const HOURS: BlockNumber = MINUTES * 60;
-pub const DAYS: BlockNumber = HOURS * 24;
+// The block time is a chain parameter (`pallet_authority_set::BlockTimeMs`), read by
+// `configs.rs`: Aura's slot is twice the timestamp's minimum period, half of it.
 
 #[frame_support::runtime]
 mod runtime {

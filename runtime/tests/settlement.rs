@@ -1460,6 +1460,46 @@ fn the_settlements_api_answers_a_page_at_a_time() {
 	});
 }
 
+/// The demo's slot on a chain whose blocks come every `block_time_ms`, a block at every block
+/// time from `T0` until it is settled: its records, and the chain's limits.
+fn settle_with_blocks_of(block_time_ms: u64) -> (Vec<(AccountId, SettlementRecord)>, u64, u64) {
+	use frame_support::traits::Get;
+	common::chain_with_block_time(block_time_ms).execute_with(|| {
+		let h: Vec<_> = (1..=10).map(household).collect();
+		let slot = S0 + 2;
+		trade(&h, slot);
+		let (step, mut secs) = (block_time_ms / 1000, T0);
+		while secs < (slot + 1) * SLOT_SECONDS {
+			secs += step;
+			block_at(secs);
+		}
+		assert!(ClearedSlots::<Runtime>::get(slot).is_some(), "cleared before delivery");
+		read_meters(slot);
+		while SettledSlots::<Runtime>::get(slot).is_none() {
+			assert!(secs < T0 + 600, "slot {slot} never settled");
+			secs += step;
+			block_at(secs);
+		}
+		let mut records: Vec<_> = Records::<Runtime>::iter_prefix(slot).collect();
+		records.sort_by(|a, b| a.0.cmp(&b.0));
+		let max_block = <Runtime as frame_system::Config>::BlockWeights::get().max_block;
+		(records, max_block.ref_time(), lem_runtime::Aura::slot_duration())
+	})
+}
+
+/// Block time is the chain's own parameter: a chain of 2-second blocks has a 2-second Aura slot
+/// and a third of the 6-second chain's block weight, and clears and settles the same slot to
+/// the same records.
+#[test]
+fn a_chain_with_2_second_blocks_clears_and_settles_a_slot_like_one_with_6_second_blocks() {
+	let (six, six_weight, six_slot) = settle_with_blocks_of(6_000);
+	let (two, two_weight, two_slot) = settle_with_blocks_of(2_000);
+	assert_eq!((six_slot, two_slot), (6_000, 2_000));
+	assert_eq!(two_weight, six_weight / 3);
+	assert_eq!(six.len(), 10);
+	assert_eq!(two, six);
+}
+
 /// A town's slot in a production community (15-minute slots, gate closure five minutes
 /// ahead, readings due within a slot after): as many metering points as the community may
 /// have, one participant each, every one read, trading as many orders as a slot may hold. In

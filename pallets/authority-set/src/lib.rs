@@ -26,9 +26,15 @@ pub use weights::WeightInfo;
 mod benchmarking;
 pub mod weights;
 
+/// A block every 6 s: production's, and the `dev` and `local` chains'.
+pub const DEFAULT_BLOCK_TIME_MS: u64 = 6_000;
+/// The shortest block time a chain may choose: test chains run 1- or 2-second blocks.
+pub const MIN_BLOCK_TIME_MS: u64 = 1_000;
+pub const MAX_BLOCK_TIME_MS: u64 = 60_000;
+
 #[frame_support::pallet]
 pub mod pallet {
-	use super::WeightInfo;
+	use super::{WeightInfo, DEFAULT_BLOCK_TIME_MS, MAX_BLOCK_TIME_MS, MIN_BLOCK_TIME_MS};
 	use alloc::vec::Vec;
 	use frame_support::pallet_prelude::*;
 	use frame_system::pallet_prelude::*;
@@ -74,17 +80,35 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type SessionLength<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
+	/// How often the authorities produce a block, in milliseconds: Aura's slot. A chain
+	/// parameter kept in storage, so that one runtime serves chains of any block time; the
+	/// runtime derives the timestamp's minimum period and the block's weight limits from it.
+	#[pallet::storage]
+	pub type BlockTimeMs<T: Config> = StorageValue<_, u64, ValueQuery, DefaultBlockTimeMs>;
+
+	#[pallet::type_value]
+	pub fn DefaultBlockTimeMs() -> u64 {
+		DEFAULT_BLOCK_TIME_MS
+	}
+
 	#[pallet::genesis_config]
 	pub struct GenesisConfig<T: Config> {
 		pub authorities: Vec<T::AccountId>,
 		pub session_length: BlockNumberFor<T>,
+		/// Within `MIN_BLOCK_TIME_MS..=MAX_BLOCK_TIME_MS`, and even: the timestamp's minimum
+		/// period is half of it.
+		pub block_time_ms: u64,
 	}
 
-	/// No authorities, and an hour of 6-second blocks per session: what a production chain
-	/// would rotate at.
+	/// No authorities, 6-second blocks and an hour of them per session: what a production
+	/// chain runs.
 	impl<T: Config> Default for GenesisConfig<T> {
 		fn default() -> Self {
-			Self { authorities: Vec::new(), session_length: 600u32.into() }
+			Self {
+				authorities: Vec::new(),
+				session_length: 600u32.into(),
+				block_time_ms: DEFAULT_BLOCK_TIME_MS,
+			}
 		}
 	}
 
@@ -95,6 +119,12 @@ pub mod pallet {
 				!self.session_length.is_zero(),
 				"authority-set: session_length must be at least one block"
 			);
+			assert!(
+				(MIN_BLOCK_TIME_MS..=MAX_BLOCK_TIME_MS).contains(&self.block_time_ms)
+					&& self.block_time_ms % 2 == 0,
+				"authority-set: block_time_ms must be even and within 1000..=60000"
+			);
+			BlockTimeMs::<T>::put(self.block_time_ms);
 			let mut seen = alloc::collections::BTreeSet::new();
 			for who in &self.authorities {
 				assert!(seen.insert(who), "authority-set: duplicate authority in genesis");

@@ -20,7 +20,14 @@ pub fn block_at(secs: u64) {
 
 /// The `local` preset with its demo community, in block 1 at `T0`.
 pub fn chain() -> sp_io::TestExternalities {
-	let config: RuntimeGenesisConfig = serde_json::from_value(local_config_genesis()).unwrap();
+	chain_with_block_time(pallet_authority_set::DEFAULT_BLOCK_TIME_MS)
+}
+
+/// The same chain with blocks every `block_time_ms`.
+pub fn chain_with_block_time(block_time_ms: u64) -> sp_io::TestExternalities {
+	let mut genesis = local_config_genesis();
+	genesis["authoritySet"]["blockTimeMs"] = block_time_ms.into();
+	let config: RuntimeGenesisConfig = serde_json::from_value(genesis).unwrap();
 	let mut ext = sp_io::TestExternalities::new(config.build_storage().unwrap());
 	ext.execute_with(|| block_at(T0));
 	ext
