@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{block_at, chain, T0};
+use common::{block_at, chain, weighed, T0};
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::fungible::{Inspect, InspectHold, Mutate},
@@ -120,19 +120,6 @@ fn settled_so_far(slot: u64, accounts: u32) -> (u32, u32, u32) {
 		},
 		_ if SettledSlots::<Runtime>::contains_key(slot) => (accounts, accounts, accounts),
 		_ => (0, 0, 0),
-	}
-}
-
-/// A page of `items` at `step`'s benchmarked weight (nothing for none).
-fn weighed(
-	step: fn(u32) -> frame_support::weights::Weight,
-	items: u32,
-) -> frame_support::weights::Weight {
-	let (page, item) = pallet_market::tick_impls::page_and_item(step);
-	if items == 0 {
-		Default::default()
-	} else {
-		page + item * items as u64
 	}
 }
 
@@ -1549,15 +1536,7 @@ fn a_towns_slot_clears_before_delivery_and_settles_before_the_next_is_due_within
 			let before = settled_so_far(s, participants);
 			let (cleared, settled) = MarketTick::run();
 			let after = settled_so_far(s, participants);
-			let fills = System::events()
-				.iter()
-				.filter(|e| {
-					matches!(
-						e.event,
-						lem_runtime::RuntimeEvent::Market(pallet_market::Event::OrderFilled { .. })
-					)
-				})
-				.count() as u32;
+			let fills = common::fills_in_events();
 			let clearing_work = weighed(MarketWeights::clearing_apply, fills);
 			let settlement_work = settlement_work(before, after);
 			assert!(clearing_work.all_lte(cleared), "{fills} fills: {clearing_work} > {cleared}");

@@ -332,9 +332,8 @@ pub mod pallet {
 			}
 			if let Some(utility) = &self.utility {
 				Suppliers::<T>::put(Scheduled::new(Some(utility.clone())));
-				let deposit = CommunityParams::<T>::get().supplier_deposit.into();
 				assert!(
-					T::Currency::hold(&HoldReason::Deposit.into(), utility, deposit).is_ok(),
+					Pallet::<T>::hold_supplier_deposit(utility).is_ok(),
 					"market genesis: SupplierDepositShort: the utility cannot hold its deposit"
 				);
 			}
@@ -602,16 +601,10 @@ pub mod pallet {
 			let again = replaced.as_ref() == Some(&who);
 			ensure!(again || !Self::has_role(&who), Error::<T>::RoleConflict);
 			if role == Role::Utility && !again {
-				let community = CommunityParams::<T>::get();
-				let from = community.slot_at(Self::now_seconds()) + 1;
+				let from = CommunityParams::<T>::get().slot_at(Self::now_seconds()) + 1;
 				let mut suppliers = Suppliers::<T>::get();
 				suppliers.change(from, Some(who.clone())).map_err(|_| Error::<T>::ChangePending)?;
-				T::Currency::hold(
-					&HoldReason::Deposit.into(),
-					&who,
-					community.supplier_deposit.into(),
-				)
-				.map_err(|_| Error::<T>::SupplierDepositShort)?;
+				Self::hold_supplier_deposit(&who)?;
 				Suppliers::<T>::put(suppliers);
 			}
 			Roles::<T>::insert(role, &who);
@@ -1109,9 +1102,13 @@ pub mod pallet {
 				.any(|role| Roles::<T>::get(role).as_ref() == Some(who))
 				|| Technicians::<T>::contains_key(who)
 				|| Participants::<T>::contains_key(who)
-				// A utility the council replaced, until its deposit is released.
-				|| Self::supplies(who)
-				|| SupplierDebtTotals::<T>::contains_key(who)
+				|| Self::keeps_supplier_deposit(who)
+		}
+
+		/// Whether `who` holds its supplier deposit still: it supplies a slot not yet settled,
+		/// or owes a participant. A utility the council replaced has its role until then.
+		fn keeps_supplier_deposit(who: &T::AccountId) -> bool {
+			Self::supplies(who) || SupplierDebtTotals::<T>::contains_key(who)
 		}
 
 		/// Whether `who` supplies a slot not yet settled.
@@ -1193,6 +1190,13 @@ pub mod pallet {
 			taken
 		}
 
+		/// Holds the community's `supplier_deposit` from a utility being appointed.
+		fn hold_supplier_deposit(who: &T::AccountId) -> DispatchResult {
+			let deposit = CommunityParams::<T>::get().supplier_deposit.into();
+			T::Currency::hold(&HoldReason::Deposit.into(), who, deposit)
+				.map_err(|_| Error::<T>::SupplierDepositShort.into())
+		}
+
 		/// Whether `who` owes any utility anything.
 		pub fn indebted(who: &T::AccountId) -> bool {
 			Debts::<T>::iter_key_prefix(who).next().is_some()
@@ -1228,9 +1232,7 @@ pub mod pallet {
 			let debt = Debts::<T>::get(who, supplier);
 			let amount = Self::take(who, supplier, debt, false);
 			if amount > 0 {
-				Debts::<T>::mutate_exists(who, supplier, |d| {
-					*d = Some(debt - amount).filter(|d| *d > 0);
-				});
+				Self::reduce_debt(who, supplier, amount);
 				Self::secure_supplier(supplier);
 				Self::deposit_event(Event::DebtCollected {
 					who: who.clone(),
@@ -1266,11 +1268,15 @@ pub mod pallet {
 		fn offset(who: &T::AccountId, supplier: &T::AccountId) {
 			let amount = Debts::<T>::get(who, supplier).min(SupplierDebts::<T>::get(who, supplier));
 			if amount > 0 {
-				Debts::<T>::mutate_exists(who, supplier, |d| {
-					*d = d.map(|d| d - amount).filter(|d| *d > 0);
-				});
+				Self::reduce_debt(who, supplier, amount);
 				Self::reduce_supplier_debt(supplier, who, amount);
 			}
+		}
+
+		fn reduce_debt(who: &T::AccountId, supplier: &T::AccountId, amount: u128) {
+			Debts::<T>::mutate_exists(who, supplier, |d| {
+				*d = d.map(|d| d.saturating_sub(amount)).filter(|d| *d > 0);
+			});
 		}
 
 		fn reduce_supplier_debt(supplier: &T::AccountId, to: &T::AccountId, amount: u128) {
@@ -1307,26 +1313,14 @@ pub mod pallet {
 			let owed = SupplierDebtTotals::<T>::get(supplier);
 			let supplying = Self::supplies(supplier);
 			let deposit = if supplying { CommunityParams::<T>::get().supplier_deposit } else { 0 };
-			let needed = owed.saturating_add(deposit.into());
-			let reason = HoldReason::Deposit.into();
-			let held = T::Currency::balance_on_hold(&reason, supplier);
-			if held >= needed {
-				return;
-			}
-			let free =
-				T::Currency::reducible_balance(supplier, Preservation::Protect, Fortitude::Polite);
-			let top_up = (needed - held).min(free);
-			if top_up > 0 {
-				let _ = T::Currency::hold(&reason, supplier, top_up);
-			}
+			Self::hold_short_of(supplier, HoldReason::Deposit, owed.saturating_add(deposit.into()));
 		}
 
 		/// Releases the deposit of a utility the council replaced once it supplies no slot
 		/// left to settle and owes nothing.
 		pub fn release_former_supplier(supplier: &T::AccountId) {
 			if Roles::<T>::get(Role::Utility).as_ref() == Some(supplier)
-				|| Self::supplies(supplier)
-				|| SupplierDebtTotals::<T>::contains_key(supplier)
+				|| Self::keeps_supplier_deposit(supplier)
 			{
 				return;
 			}
@@ -1358,9 +1352,18 @@ pub mod pallet {
 		/// Holds under `reason` what `who` is short of `needed`, as far as its free balance
 		/// goes, unless it is in debt: what it has pays its debt first. Returns what is held.
 		pub fn hold_up_to(who: &T::AccountId, reason: HoldReason, needed: u128) -> u128 {
+			if Self::indebted(who) {
+				return T::Currency::balance_on_hold(&reason.into(), who);
+			}
+			Self::hold_short_of(who, reason, needed)
+		}
+
+		/// Holds under `reason` what `who` is short of `needed`, as far as its free balance
+		/// goes. Returns what is held.
+		fn hold_short_of(who: &T::AccountId, reason: HoldReason, needed: u128) -> u128 {
 			let reason = reason.into();
 			let held = T::Currency::balance_on_hold(&reason, who);
-			if Self::indebted(who) || held >= needed {
+			if held >= needed {
 				return held;
 			}
 			let free =

@@ -1,7 +1,7 @@
 //! What the market, metering and settlement tests share: a `local` chain whose first block is at a slot
 //! boundary, and blocks at chosen times.
 
-use frame_support::traits::PostInherents;
+use frame_support::{traits::PostInherents, weights::Weight};
 use lem_runtime::{
 	genesis_config_presets::local_config_genesis, Runtime, RuntimeGenesisConfig, System,
 };
@@ -31,4 +31,30 @@ pub fn chain_with_block_time(block_time_ms: u64) -> sp_io::TestExternalities {
 	let mut ext = sp_io::TestExternalities::new(config.build_storage().unwrap());
 	ext.execute_with(|| block_at(T0));
 	ext
+}
+
+/// The fills clearing applied since the events were last reset (its `OrderFilled` events).
+#[allow(dead_code)] // The tests that weigh blocks' work use it; metering's do not.
+pub fn fills_in_events() -> u32 {
+	System::events()
+		.iter()
+		.filter(|e| {
+			matches!(
+				e.event,
+				lem_runtime::RuntimeEvent::Market(pallet_market::Event::OrderFilled { .. })
+			)
+		})
+		.count() as u32
+}
+
+/// A page of `items` at `step`'s benchmarked weight (nothing for none): what a block that did
+/// that much of a step must at least have charged.
+#[allow(dead_code)]
+pub fn weighed(step: fn(u32) -> Weight, items: u32) -> Weight {
+	let (page, item) = pallet_market::tick_impls::page_and_item(step);
+	if items == 0 {
+		Weight::zero()
+	} else {
+		page + item * items as u64
+	}
 }
