@@ -5,12 +5,14 @@ use crate::cli::NewCommunityCmd;
 use lem_runtime::{
 	genesis_config_presets::{
 		new_community_genesis, peer_id_of, Community, NewCommunity, Tariffs, Utility,
+		DEV_FAST_PRESET, LOCAL_FAST_PRESET,
 	},
 	AccountId, Balance, SessionKeys,
 };
 use sc_network::{config::MultiaddrWithPeerId, PeerId};
 use sc_service::ChainType;
 use sp_core::{crypto::Ss58Codec, ed25519, sr25519};
+use sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_runtime::BuildStorage;
 use std::{collections::BTreeSet, fmt, str::FromStr};
 
@@ -31,22 +33,40 @@ fn properties() -> sc_chain_spec::Properties {
 
 /// One utility, one authority node: for development.
 pub fn development_chain_spec() -> Result<ChainSpec, String> {
-	Ok(ChainSpec::builder(wasm()?, None)
-		.with_name("lem development")
-		.with_id("lem_dev")
-		.with_chain_type(ChainType::Development)
-		.with_genesis_config_preset_name(sp_genesis_builder::DEV_RUNTIME_PRESET)
-		.with_properties(properties())
-		.build())
+	preset_chain_spec("lem development", "lem_dev", ChainType::Development, DEV_RUNTIME_PRESET)
 }
 
 /// Four utilities, four authority nodes on one machine: one may fail and finality goes on.
 pub fn local_chain_spec() -> Result<ChainSpec, String> {
+	preset_chain_spec("lem local", "lem_local", ChainType::Local, LOCAL_TESTNET_RUNTIME_PRESET)
+}
+
+/// `dev` at the test pace: 2-second blocks, 10-second slots.
+pub fn development_fast_chain_spec() -> Result<ChainSpec, String> {
+	preset_chain_spec(
+		"lem development, fast",
+		"lem_dev_fast",
+		ChainType::Development,
+		DEV_FAST_PRESET,
+	)
+}
+
+/// `local` at the test pace.
+pub fn local_fast_chain_spec() -> Result<ChainSpec, String> {
+	preset_chain_spec("lem local, fast", "lem_local_fast", ChainType::Local, LOCAL_FAST_PRESET)
+}
+
+fn preset_chain_spec(
+	name: &str,
+	id: &str,
+	chain_type: ChainType,
+	preset: &str,
+) -> Result<ChainSpec, String> {
 	Ok(ChainSpec::builder(wasm()?, None)
-		.with_name("lem local")
-		.with_id("lem_local")
-		.with_chain_type(ChainType::Local)
-		.with_genesis_config_preset_name(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET)
+		.with_name(name)
+		.with_id(id)
+		.with_chain_type(chain_type)
+		.with_genesis_config_preset_name(preset)
 		.with_properties(properties())
 		.build())
 }

@@ -1,9 +1,13 @@
 //! Genesis presets: `development` (one utility, one authority) and `local_testnet` (four
-//! utilities, each running one authority node, so that one may fail and finality goes on).
+//! utilities, each running one authority node, so that one may fail and finality goes on), and
+//! the same two at the test pace, `development_fast` and `local_testnet_fast`.
 //!
-//! Both carry the demo energy community: a DSO with a three-level grid, a utility, a manager, a
+//! All carry the demo energy community: a DSO with a three-level grid, a utility, a manager, a
 //! technician and ten households, each with its own development key (`//Dso`, `//Household1`
-//! ...), trading in 30-second slots so that a demo or a test sees slots clear within a minute.
+//! ...). At the demo pace they run production's 6-second blocks and trade in 30-second slots, so
+//! that a demo or a test sees slots clear within a minute; at the test pace everything that
+//! waits is three times shorter (see [`TEST_PACE`]), for the end-to-end tests whose subject is
+//! not the block time.
 //!
 //! The presets use the well-known development keys (`//Alice` ...) and fixed node keys, so a
 //! script can start the matching nodes. They are for development and tests only; a production
@@ -141,13 +145,41 @@ pub fn demo_account(name: &str) -> AccountId {
 	AccountId::from(*key)
 }
 
-/// Slots of the demo community: 30 s, gate closure 10 s ahead, orders up to an hour ahead. A
-/// slot has five blocks and its gate closes two blocks ahead: a street's community of up to
-/// 512 metering points and orders clears and settles in them.
-pub fn demo_community() -> Community {
+/// How fast a preset's community runs: what every wait of a demo or a test is made of.
+#[derive(Clone, Copy)]
+pub struct Pace {
+	pub block_time_ms: u64,
+	pub slot_seconds: u64,
+	pub gate_closure_lead_seconds: u64,
+	/// How long after a slot's end its readings are taken.
+	pub readings_grace_seconds: u64,
+}
+
+/// The demo's pace: production's 6-second blocks, 30-second slots whose gate closes 10 s (two
+/// blocks) ahead, readings taken for a minute after a slot ends. A slot has five blocks: a
+/// street's community of up to 512 metering points and orders clears and settles in them.
+pub const DEMO_PACE: Pace = Pace {
+	block_time_ms: 6_000,
+	slot_seconds: 30,
+	gate_closure_lead_seconds: 10,
+	readings_grace_seconds: 60,
+};
+
+/// The test pace: the demo's in blocks (five to a slot, the gate two blocks ahead, sessions of
+/// five blocks), on 2-second blocks. The per-block weight limit scales with the block time, so
+/// the demo community still clears and settles a slot in its blocks.
+pub const TEST_PACE: Pace = Pace {
+	block_time_ms: 2_000,
+	slot_seconds: 10,
+	gate_closure_lead_seconds: 4,
+	readings_grace_seconds: 20,
+};
+
+/// Slots of the demo community at `pace`, orders up to 120 slots ahead.
+pub fn demo_community_at(pace: Pace) -> Community {
 	Community {
-		slot_seconds: 30,
-		gate_closure_lead_seconds: 10,
+		slot_seconds: pace.slot_seconds,
+		gate_closure_lead_seconds: pace.gate_closure_lead_seconds,
 		order_horizon_slots: 120,
 		max_orders_per_slot: 512,
 		max_metering_points: 512,
@@ -155,9 +187,14 @@ pub fn demo_community() -> Community {
 	}
 }
 
-fn demo_market() -> pallet_market::GenesisConfig<Runtime> {
+/// The demo community at the demo's pace.
+pub fn demo_community() -> Community {
+	demo_community_at(DEMO_PACE)
+}
+
+fn demo_market(pace: Pace) -> pallet_market::GenesisConfig<Runtime> {
 	pallet_market::GenesisConfig {
-		community: demo_community(),
+		community: demo_community_at(pace),
 		manager: Some(demo_account("Manager")),
 		dso: Some(demo_account("Dso")),
 		utility: Some(demo_account("Utility")),
@@ -167,7 +204,9 @@ fn demo_market() -> pallet_market::GenesisConfig<Runtime> {
 			.iter()
 			.enumerate()
 			.map(|(i, point)| {
-				(demo_account(&alloc::format!("Household{}", i + 1)), vec![*point], DEMO_DEPOSIT)
+				let rated_power_w = pallet_market::demo::household_rated_power_w(pace.slot_seconds);
+				let point = pallet_market::NewMeteringPoint { rated_power_w, ..*point };
+				(demo_account(&alloc::format!("Household{}", i + 1)), vec![point], DEMO_DEPOSIT)
 			})
 			.collect(),
 	}
@@ -183,6 +222,7 @@ pub fn demo_tariffs() -> Tariffs {
 fn genesis(
 	utilities: &[Utility],
 	balances: Vec<(AccountId, Balance)>,
+	block_time_ms: u64,
 	session_length: BlockNumber,
 	market: pallet_market::GenesisConfig<Runtime>,
 	readings_grace_seconds: u64,
@@ -198,7 +238,7 @@ fn genesis(
 		authority_set: pallet_authority_set::GenesisConfig {
 			authorities,
 			session_length,
-			..Default::default()
+			block_time_ms,
 		},
 		session: pallet_session::GenesisConfig {
 			keys: utilities
@@ -221,9 +261,9 @@ fn genesis(
 	serde_json::to_value(config).expect("the genesis config serialises to JSON")
 }
 
-/// The demo community of the presets, run by `utilities`; every `endowed` account gets
-/// [`ENDOWMENT`].
-fn demo_genesis(utilities: Vec<Utility>, endowed: Vec<AccountId>) -> Value {
+/// The demo community of the presets at `pace`, run by `utilities`; every `endowed` account
+/// gets [`ENDOWMENT`].
+fn demo_genesis(pace: Pace, utilities: Vec<Utility>, endowed: Vec<AccountId>) -> Value {
 	genesis(
 		&utilities,
 		endowed
@@ -231,10 +271,10 @@ fn demo_genesis(utilities: Vec<Utility>, endowed: Vec<AccountId>) -> Value {
 			.map(|a| (a, ENDOWMENT))
 			.chain(DEMO_ACCOUNTS.iter().map(|(_, key)| (AccountId::from(*key), DEMO_FUNDS)))
 			.collect(),
+		pace.block_time_ms,
 		SESSION_LENGTH_DEV,
-		demo_market(),
-		// Readings of a demo slot are taken for a minute after it ends.
-		60,
+		demo_market(pace),
+		pace.readings_grace_seconds,
 		demo_tariffs(),
 	)
 }
@@ -266,6 +306,7 @@ pub fn new_community_genesis(c: &NewCommunity) -> Value {
 	genesis(
 		&c.utilities,
 		c.funds.clone(),
+		pallet_authority_set::DEFAULT_BLOCK_TIME_MS,
 		c.session_length,
 		market,
 		c.readings_grace_seconds,
@@ -273,17 +314,24 @@ pub fn new_community_genesis(c: &NewCommunity) -> Value {
 	)
 }
 
+/// The test pace's preset names, beside `sp_genesis_builder`'s `development` and
+/// `local_testnet`.
+pub const DEV_FAST_PRESET: &str = "development_fast";
+pub const LOCAL_FAST_PRESET: &str = "local_testnet_fast";
+
 /// One utility (Alice) running the only authority node.
-pub fn development_config_genesis() -> Value {
+pub fn development_config_genesis(pace: Pace) -> Value {
 	demo_genesis(
+		pace,
 		vec![utility(Sr25519Keyring::Alice, Ed25519Keyring::Alice, LOCAL_NODE_PUBLIC_KEYS[0])],
 		Sr25519Keyring::iter().map(|k| k.to_account_id()).collect(),
 	)
 }
 
 /// Four utilities (Alice, Bob, Charlie, Dave), one authority node each.
-pub fn local_config_genesis() -> Value {
+pub fn local_config_genesis(pace: Pace) -> Value {
 	demo_genesis(
+		pace,
 		vec![
 			utility(Sr25519Keyring::Alice, Ed25519Keyring::Alice, LOCAL_NODE_PUBLIC_KEYS[0]),
 			utility(Sr25519Keyring::Bob, Ed25519Keyring::Bob, LOCAL_NODE_PUBLIC_KEYS[1]),
@@ -296,8 +344,10 @@ pub fn local_config_genesis() -> Value {
 
 pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_ref() {
-		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
-		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(DEMO_PACE),
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(DEMO_PACE),
+		DEV_FAST_PRESET => development_config_genesis(TEST_PACE),
+		LOCAL_FAST_PRESET => local_config_genesis(TEST_PACE),
 		_ => return None,
 	};
 	Some(
@@ -311,5 +361,7 @@ pub fn preset_names() -> Vec<PresetId> {
 	vec![
 		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
 		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(DEV_FAST_PRESET),
+		PresetId::from(LOCAL_FAST_PRESET),
 	]
 }

@@ -6,8 +6,9 @@ use frame_support::{
 	traits::{Get, OnInitialize},
 };
 use lem_runtime::{
-	genesis_config_presets::local_config_genesis, AccountId, Aura, AuthoritySet, Grandpa, Runtime,
-	RuntimeGenesisConfig, RuntimeOrigin, Session, SessionKeys, System,
+	genesis_config_presets::{local_config_genesis, DEMO_PACE},
+	AccountId, Aura, AuthoritySet, Grandpa, Runtime, RuntimeGenesisConfig, RuntimeOrigin, Session,
+	SessionKeys, System,
 };
 use pallet_authority_set::Error;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
@@ -19,7 +20,8 @@ use sp_runtime::{BuildStorage, DispatchError};
 type Council = pallet_collective::RawOrigin<AccountId, pallet_collective::Instance1>;
 
 fn local_chain() -> sp_io::TestExternalities {
-	let config: RuntimeGenesisConfig = serde_json::from_value(local_config_genesis()).unwrap();
+	let config: RuntimeGenesisConfig =
+		serde_json::from_value(local_config_genesis(DEMO_PACE)).unwrap();
 	let mut ext = sp_io::TestExternalities::new(config.build_storage().unwrap());
 	ext.execute_with(|| System::set_block_number(1));
 	ext

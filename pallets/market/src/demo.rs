@@ -20,10 +20,16 @@ pub const HOUSEHOLD_METERING_POINTS: [NewMeteringPoint; 10] = [
 	household(1010, 22),
 ];
 
-/// Rated power of a demo household's connection. The demo compresses a 15-minute slot into
-/// 30 seconds, so its connections are rated 30 times a household's 30 kW: a demo slot may then
-/// carry what a real slot does, at most 7.5 kWh each way.
-pub const HOUSEHOLD_RATED_POWER_W: u32 = 30 * 30_000;
+/// Rated power of a demo household's connection in slots of `slot_seconds`. The demo
+/// compresses a 15-minute slot into a few seconds, so its connections are rated as many times
+/// a household's 30 kW: a demo slot may then carry what a real slot does, at most 7.5 kWh each
+/// way.
+pub const fn household_rated_power_w(slot_seconds: u64) -> u32 {
+	(30_000 * 900 / slot_seconds) as u32
+}
+
+/// At the demo's 30-second slots: 30 times 30 kW.
+pub const HOUSEHOLD_RATED_POWER_W: u32 = household_rated_power_w(30);
 
 const fn household(id: MeteringPointId, zone: ZoneId) -> NewMeteringPoint {
 	NewMeteringPoint { id, zone, rated_power_w: HOUSEHOLD_RATED_POWER_W }

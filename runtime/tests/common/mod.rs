@@ -3,7 +3,8 @@
 
 use frame_support::{traits::PostInherents, weights::Weight};
 use lem_runtime::{
-	genesis_config_presets::local_config_genesis, Runtime, RuntimeGenesisConfig, System,
+	genesis_config_presets::{local_config_genesis, DEMO_PACE},
+	Runtime, RuntimeGenesisConfig, System,
 };
 use sp_runtime::BuildStorage;
 
@@ -25,7 +26,7 @@ pub fn chain() -> sp_io::TestExternalities {
 
 /// The same chain with blocks every `block_time_ms`.
 pub fn chain_with_block_time(block_time_ms: u64) -> sp_io::TestExternalities {
-	let mut genesis = local_config_genesis();
+	let mut genesis = local_config_genesis(DEMO_PACE);
 	genesis["authoritySet"]["blockTimeMs"] = block_time_ms.into();
 	let config: RuntimeGenesisConfig = serde_json::from_value(genesis).unwrap();
 	let mut ext = sp_io::TestExternalities::new(config.build_storage().unwrap());
