@@ -39,6 +39,13 @@ pub fn timestamp_key() -> Vec<u8> {
 	value_key("Timestamp", "Now")
 }
 
+pub fn block_time_key() -> Vec<u8> {
+	value_key("AuthoritySet", "BlockTimeMs")
+}
+
+/// The block time of a chain that stores none: `AuthoritySet::BlockTimeMs`'s default.
+pub const DEFAULT_BLOCK_MS: u64 = 6_000;
+
 /// The box's clock cuts slots; the chain's cuts them too. How far the box's clock may run
 /// behind the time of a finalized block, and ahead of it: a finalized block is some blocks old.
 pub const CLOCK_BEHIND_ALLOWED_MS: u64 = 5_000;
@@ -189,6 +196,8 @@ pub struct Finalized {
 	pub number: u32,
 	/// The block's time (`Timestamp::Now`), in Unix milliseconds.
 	pub time_ms: u64,
+	/// The chain's block time (`AuthoritySet::BlockTimeMs`): the box waits in blocks.
+	pub block_ms: u64,
 	pub community: Community,
 	/// The energy the chain accepted for each asked slot of the metering point, if any.
 	pub readings: BTreeMap<u64, Option<(u64, u64)>>,
@@ -219,7 +228,7 @@ pub async fn read_finalized(
 	slots: &[u64],
 	owner: Option<OwnerQuery<'_>>,
 ) -> Result<Finalized, ChainError> {
-	let mut keys: Vec<Vec<u8>> = [timestamp_key(), community_key()]
+	let mut keys: Vec<Vec<u8>> = [timestamp_key(), block_time_key(), community_key()]
 		.into_iter()
 		.chain(slots.iter().map(|&s| reading_key(s, metering_point)))
 		.collect();
@@ -234,6 +243,13 @@ pub async fn read_finalized(
 		.flatten()
 		.and_then(|bytes| u64::decode_all(&mut &bytes[..]).ok())
 		.ok_or(ChainError::Layout { item: "Timestamp::Now" })?;
+	let block_ms = match values.next().flatten() {
+		None => DEFAULT_BLOCK_MS,
+		Some(bytes) => u64::decode_all(&mut &bytes[..])
+			.ok()
+			.filter(|&ms| ms > 0)
+			.ok_or(ChainError::Layout { item: "AuthoritySet::BlockTimeMs" })?,
+	};
 	let community = values
 		.next()
 		.flatten()
@@ -273,6 +289,7 @@ pub async fn read_finalized(
 		block: checkpoint.hash(),
 		number: checkpoint.number(),
 		time_ms,
+		block_ms,
 		community,
 		readings,
 		owner,

@@ -28,6 +28,7 @@ use crate::{
 	owner::{Owner, OwnerKeyError},
 	reading::{self, Reading, MAX_BATCH},
 	trading::Trader,
+	verdict::{self, Refusal, Refusals},
 };
 use ed25519_dalek::SigningKey;
 use lem_light_client::client::{self, ClientError, LightClient, NodeError};
@@ -39,22 +40,23 @@ use std::{
 };
 use tracing::{debug, info, warn};
 
-/// A reading in the pool but in no block after this long is sent again (same bytes).
-const RESUBMIT_AFTER_SECONDS: u64 = 30;
+/// A reading in the pool but in no block after this many blocks is sent again (same bytes).
+const RESUBMIT_AFTER_BLOCKS: u64 = 5;
 /// Readings sent again this many times through one node, none final since, and the next node
 /// is tried.
 const UNCONFIRMED_LIMIT: u32 = 2;
 /// The pool's answer to bytes it refused or included in the last half hour.
 const POOL_BANNED: i64 = 1012;
-/// lem's block time.
-const BLOCK_SECONDS: u64 = 6;
-/// How often finality is followed while readings are pending (a block's time), and else.
-const FOLLOW_BUSY: Duration = Duration::from_secs(6);
+/// While readings or orders are pending finality is followed every block, else at most this
+/// often.
 const FOLLOW_IDLE: Duration = Duration::from_secs(60);
 /// A node whose finality has not moved for this long is dropped for the next.
 const STALE_AFTER: Duration = Duration::from_secs(120);
 /// The gateway wakes this long after a slot's boundary to take the registers.
 const AFTER_BOUNDARY: Duration = Duration::from_millis(50);
+/// And this long (ms) after the block that makes a slot's end a block deep is due, for the
+/// node to have authored or imported it.
+const AFTER_BLOCK_DUE: u64 = 500;
 
 /// Why the gateway did not start.
 #[derive(Debug)]
@@ -92,8 +94,10 @@ pub struct Gateway {
 	/// The client's connection the readings in state `Submitted` were sent through.
 	submitted_through: u64,
 	slot_seconds: Option<u64>,
-	/// The community's parameters at the last finalized block read.
+	/// The community's parameters and the chain's block time at the last finalized block
+	/// read.
 	community: Option<Community>,
+	block_ms: u64,
 	/// Trading for the owner, if the configuration has one; it steps once after each follow.
 	trader: Option<Trader>,
 	trade_due: bool,
@@ -105,16 +109,17 @@ pub struct Gateway {
 	pending: BTreeMap<u64, Entry>,
 	/// After a refused batch: send the oldest reading alone.
 	one_by_one: bool,
-	/// A reading one node refused, with the error and the node, until another node's word.
-	refused_by: Option<(u64, &'static str, String)>,
+	/// A reading one node refused, until another node's word.
+	refusals: Refusals,
 	/// Times readings were sent again through the node in use because they did not become
 	/// final since the last that did.
 	unconfirmed: u32,
 }
 
-/// A new slot's reading goes to the chain within this long after it is taken, at a moment of
-/// the box's own: a town's boxes do not all call the nodes in the same second.
-const SEND_SPREAD: Duration = Duration::from_secs(3);
+/// `blocks` of `block_ms` each, in whole seconds (rounded up: a wait is never short).
+pub fn blocks_seconds(blocks: u64, block_ms: u64) -> u64 {
+	(blocks * block_ms).div_ceil(1000)
+}
 
 fn unix_ms() -> u64 {
 	SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_millis() as u64
@@ -202,22 +207,25 @@ impl Gateway {
 			last_taken: last.map(|e| e.slot),
 			pending,
 			one_by_one: false,
-			refused_by: None,
+			refusals: Refusals::default(),
 			unconfirmed: 0,
+			block_ms: chain::DEFAULT_BLOCK_MS,
 		})
 	}
 
 	/// Runs until the process ends. Only the journal failing stops it: without the journal
 	/// nothing may be sent.
 	pub async fn run(mut self) -> Result<(), JournalError> {
-		// Every box takes its slot's end at the same instant; they do not all send it then.
-		let spread = Duration::from_millis(client::random() % SEND_SPREAD.as_millis() as u64);
+		// Every box takes its slot's end at the same instant; they do not all send it then, but
+		// each at a moment of its own within half a block after.
+		let spread_permille = client::random() % 1000;
 		loop {
 			let now = unix_ms();
 			let taken = self.last_taken;
 			self.poll_meter(now).await?;
 			if self.last_taken != taken {
-				tokio::time::sleep(spread).await;
+				let spread = self.block_ms / 2 * spread_permille / 1000;
+				tokio::time::sleep(Duration::from_millis(spread)).await;
 			}
 			self.work_with_chain().await?;
 			tokio::time::sleep(self.until_next_wake()).await;
@@ -230,7 +238,17 @@ impl Gateway {
 		let now = unix_ms();
 		let slot_ms = slot_seconds * 1000;
 		let to_boundary = Duration::from_millis(slot_ms - now % slot_ms) + AFTER_BOUNDARY;
-		poll.min(to_boundary)
+		// A signed reading goes once its slot's end is a block deep: wake when that block is
+		// due rather than at the next poll, which may be most of the grace window later on
+		// short blocks.
+		let sendable = self
+			.pending
+			.values()
+			.filter(|e| e.state == State::Signed)
+			.map(|e| ((e.slot + 1) * slot_ms + self.block_ms + AFTER_BLOCK_DUE).saturating_sub(now))
+			.find(|&ms| ms > 0)
+			.map(Duration::from_millis);
+		poll.min(to_boundary).min(sendable.unwrap_or(poll))
 	}
 
 	async fn poll_meter(&mut self, now_ms: u64) -> Result<(), JournalError> {
@@ -331,7 +349,7 @@ impl Gateway {
 	async fn sync(&mut self) -> Result<(), SyncError> {
 		let busy = !self.pending.is_empty() || self.trader.as_ref().is_some_and(Trader::busy);
 		let every = match &self.trader {
-			_ if busy => FOLLOW_BUSY,
+			_ if busy => Duration::from_millis(self.block_ms),
 			// A trader looks for newly open slots a few times a slot.
 			Some(_) => FOLLOW_IDLE.min(Duration::from_secs(self.slot_seconds.unwrap_or(60) / 4)),
 			None => FOLLOW_IDLE,
@@ -361,7 +379,10 @@ impl Gateway {
 			return Ok(());
 		};
 		let now = chain::best_block_seconds(&mut self.client).await?;
-		trader.step(&mut self.client, &self.journal, &self.metrics, community, now).await?;
+		let block_ms = self.block_ms;
+		trader
+			.step(&mut self.client, &self.journal, &self.metrics, community, block_ms, now)
+			.await?;
 		self.trade_due = false;
 		Ok(())
 	}
@@ -401,6 +422,7 @@ impl Gateway {
 				self.slot_seconds = Some(slot_seconds);
 			}
 			self.community = Some(finalized.community);
+			self.block_ms = finalized.block_ms;
 			self.check_pending(&finalized)?;
 			if let (Some(trader), Some(facts)) = (&mut self.trader, finalized.owner.clone()) {
 				let now = unix_ms() / 1000;
@@ -423,24 +445,21 @@ impl Gateway {
 	/// the chain holds another), and one sent long ago but still absent for sending again.
 	fn check_pending(&mut self, finalized: &Finalized) -> Result<(), JournalError> {
 		let now = unix_ms() / 1000;
+		let resubmit_after = blocks_seconds(RESUBMIT_AFTER_BLOCKS, finalized.block_ms);
 		let mut changed = Vec::new();
 		let mut sent_again = false;
 		for entry in self.pending.values_mut() {
 			let ours = entry.reading.map(|r| (r.reading.import_wh, r.reading.export_wh));
-			let state = match finalized.readings.get(&entry.slot).copied().flatten() {
-				Some(theirs) if Some(theirs) == ours => State::Finalized { block: finalized.block },
-				Some(_) => State::Refused {
-					reason: "another reading of this slot is final on the chain".into(),
-				},
-				// Not final: send it again if it has waited long (the pool may have lost it).
-				None => match entry.state {
-					State::Submitted { at } if now >= at + RESUBMIT_AFTER_SECONDS => {
-						sent_again = true;
-						State::Signed
-					}
-					ref s => s.clone(),
-				},
-			};
+			let theirs = finalized.readings.get(&entry.slot).copied().flatten();
+			let state = verdict::after_finality(
+				&entry.state,
+				ours,
+				theirs,
+				finalized.block,
+				now,
+				resubmit_after,
+			);
+			sent_again |= state == State::Signed && entry.state != State::Signed;
 			if state != entry.state {
 				match &state {
 					State::Finalized { block } => {
@@ -494,7 +513,8 @@ impl Gateway {
 		// A slot is over for the chain once its end is a block deep: an authority that has not
 		// yet imported the first block past it would refuse the reading as early, and its pool
 		// then bans the bytes for half an hour.
-		let over = |slot: u64| (slot + 1) * slot_seconds + BLOCK_SECONDS <= best;
+		let block = blocks_seconds(1, self.block_ms);
+		let over = |slot: u64| (slot + 1) * slot_seconds + block <= best;
 		let limit = if self.one_by_one { 1 } else { MAX_BATCH };
 		let batch: Vec<u64> = self
 			.pending
@@ -534,7 +554,7 @@ impl Gateway {
 				info!(first_slot = first, last_slot = last, readings = batch.len(), node = %node, "submitted");
 				mark(self, State::Submitted { at: now });
 				self.one_by_one = false;
-				self.refused_by = None;
+				self.refusals.forget();
 			}
 			Some(e) => match (code.and_then(reading::error_name), batch.len()) {
 				(Some(error), n) if n > 1 => {
@@ -548,19 +568,19 @@ impl Gateway {
 				}
 				// Already on the chain: where, the next check finds out.
 				(Some("Replayed"), _) => mark(self, State::Submitted { at: now }),
-				// One node's word that the chain refuses a reading is not enough while another
-				// can be asked: a node may lie to keep a reading off the chain.
-				(Some(error), _) if !self.second_refusal(first, error, &node) => {
-					info!(slot = first, error, node = %node, "reading refused; asking the next node");
-					self.refused_by = Some((first, error, node));
-					self.client.drop_node();
-				}
 				(Some(error), _) => {
-					Metrics::add(&self.metrics.refused, 1);
-					warn!(slot = first, error, "reading refused");
-					mark(self, State::Refused { reason: error.into() });
-					self.refused_by = None;
-					self.one_by_one = false;
+					match self.refusals.hear(first, error, &node, &self.config.nodes) {
+						Refusal::AskNext => {
+							info!(slot = first, error, node = %node, "reading refused; asking the next node");
+							self.client.drop_node();
+						}
+						Refusal::Final => {
+							Metrics::add(&self.metrics.refused, 1);
+							warn!(slot = first, error, "reading refused");
+							mark(self, State::Refused { reason: error.into() });
+							self.one_by_one = false;
+						}
+					}
 				}
 				// In the pool already (1013, or 1014 for a batch overlapping a reading there), or
 				// just included (the pool bans what it included for a while). Where it is, the
@@ -577,17 +597,6 @@ impl Gateway {
 		}
 		self.save(&batch)?;
 		Ok(())
-	}
-
-	/// Whether refusing `slot`'s reading with `error` through `node` is final: another node
-	/// said the same before, or there is no other node to ask.
-	fn second_refusal(&self, slot: u64, error: &str, node: &str) -> bool {
-		let distinct = |url: &String| url != node;
-		self.config.nodes.iter().filter(|u| distinct(u)).count() == 0
-			|| self
-				.refused_by
-				.as_ref()
-				.is_some_and(|(s, e, by)| *s == slot && *e == error && distinct(by))
 	}
 }
 

@@ -34,3 +34,4 @@ pub mod pallet_errors {
 pub mod reading;
 pub mod sim;
 pub mod trading;
+pub mod verdict;

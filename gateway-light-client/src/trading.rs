@@ -18,7 +18,7 @@ use crate::{
 	bill,
 	chain::{self, Community, DryRun, OwnerFacts},
 	config::OwnerConfig,
-	gateway::SyncError,
+	gateway::{blocks_seconds, SyncError},
 	journal::{Journal, JournalError, OrderEntry, OrderState, OWNER_NONCE},
 	metrics::Metrics,
 	owner::{Call, Owner, Side, Signing, StandingOrder},
@@ -30,13 +30,14 @@ use tracing::{debug, info, warn};
 /// Days of the same slot the forecast averages, and the readings it falls back on.
 const FORECAST_DAYS: u64 = 7;
 const FORECAST_RECENT: usize = 4;
-/// A transaction in the pool but in no block after this long is sent again (same bytes).
-const RESUBMIT_AFTER_SECONDS: u64 = 30;
-/// An order is only made for a slot whose gate closes at least this long after the best
-/// block: two blocks, to be included before it.
-const GATE_MARGIN_SECONDS: u64 = 12;
-/// A standing order change not final after this long is made again.
-const STANDING_ORDER_RETRY_SECONDS: u64 = 120;
+/// A transaction in the pool but in no block after this many blocks is sent again (same
+/// bytes).
+const RESUBMIT_AFTER_BLOCKS: u64 = 5;
+/// An order is only made for a slot whose gate closes at least this many blocks after the
+/// best block, to be included before it.
+const GATE_MARGIN_BLOCKS: u64 = 2;
+/// A standing order change not final after this many blocks is made again.
+const STANDING_ORDER_RETRY_BLOCKS: u64 = 20;
 
 /// The forecast net import (Wh; negative: export) of `slot`: the mean of the same slot on the
 /// last [`FORECAST_DAYS`] days `net_import` knows, else of `recent` readings' net imports.
@@ -231,8 +232,10 @@ impl Trader {
 		journal: &Journal,
 		metrics: &Metrics,
 		community: &Community,
+		block_ms: u64,
 		now: u64,
 	) -> Result<(), SyncError> {
+		let blocks = |n| blocks_seconds(n, block_ms);
 		let Some(facts) = &self.facts else { return Ok(()) };
 		let account = self.owner.account();
 		let best_nonce = chain::best_nonce(client, &account).await?;
@@ -240,7 +243,7 @@ impl Trader {
 			if best_nonce > f.nonce {
 				self.in_flight = None;
 			} else if f.slot.is_some_and(|s| now >= community.gate_closure(s))
-				|| (f.slot.is_none() && now >= f.sent_at + STANDING_ORDER_RETRY_SECONDS)
+				|| (f.slot.is_none() && now >= f.sent_at + blocks(STANDING_ORDER_RETRY_BLOCKS))
 			{
 				if let Some(order) = f.slot.and_then(|s| self.orders.get_mut(&s)) {
 					warn!(
@@ -255,7 +258,7 @@ impl Trader {
 				}
 				self.in_flight = None;
 			} else {
-				if now >= f.sent_at + RESUBMIT_AFTER_SECONDS {
+				if now >= f.sent_at + blocks(RESUBMIT_AFTER_BLOCKS) {
 					debug!(
 						nonce = f.nonce,
 						"owner's transaction in no block yet; sending it again"
@@ -267,7 +270,9 @@ impl Trader {
 			}
 		}
 
-		let Some(call) = self.next_call(facts, journal, community, now)? else { return Ok(()) };
+		let Some(call) = self.next_call(facts, journal, community, block_ms, now)? else {
+			return Ok(());
+		};
 		let signing = match self.signing {
 			Some(s) => s,
 			None => {
@@ -391,18 +396,21 @@ impl Trader {
 		facts: &OwnerFacts,
 		journal: &Journal,
 		community: &Community,
+		block_ms: u64,
 		now: u64,
 	) -> Result<Option<Call>, JournalError> {
+		let blocks = |n| blocks_seconds(n, block_ms);
 		let standing: StandingOrder = self.config.standing_order;
-		let recently =
-			self.standing_order_sent_at.is_some_and(|at| now < at + STANDING_ORDER_RETRY_SECONDS);
+		let recently = self
+			.standing_order_sent_at
+			.is_some_and(|at| now < at + blocks(STANDING_ORDER_RETRY_BLOCKS));
 		if facts.standing_order != Some(standing) && !recently {
 			return Ok(Some(Call::SetStandingOrder(standing)));
 		}
 		let slot_seconds = community.slot_seconds;
 		// The first slot whose gate closes late enough for a block to take the order, and the
 		// last the market takes orders for.
-		let first = (now + community.gate_closure_lead_seconds + GATE_MARGIN_SECONDS)
+		let first = (now + community.gate_closure_lead_seconds + blocks(GATE_MARGIN_BLOCKS))
 			.div_ceil(slot_seconds);
 		let last = (now / slot_seconds + community.order_horizon_slots as u64)
 			.min(first + self.config.horizon_slots - 1);
