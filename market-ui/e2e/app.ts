@@ -34,6 +34,30 @@ export async function sign(page: Page, what: string): Promise<Locator> {
   return tx;
 }
 
+/** A runtime API's SCALE-encoded answer at the node's best block, over its HTTP JSON-RPC. */
+async function runtimeCall(method: string): Promise<Buffer> {
+  const response = await fetch(NODE.replace(/^ws/, "http"), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "state_call", params: [method, "0x"] }),
+  });
+  const { result, error } = await response.json();
+  if (error) throw new Error(`${method}: ${JSON.stringify(error)}`);
+  return Buffer.from(result.slice(2), "hex");
+}
+
+/** The chain's clock at its best block (`MarketApi_clock`): the suite waits on the chain's
+ * time, as the market's gates do, not on this machine's. */
+export async function chainClock(): Promise<{ nowSeconds: bigint; currentSlot: bigint; firstOpenSlot: bigint }> {
+  const b = await runtimeCall("MarketApi_clock");
+  return { nowSeconds: b.readBigUInt64LE(0), currentSlot: b.readBigUInt64LE(8), firstOpenSlot: b.readBigUInt64LE(16) };
+}
+
+/** The community's slot length in seconds (`MarketApi_community`'s first field). */
+export async function slotSeconds(): Promise<number> {
+  return Number((await runtimeCall("MarketApi_community")).readBigUInt64LE(0));
+}
+
 export async function shot(page: Page, name: string) {
   await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
 }

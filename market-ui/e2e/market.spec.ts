@@ -1,4 +1,4 @@
-// The app on the `dev` chain's demo community, as its people use it. The steps share one
+// The app on the `dev-fast` chain's demo community, as its people use it. The steps share one
 // chain and its slots, so they run in order: the DSO's red edge and the household's trade are
 // cleared in the same slot, whose settlement the day view and the auditor then show.
 import { expect, test, type Page } from "@playwright/test";
@@ -7,16 +7,15 @@ import { createServer } from "node:net";
 import { readFileSync } from "node:fs";
 import { sr25519CreateDerive } from "@polkadot-labs/hdkd";
 import { DEV_MINI_SECRET, ss58Address } from "@polkadot-labs/hdkd-helpers";
-import { actAs, confirmable, go, NODE, open, shot, sign } from "./app";
+import { actAs, chainClock, confirmable, go, NODE, open, shot, sign, slotSeconds } from "./app";
 import { installWallet } from "./wallet";
 import { kwh, money } from "../src/lib/units";
 
 test.describe.configure({ mode: "serial" });
 
-// The demo community (runtime/src/genesis_config_presets.rs): 30 s slots whose gate closes
-// 10 s before they start; Household1's metering point is in zone 11, Household3's in zone 12.
-const SLOT_SECONDS = 30;
-const LEAD_SECONDS = 10;
+// The demo community (runtime/src/genesis_config_presets.rs): Household1's metering point is in
+// zone 11, Household3's in zone 12. Its slot length and gate closure are the chain's: the suite
+// reads them there (chainClock, slotSeconds).
 const EUR = { symbol: "EUR", decimals: 6 };
 const devAddress = (name: string) => ss58Address(sr25519CreateDerive(DEV_MINI_SECRET)(`//${name}`).publicKey, 42);
 const HOUSEHOLD1 = devAddress("Household1");
@@ -144,8 +143,8 @@ test("a household places a bid, sees it in the order book and filled after gate 
   await expect(book.locator("tr", { hasText: "Household3" })).toContainText("0.050 EUR/kWh");
   await shot(page, "market-order-book");
 
-  const closure = (slot * SLOT_SECONDS - LEAD_SECONDS) * 1000;
-  await page.waitForTimeout(Math.max(closure - Date.now() + 1000, 0));
+  // Until the chain's best block has closed the slot's gate.
+  await expect.poll(async () => (await chainClock()).firstOpenSlot, { timeout: 120_000 }).toBeGreaterThan(BigInt(slot));
   await late.getByRole("button", { name: "Sign and send" }).click();
   await expect(late.getByTestId("refusal")).toContainText("Market.GateClosed — The slot's gate has closed.", { timeout: 60_000 });
 
@@ -256,6 +255,14 @@ function audit(at?: string): string {
 test("the household's day view shows the settled slot's sources and costs as its record", async () => {
   await actAs(page, "Household1");
   await go(page, "household");
+  // The slot's day in the household's time zone, as the chain counts slots: not "today" of
+  // this machine, which may have turned since the slot.
+  const start = slot * (await slotSeconds());
+  const day = await page.evaluate((start) => {
+    const d = new Date(start * 1000);
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+  }, start);
+  await page.getByTestId("day").fill(day);
   const row = page.locator(`[data-testid="day-table"] tr[data-slot="${slot}"]`);
   await expect(row).toBeVisible({ timeout: 180_000 });
 

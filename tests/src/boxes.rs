@@ -31,9 +31,10 @@ fn signal(child: &Child, signal: &str) {
 	assert!(status.is_ok_and(|s| s.success()), "kill -{signal} {}", child.id());
 }
 
-/// `lem-meter-sim` for one demo household, its clock 30 times as fast as the wall's and its
-/// day starting at 9:00: the PV households export while a test runs, whatever the wall's hour
-/// (a test at night saw no trades).
+/// `lem-meter-sim` for one demo household, its clock as fast as makes a slot of the test pace
+/// a quarter of an hour of its day (90 times the wall's), its day starting at 9:00: the PV
+/// households export while a test runs, whatever the wall's hour (a test at night saw no
+/// trades).
 pub struct MeterSim {
 	child: Child,
 	pub address: SocketAddr,
@@ -43,7 +44,8 @@ impl MeterSim {
 	pub fn start(household: u8) -> MeterSim {
 		let mut child = Command::new(binary("lem-meter-sim"))
 			.args(["--household", &household.to_string(), "--listen", "127.0.0.1:0"])
-			.args(["--speed", "30", "--start-hour", "9"])
+			.args(["--speed", &(900 / crate::TEST_PACE.slot_seconds).to_string()])
+			.args(["--start-hour", "9"])
 			.stdout(Stdio::piped())
 			.stderr(Stdio::null())
 			.spawn()

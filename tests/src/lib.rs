@@ -87,6 +87,15 @@ pub fn demo_owner(metering_point: u64) -> String {
 	format!("Household{}", i + 1)
 }
 
+/// The chains the tests run: the presets at the test pace, 2-second blocks and 10-second slots
+/// (`TEST_PACE`), the same rules in blocks as `dev` and `local` at 6 s. A test whose subject is
+/// the block time itself (a killed authority, the load harness) runs `dev` or `local`.
+pub const DEV: &str = "dev-fast";
+pub const LOCAL: &str = "local-fast";
+pub use lem_runtime::genesis_config_presets::TEST_PACE;
+/// A market slot of the test pace.
+pub const SLOT: Duration = Duration::from_secs(TEST_PACE.slot_seconds);
+
 /// A TCP port on loopback that nothing listens on now.
 pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0").expect("bind loopback").local_addr().unwrap().port()
@@ -504,7 +513,7 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<
 /// so tests in one binary queue here instead of starving each other's block production.
 static ONE_NETWORK_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-/// The `dev` chain: one utility (Alice) running its only authority node, on loopback.
+/// The `dev-fast` chain: one utility (Alice) running its only authority node, on loopback.
 pub struct DevChain {
 	pub node: Node,
 	/// Holds the base path; removed when the chain is dropped.
@@ -518,7 +527,7 @@ impl DevChain {
 		let dir = tempfile::Builder::new().prefix("lem-dev-").tempdir().unwrap();
 		let node = Node::start(NodeConfig {
 			name: "dev-alice".into(),
-			chain: "dev".into(),
+			chain: DEV.into(),
 			base_path: dir.path().join("alice"),
 			node_key: NODE_KEYS[0].into(),
 			dev_account: Some("alice"),
@@ -533,7 +542,7 @@ impl DevChain {
 	}
 }
 
-/// The four authorities of the `local` chain, one per utility, on loopback.
+/// The four authorities of the `local-fast` chain, one per utility, on loopback.
 pub struct LocalNetwork {
 	pub nodes: Vec<Node>,
 	/// Holds the base paths; removed when the network is dropped.
@@ -543,11 +552,11 @@ pub struct LocalNetwork {
 
 impl LocalNetwork {
 	pub fn start() -> LocalNetwork {
-		Self::start_on("local")
+		Self::start_on(LOCAL)
 	}
 
-	/// The four authorities on `chain`: `local`, or a chain spec file of the same authorities
-	/// (see [`local_chain_spec`]).
+	/// The four authorities on `chain`: `local-fast`, `local`, or a chain spec file of the same
+	/// authorities (see [`local_chain_spec`]).
 	pub fn start_on(chain: &str) -> LocalNetwork {
 		Self::start_with(chain, &[])
 	}
@@ -612,11 +621,11 @@ impl LocalNetwork {
 	}
 }
 
-/// A chain spec of the `local` chain with its genesis patched by `edit` (e.g. a shorter
+/// A chain spec of the `local-fast` chain with its genesis patched by `edit` (e.g. a shorter
 /// retention window), written to `dir`: a test preset, made from the real one.
 pub fn local_chain_spec(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
 	let mut spec: Value =
-		serde_json::from_slice(&export_chain_spec("local", false)).expect("a chain spec");
+		serde_json::from_slice(&export_chain_spec(LOCAL, false)).expect("a chain spec");
 	edit(&mut spec["genesis"]["runtimeGenesis"]["patch"]);
 	let path = dir.join("local-test.json");
 	std::fs::write(&path, spec.to_string()).unwrap();

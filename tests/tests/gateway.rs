@@ -1,6 +1,6 @@
 //! The boxes at the meters on a running network: four demo households, each with a
-//! `lem-meter-sim` and a `lem-gateway` process, on the four authorities of the `local` chain
-//! with a retention window of three slots and readings due one slot after their slot, so that
+//! `lem-meter-sim` and a `lem-gateway` process, on the four authorities of the `local-fast`
+//! chain with a retention window of three slots and readings due 1.5 slots after their slot, so that
 //! a gateway can be cut off past the window within a test. The households share the network and each lives through one thing:
 //! 1. nothing: every slot's reading arrives, is final and settles;
 //! 2. SIGKILL after signing, after submitting and after finality, each time restarted;
@@ -37,11 +37,10 @@ use std::{
 	time::{Duration, Instant},
 };
 
-const SLOT: Duration = Duration::from_secs(30);
 const RETENTION_SLOTS: u64 = 3;
-/// Readings are due a slot after their slot's end (the window must be shorter than what the
-/// chain keeps): slots settle a slot sooner than in the demo.
-const GRACE_SECONDS: u64 = 30;
+/// Readings are due a slot and a half after their slot's end (the window and a slot must be
+/// shorter than what the chain keeps): slots settle sooner than in the demo.
+const GRACE_SECONDS: u64 = TEST_PACE.slot_seconds * 3 / 2;
 const HOUSEHOLDS: [u8; 4] = [1, 2, 3, 4];
 /// 20 € a day, in micro-euros.
 const DAILY_BUDGET: u128 = 20_000_000;

@@ -66,10 +66,16 @@ fn alter_every_proof_node() -> Tamper {
 	})
 }
 
+/// One chain for both: the client's checks read it, the gateway's add a reading.
 #[test]
-fn the_light_client_checks_every_answer_and_drops_a_lying_node() {
+fn the_light_client_and_the_gateway_drop_lying_nodes() {
 	let chain = DevChain::start();
-	let genesis = chain_spec::genesis(&export_chain_spec("dev", true)).unwrap();
+	the_light_client_checks_every_answer_and_drops_a_lying_node(&chain);
+	the_gateway_drops_lying_nodes_and_proves_its_readings_final(&chain);
+}
+
+fn the_light_client_checks_every_answer_and_drops_a_lying_node(chain: &DevChain) {
+	let genesis = chain_spec::genesis(&export_chain_spec(DEV, true)).unwrap();
 	assert_eq!(genesis.hash(), chain.node.genesis_hash().0, "genesis from the raw chain spec");
 	let node = &chain.node;
 	let honest = node.ws_url();
@@ -146,11 +152,9 @@ fn the_light_client_checks_every_answer_and_drops_a_lying_node() {
 
 /// The gateway behind three liars, one per lie, with the honest node last in its list: it
 /// names each lie, drops the liar, and proves its readings final through the honest node.
-#[test]
-fn the_gateway_drops_lying_nodes_and_proves_its_readings_final() {
-	let chain = DevChain::start();
+fn the_gateway_drops_lying_nodes_and_proves_its_readings_final(chain: &DevChain) {
 	let node = &chain.node;
-	let raw_spec = raw_chain_spec_file("dev", chain.dir.path());
+	let raw_spec = raw_chain_spec_file(DEV, chain.dir.path());
 	let genesis = chain_spec::genesis(&std::fs::read(&raw_spec).unwrap()).unwrap();
 	wait_for("a finalized block", Duration::from_secs(60), || {
 		(node.finalized_number() > 0).then_some(())

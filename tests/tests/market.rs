@@ -1,4 +1,4 @@
-//! The market on a running `dev` chain: the DSO changes the grid and households place orders
+//! The market on a running `dev-fast` chain: the DSO changes the grid and households place orders
 //! over RPC, the slot clears by itself in the first block at or after its gate closure, and the
 //! stored result equals what the `lem-clear` CLI computes from the same instance.
 
@@ -82,7 +82,7 @@ fn orders_placed_over_rpc_clear_at_gate_closure_like_the_cli() {
 		outcome.ok();
 	}
 
-	// Households order two slots after the first open one: its gate is 60 to 90 s away.
+	// Households order two slots after the first open one: its gate is over ten blocks away.
 	let clock: SlotClock = node.runtime_call("MarketApi_clock", (), None);
 	let slot = clock.first_open_slot + 2;
 	let orders = [

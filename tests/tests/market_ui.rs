@@ -1,4 +1,4 @@
-//! The app in a real browser against a real chain: the `dev` chain's node, with meters and
+//! The app in a real browser against a real chain: the `dev-fast` chain's node, with meters and
 //! gateways for households 1 and 3 so that their slots settle on readings, and the Playwright
 //! suite of `market-ui/` driving Debian's Chromium through the built app (market-ui/e2e/). The
 //! suite is told the node's WebSocket, the raw chain spec and where `lem-audit` is; it writes
@@ -14,7 +14,7 @@ const HOUSEHOLDS_WITH_BOXES: [u8; 2] = [1, 3];
 fn the_playwright_suite_passes_against_a_dev_chain() {
 	let chain = DevChain::start();
 	let node = &chain.node;
-	let spec = raw_chain_spec_file("dev", chain.dir.path());
+	let spec = raw_chain_spec_file(DEV, chain.dir.path());
 
 	let meters: Vec<MeterSim> = HOUSEHOLDS_WITH_BOXES.iter().map(|h| MeterSim::start(*h)).collect();
 	let mut boxes: Vec<GatewayBox> = HOUSEHOLDS_WITH_BOXES

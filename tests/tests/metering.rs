@@ -1,4 +1,4 @@
-//! Metering on a running `dev` chain: a technician registers a gateway's key over RPC and the
+//! Metering on a running `dev-fast` chain: a technician registers a gateway's key over RPC and the
 //! household accepts it, and a test gateway (ed25519-dalek, building the signed bytes from their
 //! documented layout rather than from the runtime's types) submits readings as unsigned
 //! transactions. A good reading is stored, a batch keeps its good readings and refuses the bad

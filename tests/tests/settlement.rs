@@ -1,4 +1,4 @@
-//! A slot from orders to an audited settlement on a running `dev` chain: households place
+//! A slot from orders to an audited settlement on a running `dev-fast` chain: households place
 //! orders and standing orders over RPC, the slot clears at gate closure, test gateways
 //! (ed25519-dalek) sign and submit readings after it, the chain settles it in the first block
 //! after the readings window, and the `lem-audit` binary exports the records as CSV checked
@@ -189,7 +189,7 @@ fn a_slot_goes_from_orders_through_readings_to_an_audited_settlement() {
 	});
 	let ws = node.ws_url();
 	let dir = tempfile::tempdir().unwrap();
-	let spec = raw_chain_spec_file("dev", dir.path());
+	let spec = raw_chain_spec_file(DEV, dir.path());
 	let spec = spec.to_str().unwrap();
 	let csv_path = dir.path().join("settlements.csv");
 	let (from, to) = ((slot - 2).to_string(), (slot + 1).to_string());
@@ -241,7 +241,7 @@ fn a_slot_goes_from_orders_through_readings_to_an_audited_settlement() {
 	let dir = tempfile::tempdir().unwrap();
 	let stranger = Node::start(NodeConfig {
 		name: "dev-stranger".into(),
-		chain: "dev".into(),
+		chain: DEV.into(),
 		base_path: dir.path().join("stranger"),
 		node_key: NODE_KEYS[1].into(),
 		dev_account: Some("alice"),
@@ -297,7 +297,7 @@ fn every_utilitys_node_confirms_the_block_an_export_is_checked_against() {
 	for i in 0..net.nodes.len() {
 		net.wait_finalized(i, settled_in, 2 * MINUTE);
 	}
-	let spec = raw_chain_spec_file("local", net.dir.path());
+	let spec = raw_chain_spec_file(LOCAL, net.dir.path());
 	// A block every node has finalized, older than the latest: linked to it by parent hashes.
 	let at = format!("{:?}", node.block_hash(settled_in).unwrap());
 	let (from, to) = ((next - 2).to_string(), (next - 1).to_string());
