@@ -2,9 +2,10 @@
 # Builds every test of the workspace with its one feature set and runs the test binaries:
 # first the unit, property and runtime tests, one binary after the other as `cargo test` does;
 # then lem-tests' end-to-end tests — real lem-node networks, gateways and meters on loopback —
-# in two lanes side by side. Those mostly wait on 6 s blocks and 30 s slots: a network of four
-# debug nodes keeps under one core busy, so two at a time fit two cores and halve the wait.
-# Within a lane, and within a test binary, one network at a time.
+# in two lanes side by side, and beside them, niced, every FRAME benchmark once. The e2e tests
+# mostly wait on blocks (2 s on the test presets, 6 s where the block time is the subject; see
+# docs/BUILD.md): two networks at a time fit two cores and halve the wait. Within a lane, and
+# within a test binary, one network at a time.
 #   scripts/test-binaries.sh                # all
 #   scripts/test-binaries.sh gateway ...    # these e2e binaries only, in one lane
 # Each e2e binary's output goes to $E2E_LOG_DIR/<name>.log (default: a temporary directory)
@@ -14,14 +15,16 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-# The lanes, each about 23 minutes warm; an e2e binary in neither joins the second.
-LANE_A=(local_network load market)
-LANE_B=(gateway settlement market_ui light_client metering chain_specs operations)
+# The lanes, each about 18 minutes warm (docs/BUILD.md): the binaries on 6 s blocks and the
+# fast network tests in the first, the rest in the second, which an e2e binary in neither
+# joins.
+LANE_A=(local_network load)
+LANE_B=(gateway settlement market_ui light_client operations metering market chain_specs)
 
 # Built first, not inside the loop's process substitution: a test target that fails to compile
 # must fail the run, not leave its tests out of it.
 artifacts=$(mktemp -t lem-test-artifacts-XXXXXX)
-trap 'rm -f "$artifacts"' EXIT
+trap 'rm -f "$artifacts" "${benchmarks_log:-}"; [ -z "${benchmarks:-}" ] || kill -- -"$benchmarks" 2>/dev/null || true' EXIT
 if ! cargo test --workspace --locked --no-run --message-format=json >"$artifacts"; then
 	# The JSON holds the compiler's messages; show them as a person reads them.
 	cargo test --workspace --locked --no-run >&2 || true
@@ -43,10 +46,18 @@ while read -r line; do
 done < <(grep '"reason":"compiler-artifact"' "$artifacts" | grep '"profile":{[^}]*"test":true' |
 	grep '"executable":"/')
 
+benchmarks_log=$(mktemp -t lem-benchmarks-XXXXXX.log)
+benchmarks=
 if [ $# -eq 0 ]; then
 	for unit in "${units[@]}"; do
 		(cd "${unit%% *}" && "${unit#* }" -q) || { echo "tests failed: ${unit#* }" >&2; exit 1; }
 	done
+	# Every FRAME benchmark once, verified, on the runtime built with them (its own feature
+	# set: a second build of the runtime's dependencies, native only): niced beside the lanes,
+	# which mostly wait on blocks. Nothing else runs cargo until it is done.
+	SKIP_WASM_BUILD=1 setsid nice -n 19 cargo test --locked -p lem-runtime \
+		--features runtime-benchmarks --test benchmarks >"$benchmarks_log" 2>&1 &
+	benchmarks=$!
 	for name in "${!e2e[@]}"; do
 		[[ " ${LANE_A[*]} ${LANE_B[*]} " == *" $name "* ]] || LANE_B+=("$name")
 	done
@@ -79,4 +90,13 @@ for lane in "${lanes[@]}"; do
 done
 failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+if [ -n "$benchmarks" ]; then
+	if wait "$benchmarks"; then
+		echo "benchmarks: $(grep -h '^test result' "$benchmarks_log" | tail -1)"
+	else
+		cat "$benchmarks_log" >&2
+		echo "tests failed: a FRAME benchmark (runtime/tests/benchmarks.rs)" >&2
+		failed=1
+	fi
+fi
 exit $failed
