@@ -156,7 +156,8 @@ fn main() {
 	let a = args();
 	let dir = tempfile::Builder::new().prefix("lem-load-").tempdir().unwrap();
 	let mut meters: Vec<Meter> = (0..a.points).map(Meter::new).collect();
-	let spec = local_chain_spec(dir.path(), |patch| {
+	// Production's 6-second blocks: the load is what a town puts on them.
+	let spec = local_chain_spec("local", dir.path(), |patch| {
 		let community = &mut patch["market"]["community"];
 		community["slotSeconds"] = json!(a.slot_seconds);
 		community["gateClosureLeadSeconds"] = json!(a.gate_lead);

@@ -621,11 +621,11 @@ impl LocalNetwork {
 	}
 }
 
-/// A chain spec of the `local-fast` chain with its genesis patched by `edit` (e.g. a shorter
-/// retention window), written to `dir`: a test preset, made from the real one.
-pub fn local_chain_spec(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
+/// A chain spec of `base` (`local-fast` or `local`) with its genesis patched by `edit` (e.g. a
+/// shorter retention window), written to `dir`: a test preset, made from the real one.
+pub fn local_chain_spec(base: &str, dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
 	let mut spec: Value =
-		serde_json::from_slice(&export_chain_spec(LOCAL, false)).expect("a chain spec");
+		serde_json::from_slice(&export_chain_spec(base, false)).expect("a chain spec");
 	edit(&mut spec["genesis"]["runtimeGenesis"]["patch"]);
 	let path = dir.join("local-test.json");
 	std::fs::write(&path, spec.to_string()).unwrap();

@@ -117,7 +117,7 @@ fn current_slot(node: &Node) -> Slot {
 #[test]
 fn gateways_feed_the_market_through_kills_outages_and_a_stopped_meter() {
 	let dir = tempfile::Builder::new().prefix("lem-gateways-").tempdir().unwrap();
-	let spec = local_chain_spec(dir.path(), |patch| {
+	let spec = local_chain_spec(LOCAL, dir.path(), |patch| {
 		patch["market"]["community"]["retentionSlots"] = json!(RETENTION_SLOTS);
 		patch["metering"]["readingsGraceSeconds"] = json!(GRACE_SECONDS);
 	});
