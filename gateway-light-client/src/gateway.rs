@@ -365,7 +365,9 @@ impl Gateway {
 				}
 			}
 		}
-		self.submit_next().await?;
+		// A refused batch or reading leaves the next to go at once: a box back from an outage
+		// walks past the readings the chain no longer takes without waiting a wake for each.
+		while self.submit_next().await? {}
 		Metrics::set(&self.metrics.pending, self.pending.len() as u64);
 		if self.trade_due {
 			self.trade().await?;
@@ -500,15 +502,16 @@ impl Gateway {
 		Ok(())
 	}
 
-	/// Sends the oldest signed readings, unless a submission is still in flight.
-	async fn submit_next(&mut self) -> Result<(), SyncError> {
+	/// Sends the oldest signed readings, unless a submission is still in flight. True if the
+	/// chain refused them and the next may go now.
+	async fn submit_next(&mut self) -> Result<bool, SyncError> {
 		if self.pending.values().any(|e| matches!(e.state, State::Submitted { .. })) {
-			return Ok(());
+			return Ok(false);
 		}
 		if !self.pending.values().any(|e| e.state == State::Signed) {
-			return Ok(());
+			return Ok(false);
 		}
-		let Some(slot_seconds) = self.slot_seconds else { return Ok(()) };
+		let Some(slot_seconds) = self.slot_seconds else { return Ok(false) };
 		let best = chain::best_block_seconds(&mut self.client).await?;
 		// A slot is over for the chain once its end is a block deep: an authority that has not
 		// yet imported the first block past it would refuse the reading as early, and its pool
@@ -524,7 +527,7 @@ impl Gateway {
 			.map(|e| e.slot)
 			.collect();
 		let readings: Vec<_> = batch.iter().filter_map(|s| self.pending[s].reading).collect();
-		let Some(extrinsic) = reading::extrinsic(&readings) else { return Ok(()) };
+		let Some(extrinsic) = reading::extrinsic(&readings) else { return Ok(false) };
 		let now = unix_ms() / 1000;
 		let refused = match self.client.submit(&extrinsic).await {
 			Ok(()) => None,
@@ -548,6 +551,7 @@ impl Gateway {
 			}
 		};
 		let node = self.client.node_url().unwrap_or_default().to_owned();
+		let mut next_now = false;
 		match refused {
 			None => {
 				Metrics::add(&self.metrics.submitted, batch.len() as u64);
@@ -565,6 +569,7 @@ impl Gateway {
 						"batch refused; sending one by one"
 					);
 					self.one_by_one = true;
+					next_now = true;
 				}
 				// Already on the chain: where, the next check finds out.
 				(Some("Replayed"), _) => mark(self, State::Submitted { at: now }),
@@ -574,11 +579,13 @@ impl Gateway {
 							info!(slot = first, error, node = %node, "reading refused; asking the next node");
 							self.client.drop_node();
 						}
+						// One by one still, until a reading is taken: the next is often refused
+						// alike (the window moves past readings in slot order).
 						Refusal::Final => {
 							Metrics::add(&self.metrics.refused, 1);
 							warn!(slot = first, error, "reading refused");
 							mark(self, State::Refused { reason: error.into() });
-							self.one_by_one = false;
+							next_now = true;
 						}
 					}
 				}
@@ -596,7 +603,7 @@ impl Gateway {
 			},
 		}
 		self.save(&batch)?;
-		Ok(())
+		Ok(next_now)
 	}
 }
 
