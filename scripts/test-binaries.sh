@@ -15,7 +15,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-# The lanes, each about 18 minutes warm (docs/BUILD.md): the binaries on 6 s blocks and the
+# The lanes (docs/BUILD.md): the binaries on 6 s blocks and the
 # fast network tests in the first, the rest in the second, which an e2e binary in neither
 # joins.
 LANE_A=(local_network load)

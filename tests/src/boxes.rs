@@ -42,9 +42,14 @@ pub struct MeterSim {
 
 impl MeterSim {
 	pub fn start(household: u8) -> MeterSim {
+		Self::for_slots_of(household, crate::TEST_PACE.slot_seconds)
+	}
+
+	/// The same, for a chain whose slots last `slot_seconds`.
+	pub fn for_slots_of(household: u8, slot_seconds: u64) -> MeterSim {
 		let mut child = Command::new(binary("lem-meter-sim"))
 			.args(["--household", &household.to_string(), "--listen", "127.0.0.1:0"])
-			.args(["--speed", &(900 / crate::TEST_PACE.slot_seconds).to_string()])
+			.args(["--speed", &(900 / slot_seconds).to_string()])
 			.args(["--start-hour", "9"])
 			.stdout(Stdio::piped())
 			.stderr(Stdio::null())
