@@ -46,7 +46,6 @@ while read -r line; do
 done < <(grep '"reason":"compiler-artifact"' "$artifacts" | grep '"profile":{[^}]*"test":true' |
 	grep '"executable":"/')
 
-benchmarks_log=$(mktemp -t lem-benchmarks-XXXXXX.log)
 benchmarks=
 if [ $# -eq 0 ]; then
 	for unit in "${units[@]}"; do
@@ -55,6 +54,7 @@ if [ $# -eq 0 ]; then
 	# Every FRAME benchmark once, verified, on the runtime built with them (its own feature
 	# set: a second build of the runtime's dependencies, native only): niced beside the lanes,
 	# which mostly wait on blocks. Nothing else runs cargo until it is done.
+	benchmarks_log=$(mktemp -t lem-benchmarks-XXXXXX.log)
 	SKIP_WASM_BUILD=1 setsid nice -n 19 cargo test --locked -p lem-runtime \
 		--features runtime-benchmarks --test benchmarks >"$benchmarks_log" 2>&1 &
 	benchmarks=$!

@@ -46,6 +46,11 @@ pub fn block_time_key() -> Vec<u8> {
 /// The block time of a chain that stores none: `AuthoritySet::BlockTimeMs`'s default.
 pub const DEFAULT_BLOCK_MS: u64 = 6_000;
 
+/// `blocks` of `block_ms` each, in whole seconds (rounded up: a wait is never short).
+pub fn blocks_seconds(blocks: u64, block_ms: u64) -> u64 {
+	(blocks * block_ms).div_ceil(1000)
+}
+
 /// The box's clock cuts slots; the chain's cuts them too. How far the box's clock may run
 /// behind the time of a finalized block, and ahead of it: a finalized block is some blocks old.
 pub const CLOCK_BEHIND_ALLOWED_MS: u64 = 5_000;

@@ -94,9 +94,9 @@ pub struct Gateway {
 	/// The client's connection the readings in state `Submitted` were sent through.
 	submitted_through: u64,
 	slot_seconds: Option<u64>,
-	/// The community's parameters and the chain's block time at the last finalized block
-	/// read.
+	/// The community's parameters at the last finalized block read.
 	community: Option<Community>,
+	/// The chain's block time, read with them; production's until then.
 	block_ms: u64,
 	/// Trading for the owner, if the configuration has one; it steps once after each follow.
 	trader: Option<Trader>,
@@ -114,11 +114,6 @@ pub struct Gateway {
 	/// Times readings were sent again through the node in use because they did not become
 	/// final since the last that did.
 	unconfirmed: u32,
-}
-
-/// `blocks` of `block_ms` each, in whole seconds (rounded up: a wait is never short).
-pub fn blocks_seconds(blocks: u64, block_ms: u64) -> u64 {
-	(blocks * block_ms).div_ceil(1000)
 }
 
 fn unix_ms() -> u64 {
@@ -447,7 +442,7 @@ impl Gateway {
 	/// the chain holds another), and one sent long ago but still absent for sending again.
 	fn check_pending(&mut self, finalized: &Finalized) -> Result<(), JournalError> {
 		let now = unix_ms() / 1000;
-		let resubmit_after = blocks_seconds(RESUBMIT_AFTER_BLOCKS, finalized.block_ms);
+		let resubmit_after = chain::blocks_seconds(RESUBMIT_AFTER_BLOCKS, finalized.block_ms);
 		let mut changed = Vec::new();
 		let mut sent_again = false;
 		for entry in self.pending.values_mut() {
@@ -516,7 +511,7 @@ impl Gateway {
 		// A slot is over for the chain once its end is a block deep: an authority that has not
 		// yet imported the first block past it would refuse the reading as early, and its pool
 		// then bans the bytes for half an hour.
-		let block = blocks_seconds(1, self.block_ms);
+		let block = chain::blocks_seconds(1, self.block_ms);
 		let over = |slot: u64| (slot + 1) * slot_seconds + block <= best;
 		let limit = if self.one_by_one { 1 } else { MAX_BATCH };
 		let batch: Vec<u64> = self

@@ -18,7 +18,7 @@ use crate::{
 	bill,
 	chain::{self, Community, DryRun, OwnerFacts},
 	config::OwnerConfig,
-	gateway::{blocks_seconds, SyncError},
+	gateway::SyncError,
 	journal::{Journal, JournalError, OrderEntry, OrderState, OWNER_NONCE},
 	metrics::Metrics,
 	owner::{Call, Owner, Side, Signing, StandingOrder},
@@ -235,7 +235,7 @@ impl Trader {
 		block_ms: u64,
 		now: u64,
 	) -> Result<(), SyncError> {
-		let blocks = |n| blocks_seconds(n, block_ms);
+		let blocks = |n| chain::blocks_seconds(n, block_ms);
 		let Some(facts) = &self.facts else { return Ok(()) };
 		let account = self.owner.account();
 		let best_nonce = chain::best_nonce(client, &account).await?;
@@ -399,7 +399,7 @@ impl Trader {
 		block_ms: u64,
 		now: u64,
 	) -> Result<Option<Call>, JournalError> {
-		let blocks = |n| blocks_seconds(n, block_ms);
+		let blocks = |n| chain::blocks_seconds(n, block_ms);
 		let standing: StandingOrder = self.config.standing_order;
 		let recently = self
 			.standing_order_sent_at

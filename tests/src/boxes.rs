@@ -31,9 +31,9 @@ fn signal(child: &Child, signal: &str) {
 	assert!(status.is_ok_and(|s| s.success()), "kill -{signal} {}", child.id());
 }
 
-/// `lem-meter-sim` for one demo household, its clock as fast as makes a slot of the test pace
-/// a quarter of an hour of its day (90 times the wall's), its day starting at 9:00: the PV
-/// households export while a test runs, whatever the wall's hour (a test at night saw no
+/// `lem-meter-sim` for one demo household, its clock as fast as makes a market slot a quarter
+/// of an hour of its day (90 times the wall's at the test pace), its day starting at 9:00: the
+/// PV households export while a test runs, whatever the wall's hour (a test at night saw no
 /// trades).
 pub struct MeterSim {
 	child: Child,
@@ -41,6 +41,7 @@ pub struct MeterSim {
 }
 
 impl MeterSim {
+	/// For a chain at the test pace.
 	pub fn start(household: u8) -> MeterSim {
 		Self::for_slots_of(household, crate::TEST_PACE.slot_seconds)
 	}

@@ -93,8 +93,6 @@ pub fn demo_owner(metering_point: u64) -> String {
 pub const DEV: &str = "dev-fast";
 pub const LOCAL: &str = "local-fast";
 pub use lem_runtime::genesis_config_presets::TEST_PACE;
-/// A market slot of the test pace.
-pub const SLOT: Duration = Duration::from_secs(TEST_PACE.slot_seconds);
 
 /// A TCP port on loopback that nothing listens on now.
 pub fn free_port() -> u16 {
