@@ -34,8 +34,13 @@ use std::{
 };
 use town::Meter;
 
-/// The least time before a gate closure that a slot's orders are given to go in.
-const ORDERING_SECONDS: u64 = 120;
+/// The least time before a gate closure that a slot's orders are given to go in: on a loaded
+/// network a block can be seconds late, and orders late for the gate leave their slot
+/// uncleared.
+const ORDERING_SECONDS: u64 = 45;
+/// How many slots ahead the chain takes orders; the harness orders a slot as soon as every
+/// node's clock is a slot inside that horizon.
+const ORDER_HORIZON: u64 = 4;
 /// How long a reading may stay unfinalized before it is sent again, through the next node.
 const RESEND_AFTER: Duration = Duration::from_secs(60);
 /// A block's weight limit (2 s); a quarter of it is the share for per-block work.
@@ -98,6 +103,9 @@ pub struct SlotSeen {
 	pub submitted_at: Option<Instant>,
 	pub cleared_at: Option<u32>,
 	pub settled_at: Option<u32>,
+	/// Orders a node took, and orders on the finalized chain.
+	orders_sent: u32,
+	orders_in: u32,
 	cleared: u32,
 	settled: u32,
 }
@@ -161,7 +169,7 @@ fn main() {
 		let community = &mut patch["market"]["community"];
 		community["slotSeconds"] = json!(a.slot_seconds);
 		community["gateClosureLeadSeconds"] = json!(a.gate_lead);
-		community["orderHorizonSlots"] = json!(4);
+		community["orderHorizonSlots"] = json!(ORDER_HORIZON);
 		community["maxMeteringPoints"] = json!(pallet_market::MAX_COMMUNITY_METERING_POINTS);
 		community["maxOrdersPerSlot"] = json!(pallet_market::MAX_ORDERS_PER_SLOT);
 		patch["metering"]["readingsGraceSeconds"] = json!(a.grace);
@@ -195,8 +203,8 @@ fn main() {
 	// all to go in.
 	let now: SlotClock = net.nodes[0].runtime_call("MarketApi_clock", (), None);
 	let gate = |slot: u64| slot * a.slot_seconds - a.gate_lead;
-	let open = now.first_open_slot;
-	let first = if gate(open) >= now.now_seconds + ORDERING_SECONDS { open } else { open + 1 };
+	let first =
+		(now.first_open_slot..).find(|s| gate(*s) >= now.now_seconds + ORDERING_SECONDS).unwrap();
 	let last = first + a.slots - 1;
 	let mut slots: BTreeMap<u64, SlotSeen> = BTreeMap::new();
 	let mut blocks: BTreeMap<u32, BlockSeen> = BTreeMap::new();
@@ -226,11 +234,14 @@ fn main() {
 			.filter(|n| n.pid().is_some())
 			.filter_map(|n| n.try_runtime_call("MarketApi_clock", (), None).ok())
 			.collect();
-		// Orders for the next slot still open, from a rotating share of the participants.
-		let open = clocks.iter().map(|c| c.first_open_slot).max().unwrap_or(0);
-		if open > ordered_through && open <= last {
-			town::place_orders(&net, &mut meters, open, a.order_percent, &signing);
-			ordered_through = open;
+		// Orders for each slot, from a rotating share of the participants, as early as every
+		// node takes them.
+		let reach = clocks.iter().map(|c| c.current_slot + ORDER_HORIZON - 1).min().unwrap_or(0);
+		while ordered_through < reach.min(last) {
+			ordered_through += 1;
+			let sent =
+				town::place_orders(&net, &mut meters, ordered_through, a.order_percent, &signing);
+			slots.entry(ordered_through).or_default().orders_sent = sent;
 		}
 		// Every reading of a slot that has ended by every node's best block: a node takes a
 		// reading only of a slot its own chain has seen end.
@@ -329,8 +340,8 @@ fn check_slots(
 		let once = |n: u32| if measured.contains(slot) { n == 1 } else { n <= 1 };
 		if !once(s.cleared) || !once(s.settled) {
 			failures.push(format!(
-				"slot {slot}: cleared {} times, settled {} times",
-				s.cleared, s.settled
+				"slot {slot}: cleared {} times, settled {} times ({} of {} orders in)",
+				s.cleared, s.settled, s.orders_in, s.orders_sent
 			));
 		}
 	}
@@ -401,6 +412,9 @@ fn follow(
 			{
 				slots.entry(slot).or_default().superseded += 1;
 				settle_reading(unfinal, metering_point, slot);
+			}
+			RuntimeEvent::Market(pallet_market::Event::OrderPlaced { slot, .. }) => {
+				slots.entry(slot).or_default().orders_in += 1;
 			}
 			RuntimeEvent::Market(pallet_market::Event::SlotCleared { slot, .. }) => {
 				let seen = slots.entry(slot).or_default();

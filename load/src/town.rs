@@ -126,14 +126,16 @@ pub fn accept_keys(node: &Node, meters: &mut [Meter], s: &Signing) {
 
 /// A share of the participants, rotating with the slot, each place an order for `slot`: bids
 /// and asks at limits that cross. Spread over the nodes, as gateways would be; a node that
-/// does not answer loses its share, as a gateway's order would be late.
+/// does not answer loses its share, as a gateway's order would be late. Returns how many
+/// orders the nodes took.
 pub fn place_orders(
 	net: &LocalNetwork,
 	meters: &mut [Meter],
 	slot: u64,
 	percent: u32,
 	s: &Signing,
-) {
+) -> u32 {
+	let mut sent = 0;
 	let every = (100 / percent.clamp(1, 100)) as u64;
 	for (i, m) in meters.iter_mut().enumerate() {
 		if !(i as u64 + slot).is_multiple_of(every) {
@@ -151,8 +153,10 @@ pub fn place_orders(
 		let node = &net.nodes[i % net.nodes.len()];
 		if node.try_rpc("author_submitExtrinsic", json!([hex(&xt)])).is_ok() {
 			m.nonce += 1;
+			sent += 1;
 		}
 	}
+	sent
 }
 
 /// Every meter's reading of `slot`, signed.
