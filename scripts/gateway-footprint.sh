@@ -3,7 +3,7 @@
 # submitting to a `dev` node and trading for household 5, for $SLOTS slots of 30 s. Samples its RSS and CPU time every
 # second from /proc and prints: peak RSS while idle and in the 5 s after each slot's end, CPU
 # time per slot and on average, the binary's size and the journal's size. The figures go into
-# gateway-light-client/README.md by hand.
+# gateway/box/README.md by hand.
 #
 #   scripts/gateway-footprint.sh            # 10 slots
 #   SLOTS=40 scripts/gateway-footprint.sh

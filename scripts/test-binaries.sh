@@ -48,9 +48,14 @@ done < <(grep '"reason":"compiler-artifact"' "$artifacts" | grep '"profile":{[^}
 
 benchmarks=
 if [ $# -eq 0 ]; then
+	units_start=$SECONDS
 	for unit in "${units[@]}"; do
+		start=$SECONDS
 		(cd "${unit%% *}" && "${unit#* }" -q) || { echo "tests failed: ${unit#* }" >&2; exit 1; }
+		# The slow ones by name, for docs/BUILD.md.
+		[ $((SECONDS - start)) -lt 10 ] || echo "unit $(basename "${unit#* }"): $((SECONDS - start)) s"
 	done
+	echo "unit tests: $((SECONDS - units_start)) s"
 	# Every FRAME benchmark once, verified, on the runtime built with them (its own feature
 	# set: a second build of the runtime's dependencies, native only): niced beside the lanes,
 	# which mostly wait on blocks. Nothing else runs cargo until it is done.

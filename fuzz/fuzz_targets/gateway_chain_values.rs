@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use lem_gateway::{bill, chain};
+use lem_gateway_core::{bill, chain};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
@@ -13,6 +13,9 @@ fuzz_target!(|bytes: &[u8]| {
 	let _ = chain::decode_nonce(Some(bytes));
 	let _ = chain::decode_standing_order(Some(bytes));
 	let _ = chain::DryRun::decode(bytes);
+	let _ = chain::decode_clock(bytes);
+	let _ = chain::decode_refusal(bytes);
+	let _ = chain::decode_versions(bytes);
 	let _ = bill::decode_fill(bytes);
 	let _ = bill::is_settled_slot(bytes);
 	let (tariffs, retail) = bytes.split_at(bytes.len().min(56));

@@ -3,7 +3,7 @@
 
 #![no_main]
 
-use lem_gateway::journal::{Entry, OrderEntry};
+use lem_gateway_core::entry::{Entry, OrderEntry};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {

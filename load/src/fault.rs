@@ -12,7 +12,7 @@
 //!   orders are signed for it from then on.
 
 use crate::town::signing;
-use lem_gateway::owner::Signing;
+use lem_gateway_core::owner::Signing;
 use lem_runtime::{RuntimeCall, RuntimeEvent, UncheckedExtrinsic};
 use lem_tests::{council_decides, peer_id, LocalNetwork, Node};
 use serde_json::json;

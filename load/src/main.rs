@@ -20,7 +20,7 @@ mod town;
 
 use fault::{Fault, Kind};
 use frame_support::dispatch::{DispatchClass, PerDispatchClass};
-use lem_gateway::reading::{self, SignedReading};
+use lem_gateway_core::reading::{self, SignedReading};
 use lem_runtime::{Runtime, RuntimeError, RuntimeEvent};
 use lem_tests::{local_chain_spec, wait_for, LocalNetwork, Node};
 use pallet_market::runtime_api::SlotClock;

@@ -2,7 +2,7 @@
 //! signed by the gateway's own code.
 
 use ed25519_dalek::SigningKey;
-use lem_gateway::{
+use lem_gateway_core::{
 	owner::{AcceptKey, Call, Owner, Side, Signing},
 	reading::{self, Reading, SignedReading},
 };

@@ -1,0 +1,256 @@
+//! `gateway.toml`: which metering point the box serves, the chain it signs for (its raw chain
+//! spec), the nodes it talks to, its meter and where it keeps its key and journal. `gateway.toml` in this crate is
+//! the documented example.
+//!
+//! A configuration is checked whole at start: an unknown field, a missing key file or a
+//! malformed value stops the gateway with an error that names it, before it touches the meter
+//! or a node.
+
+use crate::meter::map::MapConfig;
+use lem_gateway_core::owner::StandingOrder;
+use lem_light_client::finality::Checkpoint;
+use serde::Deserialize;
+use std::{
+	fmt,
+	net::SocketAddr,
+	path::{Path, PathBuf},
+	time::Duration,
+};
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct File {
+	metering_point: u64,
+	chain_spec: PathBuf,
+	nodes: Vec<String>,
+	key_file: PathBuf,
+	journal: PathBuf,
+	#[serde(default)]
+	metrics: Option<SocketAddr>,
+	#[serde(default = "default_keep_slots")]
+	keep_slots: u64,
+	meter: MeterFile,
+	#[serde(default)]
+	owner: Option<OwnerFile>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct OwnerFile {
+	key_file: PathBuf,
+	buy_limit_per_kwh: u64,
+	sell_limit_per_kwh: u64,
+	// TOML's integers are 64-bit: up to 18 million euros a day in micro-euros.
+	daily_budget: u64,
+	#[serde(default = "default_horizon_slots")]
+	horizon_slots: u64,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct MeterFile {
+	#[serde(default)]
+	protocol: ProtocolName,
+	address: SocketAddr,
+	#[serde(default = "default_unit")]
+	unit: u8,
+	#[serde(default = "default_poll_seconds")]
+	poll_seconds: u64,
+	#[serde(default = "default_answer_within_ms")]
+	answer_within_ms: u64,
+	map: MapConfig,
+}
+
+/// The protocols a meter is read over (`[meter] protocol`).
+#[derive(Deserialize, Debug, Default, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum ProtocolName {
+	#[default]
+	ModbusTcp,
+}
+
+/// Two weeks of 15-minute slots: more than the chain keeps (a week), so that the journal still
+/// says why a slot the chain refused as too old is missing.
+fn default_keep_slots() -> u64 {
+	2 * 672
+}
+/// An hour of 15-minute slots ahead: far enough for the forecast to be worth something, near
+/// enough that the bids held do not tie up the day's budget.
+fn default_horizon_slots() -> u64 {
+	4
+}
+fn default_unit() -> u8 {
+	1
+}
+fn default_poll_seconds() -> u64 {
+	2
+}
+fn default_answer_within_ms() -> u64 {
+	1_000
+}
+
+/// A checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+	pub metering_point: u64,
+	/// Block 0 and the first GRANDPA set, from the raw chain spec: where following finality
+	/// starts when the journal has no checkpoint.
+	pub genesis: Checkpoint,
+	/// The hash of the chain's block 0: every reading is signed for this chain only, and a
+	/// node of another chain is dropped.
+	pub genesis_hash: [u8; 32],
+	/// WebSocket JSON-RPC URLs, tried in order.
+	pub nodes: Vec<String>,
+	pub key_file: PathBuf,
+	pub journal: PathBuf,
+	/// Where Prometheus scrapes the gateway's metrics; none if absent.
+	pub metrics: Option<SocketAddr>,
+	/// How many slots the journal keeps before the newest.
+	pub keep_slots: u64,
+	pub meter: MeterConfig,
+	/// Trading for the owner; none if the box only reads the meter.
+	pub owner: Option<OwnerConfig>,
+}
+
+/// What the box trades for its owner, and within what.
+#[derive(Debug, Clone)]
+pub struct OwnerConfig {
+	/// The owner's account key (sr25519 secret seed, hex).
+	pub key_file: PathBuf,
+	/// The standing order the box keeps on the chain; its limits are also those of the bids
+	/// and asks it places, and its budget also bounds what the day's bids could cost.
+	pub standing_order: StandingOrder,
+	/// Orders go for this many slots ahead whose gates are open.
+	pub horizon_slots: u64,
+}
+
+/// pallet-market's `MAX_PRICE_PER_KWH`: the highest limit it takes.
+const MAX_PRICE_PER_KWH: u64 = 1_000_000_000;
+
+#[derive(Debug, Clone)]
+pub struct MeterConfig {
+	pub protocol: MeterProtocol,
+	pub poll: Duration,
+	/// How long the meter may take to answer a request.
+	pub answer_within: Duration,
+}
+
+/// The meter's protocol and where it is.
+#[derive(Debug, Clone)]
+pub enum MeterProtocol {
+	/// Modbus TCP at `address`, unit `unit`, its registers found through `map`.
+	ModbusTcp { address: SocketAddr, unit: u8, map: MapConfig },
+}
+
+/// Why a configuration was refused. Each names the file and the field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+	pub path: PathBuf,
+	pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		write!(f, "{}: {}", self.path.display(), self.reason)
+	}
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+	/// Reads and checks `path`. Relative paths in it are relative to the file's directory.
+	pub fn load(path: &Path) -> Result<Config, ConfigError> {
+		let error = |reason: String| ConfigError { path: path.to_owned(), reason };
+		let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+		let file: File = toml::from_str(&text).map_err(|e| error(e.message().to_owned()))?;
+		let dir = path.parent().unwrap_or(Path::new("."));
+		let chain_spec = dir.join(&file.chain_spec);
+		let spec = std::fs::read(&chain_spec)
+			.map_err(|e| error(format!("chain_spec: {}: {e}", chain_spec.display())))?;
+		let genesis = lem_light_client::chain_spec::genesis(&spec)
+			.map_err(|e| error(format!("chain_spec: {}: {e}", chain_spec.display())))?;
+		if file.nodes.is_empty() {
+			return Err(error("nodes: at least one node URL is needed".into()));
+		}
+		if let Some(url) = file.nodes.iter().find(|u| !u.starts_with("ws://")) {
+			return Err(error(format!("nodes: {url:?} is not a ws:// URL")));
+		}
+		let meter = file.meter;
+		if !(1..=60).contains(&meter.poll_seconds) {
+			return Err(error(format!(
+				"meter.poll_seconds: {} is not between 1 and 60",
+				meter.poll_seconds
+			)));
+		}
+		if meter.answer_within_ms == 0 || meter.answer_within_ms > 1_000 * meter.poll_seconds {
+			return Err(error(format!(
+				"meter.answer_within_ms: {} is not between 1 and the poll interval",
+				meter.answer_within_ms
+			)));
+		}
+		let key_file = dir.join(file.key_file);
+		if !key_file.is_file() {
+			return Err(error(format!(
+				"key_file: {} does not exist (make one with `lem-gateway keygen`)",
+				key_file.display()
+			)));
+		}
+		let owner = match file.owner {
+			None => None,
+			Some(o) => {
+				let key_file = dir.join(o.key_file);
+				if !key_file.is_file() {
+					return Err(error(format!(
+						"owner.key_file: {} does not exist",
+						key_file.display()
+					)));
+				}
+				for (name, limit) in [("buy", o.buy_limit_per_kwh), ("sell", o.sell_limit_per_kwh)]
+				{
+					if limit > MAX_PRICE_PER_KWH {
+						return Err(error(format!(
+							"owner.{name}_limit_per_kwh: {limit} is above the market's most, {MAX_PRICE_PER_KWH}"
+						)));
+					}
+				}
+				if !(1..=96).contains(&o.horizon_slots) {
+					return Err(error(format!(
+						"owner.horizon_slots: {} is not between 1 and 96",
+						o.horizon_slots
+					)));
+				}
+				Some(OwnerConfig {
+					key_file,
+					standing_order: StandingOrder {
+						buy_limit_per_kwh: o.buy_limit_per_kwh,
+						sell_limit_per_kwh: o.sell_limit_per_kwh,
+						daily_budget: o.daily_budget as u128,
+					},
+					horizon_slots: o.horizon_slots,
+				})
+			}
+		};
+		Ok(Config {
+			owner,
+			metering_point: file.metering_point,
+			genesis_hash: genesis.hash(),
+			genesis,
+			nodes: file.nodes,
+			key_file,
+			journal: dir.join(file.journal),
+			metrics: file.metrics,
+			keep_slots: file.keep_slots.max(1),
+			meter: MeterConfig {
+				protocol: match meter.protocol {
+					ProtocolName::ModbusTcp => MeterProtocol::ModbusTcp {
+						address: meter.address,
+						unit: meter.unit,
+						map: meter.map,
+					},
+				},
+				poll: Duration::from_secs(meter.poll_seconds),
+				answer_within: Duration::from_millis(meter.answer_within_ms),
+			},
+		})
+	}
+}
