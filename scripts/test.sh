@@ -3,7 +3,7 @@
 # configuration, the end-to-end tests against real lem-node processes on loopback (the app's
 # among them, in Chromium), the app's type check and unit tests, and bounded
 # fuzz runs of the decoders of untrusted bytes: the clearing CLI's JSON input, the auditor's
-# reading of a node's answers, the gateway's journal entries and chain values, and the light
+# reading of a node's answers, the gateway's journal entries, chain values and meters' SML telegrams, and the light
 # client's reading of finality and storage proofs; and the gateway's aarch64 build.
 set -euo pipefail
 # shellcheck source=lib.sh

@@ -432,6 +432,11 @@ fn a_bad_configuration_stops_the_gateway_with_a_named_error() {
 		),
 		("an unknown field", format!("{text}colour = \"red\"\n"), "unknown field `colour`"),
 		(
+			"a serial protocol given an address",
+			text.replace("[meter]\n", "[meter]\nprotocol = \"modbus_rtu\"\n"),
+			"modbus_rtu needs a serial device and a map, and no address",
+		),
+		(
 			"a chain spec that is not raw",
 			text.replace("dev-raw.json", "dev.json"),
 			"not a raw chain spec",

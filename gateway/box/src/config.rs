@@ -6,7 +6,7 @@
 //! malformed value stops the gateway with an error that names it, before it touches the meter
 //! or a node.
 
-use crate::meter::map::MapConfig;
+use crate::meter::{map::MapConfig, modbus::Transport};
 use lem_gateway_core::owner::StandingOrder;
 use lem_light_client::finality::Checkpoint;
 use serde::Deserialize;
@@ -51,14 +51,23 @@ struct OwnerFile {
 struct MeterFile {
 	#[serde(default)]
 	protocol: ProtocolName,
-	address: SocketAddr,
+	/// Modbus TCP: the meter's (or its gateway's) address.
+	#[serde(default)]
+	address: Option<SocketAddr>,
+	/// Modbus RTU and SML: the serial device, and its speed.
+	#[serde(default)]
+	serial: Option<String>,
+	#[serde(default = "default_baud")]
+	baud: u32,
 	#[serde(default = "default_unit")]
 	unit: u8,
 	#[serde(default = "default_poll_seconds")]
 	poll_seconds: u64,
 	#[serde(default = "default_answer_within_ms")]
 	answer_within_ms: u64,
-	map: MapConfig,
+	/// Modbus: where the registers are.
+	#[serde(default)]
+	map: Option<MapConfig>,
 }
 
 /// The protocols a meter is read over (`[meter] protocol`).
@@ -67,6 +76,8 @@ struct MeterFile {
 enum ProtocolName {
 	#[default]
 	ModbusTcp,
+	ModbusRtu,
+	Sml,
 }
 
 /// Two weeks of 15-minute slots: more than the chain keeps (a week), so that the journal still
@@ -78,6 +89,10 @@ fn default_keep_slots() -> u64 {
 /// enough that the bids held do not tie up the day's budget.
 fn default_horizon_slots() -> u64 {
 	4
+}
+/// Modbus RTU meters' most common speed, and the D0 interface's.
+fn default_baud() -> u32 {
+	9_600
 }
 fn default_unit() -> u8 {
 	1
@@ -138,8 +153,10 @@ pub struct MeterConfig {
 /// The meter's protocol and where it is.
 #[derive(Debug, Clone)]
 pub enum MeterProtocol {
-	/// Modbus TCP at `address`, unit `unit`, its registers found through `map`.
-	ModbusTcp { address: SocketAddr, unit: u8, map: MapConfig },
+	/// Modbus over `transport` (TCP or RTU), unit `unit`, its registers found through `map`.
+	Modbus { transport: Transport, unit: u8, map: MapConfig },
+	/// SML telegrams pushed on the serial line `path` at `baud`.
+	Sml { path: String, baud: u32 },
 }
 
 /// Why a configuration was refused. Each names the file and the field.
@@ -188,6 +205,37 @@ impl Config {
 				meter.answer_within_ms
 			)));
 		}
+		if !(1_200..=115_200).contains(&meter.baud) {
+			return Err(error(format!(
+				"meter.baud: {} is not between 1200 and 115200",
+				meter.baud
+			)));
+		}
+		let protocol = match (meter.protocol, meter.address, meter.serial, meter.map) {
+			(ProtocolName::ModbusTcp, Some(address), None, Some(map)) => {
+				MeterProtocol::Modbus { transport: Transport::Tcp(address), unit: meter.unit, map }
+			}
+			(ProtocolName::ModbusRtu, None, Some(path), Some(map)) => MeterProtocol::Modbus {
+				transport: Transport::Rtu { path, baud: meter.baud },
+				unit: meter.unit,
+				map,
+			},
+			(ProtocolName::Sml, None, Some(path), None) => MeterProtocol::Sml { path, baud: meter.baud },
+			(ProtocolName::ModbusTcp, ..) => {
+				return Err(error("meter: modbus_tcp needs an address and a map, and no serial".into()))
+			}
+			(ProtocolName::ModbusRtu, ..) => {
+				return Err(error(
+					"meter: modbus_rtu needs a serial device and a map, and no address".into(),
+				))
+			}
+			(ProtocolName::Sml, ..) => {
+				return Err(error(
+					"meter: sml needs a serial device, and no address or map (the telegram names its registers)"
+						.into(),
+				))
+			}
+		};
 		let key_file = dir.join(file.key_file);
 		if !key_file.is_file() {
 			return Err(error(format!(
@@ -241,13 +289,7 @@ impl Config {
 			metrics: file.metrics,
 			keep_slots: file.keep_slots.max(1),
 			meter: MeterConfig {
-				protocol: match meter.protocol {
-					ProtocolName::ModbusTcp => MeterProtocol::ModbusTcp {
-						address: meter.address,
-						unit: meter.unit,
-						map: meter.map,
-					},
-				},
+				protocol,
 				poll: Duration::from_secs(meter.poll_seconds),
 				answer_within: Duration::from_millis(meter.answer_within_ms),
 			},

@@ -3,7 +3,7 @@
 
 use lem_gateway::meter::{
 	map::{MapConfig, Register, Table, Unit, WordOrder},
-	modbus_tcp::ModbusTcp,
+	modbus::{Modbus, Transport},
 	Energy, Link, Meter, MeterError,
 };
 use std::{
@@ -59,7 +59,7 @@ async fn serve_bare(registers: Arc<Mutex<Vec<u16>>>) -> SocketAddr {
 
 /// The box's meter over Modbus TCP at `address`, unit 1, through `map`.
 async fn modbus(address: SocketAddr, map: &MapConfig) -> Result<Meter, MeterError> {
-	Ok(Link::ModbusTcp(ModbusTcp::connect(address, 1, map, WITHIN).await?).into())
+	Ok(Link::Modbus(Modbus::connect(Transport::Tcp(address), 1, map, WITHIN).await?).into())
 }
 
 fn input(address: u16, words: u8) -> Register {
@@ -124,6 +124,18 @@ async fn a_meter_that_does_not_answer_gives_no_reading() {
 	let mut meter = modbus(address, &MapConfig::Simulator {}).await.unwrap();
 	assert_eq!(
 		meter.read().await.unwrap_err(),
-		MeterError::Timeout { meter: address, field: "import", register: 0 }
+		MeterError::Timeout { meter: address.to_string(), field: "import", register: 0 }
+	);
+}
+
+#[tokio::test]
+async fn a_serial_line_that_is_not_there_is_unreachable() {
+	let transport = Transport::Rtu { path: "/dev/lem-no-such-line".into(), baud: 9_600 };
+	let meter = Modbus::connect(transport, 1, &MapConfig::Simulator {}, WITHIN).await.unwrap();
+	let mut meter: Meter = Link::Modbus(meter).into();
+	let e = meter.read().await.unwrap_err();
+	assert!(
+		matches!(&e, MeterError::Unreachable { meter, .. } if meter == "/dev/lem-no-such-line at 9600 Bd"),
+		"{e:?}"
 	);
 }

@@ -14,6 +14,7 @@
 //! - [`owner`] builds the owner's signed market calls; [`trading`] decides which to make.
 //! - [`bill`] reckons a settled slot's record by settlement's rules.
 //! - [`chain`] names the storage the box proves and decodes its values.
+//! - [`sml`] reads a meter's cumulative registers out of the SML telegrams it pushes.
 
 #![no_std]
 
@@ -29,5 +30,6 @@ pub mod pallet_errors {
 }
 pub mod reading;
 pub mod slot;
+pub mod sml;
 pub mod trading;
 pub mod verdict;

@@ -10,6 +10,8 @@
 //! faster than the wall's (`speed`): at 30, a chain slot of 30 s sees a 15-minute slot of the
 //! household's day.
 
+pub mod sml;
+
 use std::{
 	f64::consts::PI,
 	future,
@@ -140,6 +142,11 @@ impl SimMeter {
 	/// The registers in whole Wh.
 	pub fn registers(&self) -> (u64, u64) {
 		(self.import_wh as u64, self.export_wh as u64)
+	}
+
+	/// The registers in tenths of a Wh, as an SML meter counts.
+	pub fn registers_tenths(&self) -> (u64, u64) {
+		((self.import_wh * 10.0) as u64, (self.export_wh * 10.0) as u64)
 	}
 
 	/// The meter's register space: the simulator's map (input registers 0–7) and a SunSpec

@@ -8,12 +8,15 @@
 //! goes backwards.
 
 pub mod map;
-pub mod modbus_tcp;
+pub mod modbus;
+pub mod sml;
 
 use crate::config::{MeterConfig, MeterProtocol};
+use lem_gateway_core::sml::SmlError;
 use map::Table;
-use modbus_tcp::ModbusTcp;
-use std::{fmt, net::SocketAddr};
+use modbus::Modbus;
+use sml::Sml;
+use std::fmt;
 
 /// One protocol's way to a meter.
 #[allow(async_fn_in_trait)] // the box runs one meter on one thread: no `Send` bound needed
@@ -35,9 +38,9 @@ pub struct Energy {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MeterError {
 	/// No connection to the meter.
-	Unreachable { meter: SocketAddr, reason: String },
+	Unreachable { meter: String, reason: String },
 	/// The meter did not answer in time.
-	Timeout { meter: SocketAddr, field: &'static str, register: u16 },
+	Timeout { meter: String, field: &'static str, register: u16 },
 	/// The meter answered a read with a Modbus exception (e.g. an address it does not have).
 	Exception { field: &'static str, table: Table, register: u16, exception: String },
 	/// The connection broke during a read.
@@ -52,6 +55,10 @@ pub enum MeterError {
 	BadScaleFactor { field: &'static str, register: u16, value: i16 },
 	/// A value that is not a number of watt-hours a register holds.
 	OutOfRange { field: &'static str, register: u16, raw: u64 },
+	/// A telegram the meter pushed gave no registers.
+	Telegram(SmlError),
+	/// The meter pushed no telegram within the answer time.
+	Silent { meter: String },
 	/// A cumulative register is below what it showed before.
 	Backwards { field: &'static str, before: u64, now: u64 },
 }
@@ -78,6 +85,8 @@ impl fmt::Display for MeterError {
 			Self::OutOfRange { field, register, raw } => {
 				write!(f, "{field}: register {register} holds {raw}, not a meter's energy")
 			}
+			Self::Telegram(e) => write!(f, "{e}"),
+			Self::Silent { meter } => write!(f, "meter {meter} sent no telegram in time"),
 			Self::Backwards { field, before, now } => {
 				write!(f, "{field} went backwards from {before} Wh to {now} Wh")
 			}
@@ -89,7 +98,8 @@ impl std::error::Error for MeterError {}
 
 /// The protocols a box speaks, one variant each.
 pub enum Link {
-	ModbusTcp(ModbusTcp),
+	Modbus(Modbus),
+	Sml(Sml),
 }
 
 /// The box's meter: its link, and what its registers last showed.
@@ -108,9 +118,12 @@ impl Meter {
 	/// Connects to the meter `config` names, over its protocol.
 	pub async fn connect(config: &MeterConfig) -> Result<Meter, MeterError> {
 		let link = match &config.protocol {
-			MeterProtocol::ModbusTcp { address, unit, map } => Link::ModbusTcp(
-				ModbusTcp::connect(*address, *unit, map, config.answer_within).await?,
+			MeterProtocol::Modbus { transport, unit, map } => Link::Modbus(
+				Modbus::connect(transport.clone(), *unit, map, config.answer_within).await?,
 			),
+			MeterProtocol::Sml { path, baud } => {
+				Link::Sml(Sml::new(path.clone(), *baud, config.answer_within))
+			}
 		};
 		Ok(link.into())
 	}
@@ -118,7 +131,8 @@ impl Meter {
 	/// The registers now. A value below the last one read is refused; the last one stands.
 	pub async fn read(&mut self) -> Result<Energy, MeterError> {
 		let now = match &mut self.link {
-			Link::ModbusTcp(m) => m.read().await?,
+			Link::Modbus(m) => m.read().await?,
+			Link::Sml(m) => m.read().await?,
 		};
 		if let Some(before) = self.last {
 			for (field, before, now) in [
@@ -136,7 +150,8 @@ impl Meter {
 
 	pub fn name(&self) -> String {
 		match &self.link {
-			Link::ModbusTcp(m) => m.name(),
+			Link::Modbus(m) => m.name(),
+			Link::Sml(m) => m.name(),
 		}
 	}
 }

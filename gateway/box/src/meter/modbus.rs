@@ -1,35 +1,59 @@
-//! A meter over Modbus TCP, its registers found through a register map ([`super::map`]).
+//! A meter over Modbus, its registers found through a register map ([`super::map`]): over TCP
+//! on the home network, or over RTU on a serial line (an RS-485 adapter at the meter). The
+//! application layer — registers, maps, SunSpec's model walk — is the same on both; only how
+//! a connection is made differs.
 
 use super::{
 	map::{self, MapConfig, Register, RegisterMap, Table},
 	Energy, MeterError, Protocol,
 };
-use std::{net::SocketAddr, time::Duration};
+use std::{fmt, net::SocketAddr, time::Duration};
 use tokio::time::timeout;
 use tokio_modbus::{
-	client::{tcp, Context, Reader},
+	client::{rtu, tcp, Context, Reader},
 	Slave,
 };
 
+/// How the box reaches the meter's Modbus unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Transport {
+	Tcp(SocketAddr),
+	/// A serial line at `baud`, 8 data bits, no parity, one stop bit.
+	Rtu {
+		path: String,
+		baud: u32,
+	},
+}
+
+impl fmt::Display for Transport {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		match self {
+			Self::Tcp(address) => write!(f, "{address}"),
+			Self::Rtu { path, baud } => write!(f, "{path} at {baud} Bd"),
+		}
+	}
+}
+
 /// A connection to one meter, with its resolved map.
-pub struct ModbusTcp {
-	address: SocketAddr,
+pub struct Modbus {
+	transport: Transport,
 	unit: u8,
 	map: RegisterMap,
 	answer_within: Duration,
 	context: Option<Context>,
 }
 
-impl ModbusTcp {
-	/// Connects to the meter at `address` (Modbus unit `unit`) and resolves `map` on it. Each
-	/// request must be answered within `answer_within`.
+impl Modbus {
+	/// Connects to the meter's Modbus unit `unit` over `transport` and resolves `map` on it.
+	/// Each request must be answered within `answer_within`.
 	pub async fn connect(
-		address: SocketAddr,
+		transport: Transport,
 		unit: u8,
 		map: &MapConfig,
 		answer_within: Duration,
 	) -> Result<Self, MeterError> {
-		let mut meter = Self { address, unit, map: map::simulator(), answer_within, context: None };
+		let mut meter =
+			Self { transport, unit, map: map::simulator(), answer_within, context: None };
 		meter.map = match *map {
 			MapConfig::Simulator {} => map::simulator(),
 			MapConfig::Registers { import, export } => RegisterMap { import, export },
@@ -75,14 +99,28 @@ impl ModbusTcp {
 		register: u16,
 		count: u16,
 	) -> Result<Vec<u16>, MeterError> {
-		let address = self.address;
-		let late = || MeterError::Timeout { meter: address, field, register };
+		let meter = self.transport.to_string();
+		let late = || MeterError::Timeout { meter: meter.clone(), field, register };
 		if self.context.is_none() {
-			let connecting = tcp::connect_slave(address, Slave(self.unit));
-			let context = timeout(self.answer_within, connecting)
-				.await
-				.map_err(|_| late())?
-				.map_err(|e| MeterError::Unreachable { meter: address, reason: e.to_string() })?;
+			let unreachable = |e: std::io::Error| MeterError::Unreachable {
+				meter: meter.clone(),
+				reason: e.to_string(),
+			};
+			let context = match &self.transport {
+				Transport::Tcp(address) => {
+					let connecting = tcp::connect_slave(*address, Slave(self.unit));
+					timeout(self.answer_within, connecting)
+						.await
+						.map_err(|_| late())?
+						.map_err(unreachable)?
+				}
+				Transport::Rtu { path, baud } => {
+					let line = tokio_serial::new(path, *baud);
+					let port = tokio_serial::SerialStream::open(&line)
+						.map_err(|e| unreachable(e.into()))?;
+					rtu::attach_slave(port, Slave(self.unit))
+				}
+			};
 			self.context = Some(context);
 		}
 		let context = self.context.as_mut().expect("connected above");
@@ -149,7 +187,7 @@ impl ModbusTcp {
 	}
 }
 
-impl Protocol for ModbusTcp {
+impl Protocol for Modbus {
 	async fn read(&mut self) -> Result<Energy, MeterError> {
 		let (import, export) = (self.map.import, self.map.export);
 		Ok(Energy {
@@ -159,6 +197,9 @@ impl Protocol for ModbusTcp {
 	}
 
 	fn name(&self) -> String {
-		format!("modbus-tcp://{}/{}", self.address, self.unit)
+		match &self.transport {
+			Transport::Tcp(_) => format!("Modbus TCP {}, unit {}", self.transport, self.unit),
+			Transport::Rtu { .. } => format!("Modbus RTU {}, unit {}", self.transport, self.unit),
+		}
 	}
 }
