@@ -134,8 +134,8 @@ fn what_a_nodes_answer_to_a_batch_means() {
 		after_submission(answer, n, 7, &mut refusals, &nodes[node], &nodes)
 	};
 	assert_eq!(after(&Answer::Taken, 3, 0), AfterSubmission::Taken);
-	// A batch is refused whole for one reading: one by one, whatever the error.
-	assert_eq!(after(&refused("TooOld"), 3, 0), AfterSubmission::OneByOne { error: "TooOld" });
+	// A batch, even of two, is refused whole for one reading: one by one, whatever the error.
+	assert_eq!(after(&refused("TooOld"), 2, 0), AfterSubmission::OneByOne { error: "TooOld" });
 	// Already on the chain, in the pool, or banned for having been included: held.
 	assert_eq!(after(&refused("Replayed"), 1, 0), AfterSubmission::Held);
 	for code in [POOL_HOLDS, POOL_BANNED] {
