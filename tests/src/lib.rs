@@ -106,6 +106,9 @@ pub fn peer_id(node_key_hex: &str) -> String {
 	bs58::encode(lem_runtime::genesis_config_presets::peer_id_of(&public.0)).into_string()
 }
 
+/// How long a starting node may take to answer RPC.
+const RPC_WITHIN: Duration = Duration::from_secs(300);
+
 /// What a node is started with.
 #[derive(Clone)]
 pub struct NodeConfig {
@@ -185,14 +188,16 @@ impl Node {
 	}
 
 	fn wait_rpc(&mut self) {
-		let deadline = Instant::now() + Duration::from_secs(120);
+		// A node compiles the runtime's Wasm as it starts: beside a cold build's niced jobs and
+		// a four-node load test (load average 13), one took over two minutes.
+		let deadline = Instant::now() + RPC_WITHIN;
 		while self.try_rpc("system_health", json!([])).is_err() {
 			if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
 				panic!("{} exited with {status}:\n{}", self.config.name, self.log_tail());
 			}
 			assert!(
 				Instant::now() < deadline,
-				"{}: no RPC after 120 s\n{}",
+				"{}: no RPC after {RPC_WITHIN:?}\n{}",
 				self.config.name,
 				self.log_tail()
 			);
