@@ -44,7 +44,7 @@ const SLOT: Duration = Duration::from_secs(30);
 const RETENTION_SLOTS: u64 = 3;
 /// Readings are due a slot after their slot's end (the window must be shorter than what the
 /// chain keeps): slots settle a slot sooner than in the demo.
-const GRACE_SECONDS: u64 = 30;
+const GRACE_SECONDS: u64 = SLOT.as_secs();
 const HOUSEHOLDS: [u8; 4] = [1, 2, 3, 4];
 /// 20 € a day, in micro-euros.
 const DAILY_BUDGET: u128 = 20_000_000;

@@ -205,7 +205,8 @@ impl Config {
 				meter.answer_within_ms
 			)));
 		}
-		if !(1_200..=115_200).contains(&meter.baud) {
+		// Only a serial line has a speed.
+		if meter.serial.is_some() && !(1_200..=115_200).contains(&meter.baud) {
 			return Err(error(format!(
 				"meter.baud: {} is not between 1200 and 115200",
 				meter.baud

@@ -125,14 +125,24 @@ impl Journal {
 
 	/// The entries of slots `from` on, oldest first.
 	pub fn entries_from(&self, from: u64) -> Result<Vec<Entry>, JournalError> {
+		self.from_slot(ENTRIES, from, decode)
+	}
+
+	/// The values of `table` of slots `from` on, oldest first, each decoded by `decode`.
+	fn from_slot<T>(
+		&self,
+		table: TableDefinition<u64, &[u8]>,
+		from: u64,
+		decode: impl Fn(u64, &[u8]) -> Result<T, JournalError>,
+	) -> Result<Vec<T>, JournalError> {
 		let txn = self.db.begin_read()?;
-		let table = txn.open_table(ENTRIES)?;
-		let mut entries = Vec::new();
+		let table = txn.open_table(table)?;
+		let mut values = Vec::new();
 		for item in table.range(from..)? {
 			let (slot, bytes) = item?;
-			entries.push(decode(slot.value(), bytes.value())?);
+			values.push(decode(slot.value(), bytes.value())?);
 		}
-		Ok(entries)
+		Ok(values)
 	}
 
 	/// The newest entry.
@@ -162,16 +172,9 @@ impl Journal {
 
 	/// The orders of slots `from` on, oldest first.
 	pub fn orders_from(&self, from: u64) -> Result<Vec<OrderEntry>, JournalError> {
-		let txn = self.db.begin_read()?;
-		let table = txn.open_table(ORDERS)?;
-		let mut orders = Vec::new();
-		for item in table.range(from..)? {
-			let (slot, bytes) = item?;
-			let order = OrderEntry::from_bytes(bytes.value())
-				.map_err(|why| JournalError::Corrupt { slot: slot.value(), why })?;
-			orders.push(order);
-		}
-		Ok(orders)
+		self.from_slot(ORDERS, from, |slot, bytes| {
+			OrderEntry::from_bytes(bytes).map_err(|why| JournalError::Corrupt { slot, why })
+		})
 	}
 
 	/// Writes `bill` (no fsync: a bill lost in a crash is checked again from the chain while
@@ -186,17 +189,9 @@ impl Journal {
 
 	/// The bills of slots `from` on, oldest first.
 	pub fn bills_from(&self, from: u64) -> Result<Vec<Bill>, JournalError> {
-		let txn = self.db.begin_read()?;
-		let table = txn.open_table(LEDGER)?;
-		let mut bills = Vec::new();
-		for item in table.range(from..)? {
-			let (slot, bytes) = item?;
-			let slot = slot.value();
-			let bill =
-				unversioned(bytes.value()).map_err(|why| JournalError::Corrupt { slot, why })?;
-			bills.push(bill);
-		}
-		Ok(bills)
+		self.from_slot(LEDGER, from, |slot, bytes| {
+			unversioned(bytes).map_err(|why| JournalError::Corrupt { slot, why })
+		})
 	}
 
 	/// Removes the entries and orders of slots before `slot`.
