@@ -437,6 +437,29 @@ fn a_bad_configuration_stops_the_gateway_with_a_named_error() {
 			"modbus_rtu needs a serial device and a map, and no address",
 		),
 		(
+			"a battery that does not answer",
+			format!(
+				"{text}\n[battery]\nprotocol = \"sunspec\"\naddress = \"127.0.0.1:{}\"\ncapacity_wh = 10000\n",
+				free_port()
+			),
+			"storage inverter Modbus TCP 127.0.0.1:",
+		),
+		(
+			"a heat pump's watchdog shorter than three polls",
+			format!(
+				"{text}\n[heat_pump]\nprotocol = \"sg_ready_relays\"\naddress = \"{}\"\nwatchdog_seconds = 2\n",
+				sim.address
+			),
+			"heat_pump.watchdog_seconds: 2 is not between three polls",
+		),
+		(
+			"a wallbox's charge point id with a space",
+			format!(
+				"{text}\n[charger]\nprotocol = \"ocpp16\"\nlisten = \"127.0.0.1:0\"\ncharge_point = \"wall box\"\n"
+			),
+			"charger.charge_point: \"wall box\" is not 1 to 48 letters",
+		),
+		(
 			"a chain spec that is not raw",
 			text.replace("dev-raw.json", "dev.json"),
 			"not a raw chain spec",

@@ -32,6 +32,87 @@ struct File {
 	meter: MeterFile,
 	#[serde(default)]
 	owner: Option<OwnerFile>,
+	#[serde(default)]
+	battery: Option<BatteryFile>,
+	#[serde(default)]
+	heat_pump: Option<HeatPumpFile>,
+	#[serde(default)]
+	charger: Option<ChargerFile>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct ChargerFile {
+	protocol: ChargerProtocolName,
+	/// Where the box, the wallbox's central system, listens for it.
+	listen: SocketAddr,
+	/// The charge point's identity, the last part of the URL it connects to.
+	charge_point: String,
+	#[serde(default = "default_watchdog_seconds")]
+	watchdog_seconds: u16,
+	#[serde(default = "default_answer_within_ms")]
+	answer_within_ms: u64,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum ChargerProtocolName {
+	Ocpp16,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct BatteryFile {
+	protocol: BatteryProtocolName,
+	/// Modbus TCP: its address on the home network; Modbus RTU: its serial line.
+	#[serde(default)]
+	address: Option<SocketAddr>,
+	#[serde(default)]
+	serial: Option<String>,
+	#[serde(default = "default_baud")]
+	baud: u32,
+	#[serde(default = "default_unit")]
+	unit: u8,
+	/// What it stores when full, in Wh: the planner's bound.
+	capacity_wh: u32,
+	#[serde(default = "default_watchdog_seconds")]
+	watchdog_seconds: u16,
+	#[serde(default = "default_answer_within_ms")]
+	answer_within_ms: u64,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum BatteryProtocolName {
+	Sunspec,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct HeatPumpFile {
+	protocol: HeatPumpProtocolName,
+	/// Modbus TCP: its address on the home network; Modbus RTU: its serial line.
+	#[serde(default)]
+	address: Option<SocketAddr>,
+	#[serde(default)]
+	serial: Option<String>,
+	#[serde(default = "default_baud")]
+	baud: u32,
+	#[serde(default = "default_unit")]
+	unit: u8,
+	/// The relays at SG-Ready's contacts 1 and 2.
+	#[serde(default = "default_coils")]
+	coils: [u16; 2],
+	#[serde(default = "default_watchdog_seconds")]
+	watchdog_seconds: u16,
+	#[serde(default = "default_answer_within_ms")]
+	answer_within_ms: u64,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum HeatPumpProtocolName {
+	SgReadyRelays,
 }
 
 #[derive(Deserialize, Debug)]
@@ -103,6 +184,13 @@ fn default_poll_seconds() -> u64 {
 fn default_answer_within_ms() -> u64 {
 	1_000
 }
+/// OpenEMS's and most inverters' default: a command lapses a minute after its last renewal.
+fn default_watchdog_seconds() -> u16 {
+	60
+}
+fn default_coils() -> [u16; 2] {
+	[0, 1]
+}
 
 /// A checked configuration.
 #[derive(Debug, Clone)]
@@ -125,6 +213,55 @@ pub struct Config {
 	pub meter: MeterConfig,
 	/// Trading for the owner; none if the box only reads the meter.
 	pub owner: Option<OwnerConfig>,
+	/// The home's devices the box runs, if it has them.
+	pub battery: Option<BatteryConfig>,
+	pub heat_pump: Option<HeatPumpConfig>,
+	pub charger: Option<ChargerConfig>,
+}
+
+/// An EV's wallbox, its protocol.
+#[derive(Debug, Clone)]
+pub struct ChargerConfig {
+	pub protocol: ChargerProtocol,
+	/// A charging profile lasts this long unless renewed.
+	pub watchdog_s: u16,
+	pub answer_within: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum ChargerProtocol {
+	/// OCPP 1.6J, the box the wallbox's central system at `listen`.
+	Ocpp16 { listen: SocketAddr, charge_point: String },
+}
+
+/// A battery, its protocol and what it holds.
+#[derive(Debug, Clone)]
+pub struct BatteryConfig {
+	pub protocol: BatteryProtocol,
+	pub capacity_wh: u32,
+	/// After this long without the box's renewal the battery returns to its own mode.
+	pub watchdog_s: u16,
+	pub answer_within: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum BatteryProtocol {
+	/// A storage inverter with SunSpec's model 124.
+	Sunspec { transport: Transport, unit: u8 },
+}
+
+/// A heat pump, its protocol.
+#[derive(Debug, Clone)]
+pub struct HeatPumpConfig {
+	pub protocol: HeatPumpProtocol,
+	pub watchdog_s: u16,
+	pub answer_within: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum HeatPumpProtocol {
+	/// SG-Ready's contacts on two relays of a Modbus relay module.
+	SgReadyRelays { transport: Transport, unit: u8, coils: [u16; 2] },
 }
 
 /// What the box trades for its owner, and within what.
@@ -279,8 +416,94 @@ impl Config {
 				})
 			}
 		};
+		// A device's command is renewed at the first poll after a third of its watchdog.
+		let device_timing = |section: &str, watchdog: u16, answer_within_ms: u64| {
+			if u64::from(watchdog) < 3 * meter.poll_seconds || watchdog > 3_600 {
+				return Err(error(format!(
+					"{section}.watchdog_seconds: {watchdog} is not between three polls ({} s) and 3600",
+					3 * meter.poll_seconds
+				)));
+			}
+			if answer_within_ms == 0 || answer_within_ms > 10_000 {
+				return Err(error(format!(
+					"{section}.answer_within_ms: {answer_within_ms} is not between 1 and 10000"
+				)));
+			}
+			Ok(Duration::from_millis(answer_within_ms))
+		};
+		let battery = match file.battery {
+			None => None,
+			Some(b) => {
+				let answer_within =
+					device_timing("battery", b.watchdog_seconds, b.answer_within_ms)?;
+				if !(100..=1_000_000).contains(&b.capacity_wh) {
+					return Err(error(format!(
+						"battery.capacity_wh: {} is not between 100 and 1000000",
+						b.capacity_wh
+					)));
+				}
+				let transport =
+					modbus_transport("battery", b.address, b.serial, b.baud).map_err(error)?;
+				let protocol = match b.protocol {
+					BatteryProtocolName::Sunspec => {
+						BatteryProtocol::Sunspec { transport, unit: b.unit }
+					}
+				};
+				Some(BatteryConfig {
+					protocol,
+					capacity_wh: b.capacity_wh,
+					watchdog_s: b.watchdog_seconds,
+					answer_within,
+				})
+			}
+		};
+		let heat_pump = match file.heat_pump {
+			None => None,
+			Some(h) => {
+				let answer_within =
+					device_timing("heat_pump", h.watchdog_seconds, h.answer_within_ms)?;
+				if h.coils[0] == h.coils[1] {
+					return Err(error("heat_pump.coils: contacts 1 and 2 need two relays".into()));
+				}
+				let transport =
+					modbus_transport("heat_pump", h.address, h.serial, h.baud).map_err(error)?;
+				let protocol = match h.protocol {
+					HeatPumpProtocolName::SgReadyRelays => {
+						HeatPumpProtocol::SgReadyRelays { transport, unit: h.unit, coils: h.coils }
+					}
+				};
+				Some(HeatPumpConfig { protocol, watchdog_s: h.watchdog_seconds, answer_within })
+			}
+		};
+		let charger = match file.charger {
+			None => None,
+			Some(c) => {
+				let answer_within =
+					device_timing("charger", c.watchdog_seconds, c.answer_within_ms)?;
+				let id_ok = !c.charge_point.is_empty()
+					&& c.charge_point.len() <= 48
+					&& c.charge_point
+						.chars()
+						.all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch));
+				if !id_ok {
+					return Err(error(format!(
+						"charger.charge_point: {:?} is not 1 to 48 letters, digits, '-', '_' or '.'",
+						c.charge_point
+					)));
+				}
+				let protocol = match c.protocol {
+					ChargerProtocolName::Ocpp16 => {
+						ChargerProtocol::Ocpp16 { listen: c.listen, charge_point: c.charge_point }
+					}
+				};
+				Some(ChargerConfig { protocol, watchdog_s: c.watchdog_seconds, answer_within })
+			}
+		};
 		Ok(Config {
 			owner,
+			battery,
+			heat_pump,
+			charger,
 			metering_point: file.metering_point,
 			genesis_hash: genesis.hash(),
 			genesis,
@@ -295,5 +518,22 @@ impl Config {
 				answer_within: Duration::from_millis(meter.answer_within_ms),
 			},
 		})
+	}
+}
+
+/// A Modbus device's transport: an address, or a serial line at a speed.
+fn modbus_transport(
+	section: &str,
+	address: Option<SocketAddr>,
+	serial: Option<String>,
+	baud: u32,
+) -> Result<Transport, String> {
+	match (address, serial) {
+		(Some(address), None) => Ok(Transport::Tcp(address)),
+		(None, Some(path)) if (1_200..=115_200).contains(&baud) => {
+			Ok(Transport::Rtu { path, baud })
+		}
+		(None, Some(_)) => Err(format!("{section}.baud: {baud} is not between 1200 and 115200")),
+		_ => Err(format!("{section}: needs an address or a serial device, one of them")),
 	}
 }

@@ -17,6 +17,9 @@
 use crate::{
 	chain::{self, ChainError, Finalized, OwnerQuery},
 	config::Config,
+	device::{
+		self, Battery, BatteryLink, Charger, ChargerLink, DeviceError, HeatPump, HeatPumpLink,
+	},
 	journal::{Journal, JournalError},
 	key::{self, OwnerKeyError},
 	ledger::Ledger,
@@ -58,6 +61,7 @@ pub enum StartError {
 	OwnerKey(OwnerKeyError),
 	Journal(JournalError),
 	Meter(MeterError),
+	Device(DeviceError),
 }
 
 impl fmt::Display for StartError {
@@ -67,6 +71,7 @@ impl fmt::Display for StartError {
 			Self::OwnerKey(e) => write!(f, "owner's key file: {e}"),
 			Self::Journal(e) => write!(f, "{e}"),
 			Self::Meter(e) => write!(f, "{e}"),
+			Self::Device(e) => write!(f, "{e}"),
 		}
 	}
 }
@@ -79,6 +84,10 @@ pub struct Gateway {
 	journal: Journal,
 	metrics: Arc<Metrics>,
 	meter: Meter,
+	/// The home's devices the box runs, as the configuration names them.
+	battery: Option<BatteryLink>,
+	heat_pump: Option<HeatPumpLink>,
+	charger: Option<ChargerLink>,
 	/// The nodes, and the finality checked through them.
 	client: LightClient,
 	/// When finality was last followed, and the block the pending readings were last read at.
@@ -128,6 +137,35 @@ impl Gateway {
 			export_wh = energy.export_wh,
 			"meter answers"
 		);
+		// A device the configuration names must answer at start, as the meter must.
+		let battery = match &config.battery {
+			None => None,
+			Some(b) => {
+				let mut battery = device::connect_battery(b).await.map_err(StartError::Device)?;
+				let state = battery.state().await.map_err(StartError::Device)?;
+				info!(battery = %battery.name(), stored_permille = state.stored_permille, power_w = state.power_w, "battery answers");
+				Some(battery)
+			}
+		};
+		let heat_pump = match &config.heat_pump {
+			None => None,
+			Some(h) => {
+				let mut heat_pump =
+					device::connect_heat_pump(h).await.map_err(StartError::Device)?;
+				let state = heat_pump.state().await.map_err(StartError::Device)?;
+				info!(heat_pump = %heat_pump.name(), ?state, "heat pump answers");
+				Some(heat_pump)
+			}
+		};
+		// The wallbox connects to the box, whenever it boots: only listening must work at start.
+		let charger = match &config.charger {
+			None => None,
+			Some(c) => {
+				let charger = device::connect_charger(c).await.map_err(StartError::Device)?;
+				info!(charger = %charger.name(), "waiting for the wallbox");
+				Some(charger)
+			}
+		};
 		let last = journal.last().map_err(StartError::Journal)?;
 		let newest = last.as_ref().map_or(0, |e| e.slot);
 		let pending: BTreeMap<u64, Entry> = journal
@@ -181,6 +219,9 @@ impl Gateway {
 			journal,
 			metrics,
 			meter,
+			battery,
+			heat_pump,
+			charger,
 			client,
 			followed_at: None,
 			read_at: None,
@@ -209,6 +250,7 @@ impl Gateway {
 			let now = unix_ms();
 			let taken = self.last_taken;
 			self.poll_meter(now).await?;
+			self.poll_devices().await;
 			if self.last_taken != taken {
 				let spread = self.block_ms / 2 * spread_permille / 1000;
 				tokio::time::sleep(Duration::from_millis(spread)).await;
@@ -241,6 +283,46 @@ impl Gateway {
 			self.take(ended, energy, now_ms)?;
 		}
 		Ok(())
+	}
+
+	/// Reads the devices' states for the metrics. A device that does not answer is logged
+	/// and counted; it is read again at the next poll.
+	async fn poll_devices(&mut self) {
+		let failed = |e: DeviceError| {
+			Metrics::add(&self.metrics.device_errors, 1);
+			warn!(error = %e, "device read failed");
+		};
+		if let Some(battery) = &mut self.battery {
+			match battery.state().await {
+				Ok(s) => {
+					*self.metrics.battery_stored_permille.lock().expect("not poisoned") =
+						Some(s.stored_permille.into())
+				}
+				Err(e) => failed(e),
+			}
+		}
+		if let Some(heat_pump) = &mut self.heat_pump {
+			match heat_pump.state().await {
+				Ok(s) => {
+					*self.metrics.heat_pump_sg_ready.lock().expect("not poisoned") = Some(s as u64)
+				}
+				Err(e) => failed(e),
+			}
+		}
+		if let Some(charger) = &mut self.charger {
+			let state = charger.state().await;
+			let (power, energy) = match state {
+				Ok(s) => (Some(s.power_w.into()), s.energy_wh),
+				// Not connected (yet): no figures, and nothing to warn of every poll.
+				Err(DeviceError::Missing { .. }) => (None, None),
+				Err(e) => {
+					failed(e);
+					(None, None)
+				}
+			};
+			*self.metrics.charger_power_w.lock().expect("not poisoned") = power;
+			*self.metrics.charger_energy_wh.lock().expect("not poisoned") = energy;
+		}
 	}
 
 	/// Takes `registers` as the end of `slot`, and signs the slot's reading if its start was

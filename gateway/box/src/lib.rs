@@ -6,6 +6,10 @@
 //!   protocol ([`meter::Protocol`]): Modbus TCP through a register map ([`meter::map`]), a
 //!   ready one for SunSpec meters (models 201–204) and for `lem-meter-sim`, or one written in
 //!   the configuration.
+//! - [`device`] runs the home's devices, a trait per kind ([`device::Battery`],
+//!   [`device::HeatPump`]) and a file per protocol: a storage inverter's SunSpec model 124, a
+//!   heat pump's SG-Ready contacts on a Modbus relay module. [`modbus`] is the Modbus unit
+//!   the meter and the devices share.
 //! - [`gateway`] is the slot loop: it takes each slot's end, signs the reading, journals it
 //!   ([`journal`]) and brings it to finality through the community's nodes, trusting none:
 //!   [`chain`] reads what it relies on with proofs at a block whose finality it checked.
@@ -18,10 +22,12 @@
 
 pub mod chain;
 pub mod config;
+pub mod device;
 pub mod gateway;
 pub mod journal;
 pub mod key;
 pub mod ledger;
 pub mod meter;
 pub mod metrics;
+pub mod modbus;
 pub mod trader;

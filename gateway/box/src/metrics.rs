@@ -36,6 +36,14 @@ pub struct Metrics {
 	pub bills_differing: AtomicU64,
 	pub bills_unpaid: AtomicU64,
 	pub clock_skews: AtomicU64,
+	pub device_errors: AtomicU64,
+	/// What the battery holds, in tenths of a percent, and the heat pump's SG-Ready state
+	/// (0 blocked, 1 normal, 2 boosted), as last read; absent from the text without them.
+	pub battery_stored_permille: Mutex<Option<u64>>,
+	pub heat_pump_sg_ready: Mutex<Option<u64>>,
+	/// The wallbox's power and energy register, while it is connected.
+	pub charger_power_w: Mutex<Option<u64>>,
+	pub charger_energy_wh: Mutex<Option<u64>>,
 	/// The owner's ledger, served at `/ledger.json` and `/ledger.csv`.
 	pub ledger: Mutex<BTreeMap<u64, Bill>>,
 }
@@ -92,6 +100,34 @@ impl Metrics {
 			&self.missed,
 		);
 		metric("meter_errors_total", "counter", "Meter reads that failed.", &self.meter_errors);
+		metric(
+			"device_errors_total",
+			"counter",
+			"Requests to the home's devices that failed.",
+			&self.device_errors,
+		);
+		for (name, help, value) in [
+			(
+				"battery_stored_permille",
+				"What the battery holds, in tenths of a percent of its capacity.",
+				&self.battery_stored_permille,
+			),
+			(
+				"heat_pump_sg_ready",
+				"The heat pump's SG-Ready state: 0 blocked, 1 normal, 2 boosted.",
+				&self.heat_pump_sg_ready,
+			),
+			(
+				"charger_power_w",
+				"The wallbox's charging power, as its meter values say.",
+				&self.charger_power_w,
+			),
+			("charger_energy_wh", "The wallbox's energy register.", &self.charger_energy_wh),
+		] {
+			if let Some(v) = *value.lock().expect("not poisoned") {
+				metric(name, "gauge", help, &AtomicU64::new(v));
+			}
+		}
 		metric("readings_pending", "gauge", "Readings signed but not yet final.", &self.pending);
 		metric("journal_bytes", "gauge", "Size of the journal file.", &self.journal_bytes);
 		metric(

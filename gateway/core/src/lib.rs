@@ -14,6 +14,9 @@
 //! - [`owner`] builds the owner's signed market calls; [`trading`] decides which to make.
 //! - [`bill`] reckons a settled slot's record by settlement's rules.
 //! - [`chain`] names the storage the box proves and decodes its values.
+//! - [`device`] is what the box asks of the home's devices and reads back, whatever the
+//!   protocol.
+//! - [`ocpp`] is OCPP 1.6J as the box, the wallbox's central system, speaks it.
 //! - [`sml`] reads a meter's cumulative registers out of the SML telegrams it pushes.
 
 #![no_std]
@@ -22,7 +25,9 @@ extern crate alloc;
 
 pub mod bill;
 pub mod chain;
+pub mod device;
 pub mod entry;
+pub mod ocpp;
 pub mod owner;
 /// The pallets' error names in index order, generated from the runtime's metadata (build.rs).
 pub mod pallet_errors {

@@ -6,6 +6,7 @@
 //! lem-gateway journal --config gateway.toml     # what the journal holds, slot by slot,
 //!                                               # the orders placed for the owner and
 //!                                               # its bills
+//! lem-gateway plan --problem day.json           # the planner's plan for a home (JSON)
 //! ```
 
 use clap::{Parser, Subcommand};
@@ -47,6 +48,13 @@ enum Command {
 		#[arg(long, default_value_t = 0)]
 		from: u64,
 	},
+	/// Plans a home's devices as the box would: reads the problem as JSON (lem-planner's
+	/// `Problem`) from the file, or from standard input if it is `-`, and prints the plan, the
+	/// same home's cost with its devices in their own modes and the saving, as JSON.
+	Plan {
+		#[arg(long)]
+		problem: PathBuf,
+	},
 }
 
 fn main() -> ExitCode {
@@ -60,6 +68,7 @@ fn main() -> ExitCode {
 	let result = match args.command {
 		Some(Command::Keygen { out }) => keygen(out),
 		Some(Command::Journal { from }) => config(args.config).and_then(|c| journal(c, from)),
+		Some(Command::Plan { problem }) => plan(problem),
 		None => config(args.config).and_then(run),
 	};
 	match result {
@@ -72,6 +81,25 @@ fn main() -> ExitCode {
 }
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+fn plan(path: PathBuf) -> Result<()> {
+	use std::io::Read;
+	let mut text = String::new();
+	if path.as_os_str() == "-" {
+		std::io::stdin().read_to_string(&mut text)?;
+	} else {
+		text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+	}
+	let problem: lem_planner::Problem =
+		serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+	let plan = lem_planner::plan(&problem)?;
+	let own = lem_planner::own_modes(&problem)?;
+	// Judged as the planner judges: the cost less what the battery holds at the end is worth.
+	let saving = (own.cost - own.value_left) - (plan.cost - plan.value_left);
+	let out = serde_json::json!({ "plan": plan, "own_modes": { "cost": own.cost, "value_left": own.value_left }, "saving": saving });
+	println!("{}", serde_json::to_string_pretty(&out)?);
+	Ok(())
+}
 
 fn config(path: Option<PathBuf>) -> Result<Config> {
 	let path = path.ok_or("--config <gateway.toml> is needed")?;

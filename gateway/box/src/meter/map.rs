@@ -1,14 +1,7 @@
 //! Where a meter keeps its cumulative energy registers, as the configuration names them.
 
+pub use crate::modbus::Table;
 use serde::Deserialize;
-
-/// The Modbus table a register is read from.
-#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Table {
-	Holding,
-	Input,
-}
 
 /// How a value of several 16-bit words is put together.
 #[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -75,10 +68,6 @@ pub enum MapConfig {
 	Registers { import: Register, export: Register },
 }
 
-/// SunSpec's marker, "SunS", at the start of its register space.
-pub const SUNSPEC_MARKER: [u16; 2] = [0x5375, 0x6e53];
-/// Where SunSpec devices put the marker, in the order they are tried.
-pub const SUNSPEC_BASES: [u16; 3] = [40_000, 0, 50_000];
 /// Offsets in a meter model's (201–204) data, after its ID and length.
 pub const SUNSPEC_TOT_WH_EXP: u16 = 36;
 pub const SUNSPEC_TOT_WH_IMP: u16 = 44;

@@ -7,40 +7,14 @@ use super::{
 	map::{self, MapConfig, Register, RegisterMap, Table},
 	Energy, MeterError, Protocol,
 };
-use std::{fmt, net::SocketAddr, time::Duration};
-use tokio::time::timeout;
-use tokio_modbus::{
-	client::{rtu, tcp, Context, Reader},
-	Slave,
-};
-
-/// How the box reaches the meter's Modbus unit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Transport {
-	Tcp(SocketAddr),
-	/// A serial line at `baud`, 8 data bits, no parity, one stop bit.
-	Rtu {
-		path: String,
-		baud: u32,
-	},
-}
-
-impl fmt::Display for Transport {
-	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-		match self {
-			Self::Tcp(address) => write!(f, "{address}"),
-			Self::Rtu { path, baud } => write!(f, "{path} at {baud} Bd"),
-		}
-	}
-}
+pub use crate::modbus::Transport;
+use crate::modbus::{ModbusError, Sunspec, Unit};
+use std::time::Duration;
 
 /// A connection to one meter, with its resolved map.
 pub struct Modbus {
-	transport: Transport,
-	unit: u8,
+	unit: Unit,
 	map: RegisterMap,
-	answer_within: Duration,
-	context: Option<Context>,
 }
 
 impl Modbus {
@@ -53,7 +27,7 @@ impl Modbus {
 		answer_within: Duration,
 	) -> Result<Self, MeterError> {
 		let mut meter =
-			Self { transport, unit, map: map::simulator(), answer_within, context: None };
+			Self { unit: Unit::new(transport, unit, answer_within), map: map::simulator() };
 		meter.map = match *map {
 			MapConfig::Simulator {} => map::simulator(),
 			MapConfig::Registers { import, export } => RegisterMap { import, export },
@@ -90,8 +64,7 @@ impl Modbus {
 		})
 	}
 
-	/// Reads `count` registers from `register` on, connecting first if needed. A broken
-	/// connection is dropped, to be made again by the next read.
+	/// Reads `count` registers from `register` on, each error named by the field read.
 	async fn words(
 		&mut self,
 		field: &'static str,
@@ -99,91 +72,39 @@ impl Modbus {
 		register: u16,
 		count: u16,
 	) -> Result<Vec<u16>, MeterError> {
-		let meter = self.transport.to_string();
-		let late = || MeterError::Timeout { meter: meter.clone(), field, register };
-		if self.context.is_none() {
-			let unreachable = |e: std::io::Error| MeterError::Unreachable {
-				meter: meter.clone(),
-				reason: e.to_string(),
-			};
-			let context = match &self.transport {
-				Transport::Tcp(address) => {
-					let connecting = tcp::connect_slave(*address, Slave(self.unit));
-					timeout(self.answer_within, connecting)
-						.await
-						.map_err(|_| late())?
-						.map_err(unreachable)?
-				}
-				Transport::Rtu { path, baud } => {
-					let line = tokio_serial::new(path, *baud);
-					let port = tokio_serial::SerialStream::open(&line)
-						.map_err(|e| unreachable(e.into()))?;
-					rtu::attach_slave(port, Slave(self.unit))
-				}
-			};
-			self.context = Some(context);
+		let read = self.unit.read(table, register, count).await;
+		read.map_err(|e| self.named(field, table, register, e))
+	}
+
+	fn named(
+		&self,
+		field: &'static str,
+		table: Table,
+		register: u16,
+		e: ModbusError,
+	) -> MeterError {
+		match e {
+			ModbusError::Unreachable(reason) => {
+				MeterError::Unreachable { meter: self.unit.transport.to_string(), reason }
+			}
+			ModbusError::Timeout => {
+				MeterError::Timeout { meter: self.unit.transport.to_string(), field, register }
+			}
+			ModbusError::Exception(exception) => {
+				MeterError::Exception { field, table, register, exception }
+			}
+			ModbusError::Transport(reason) => MeterError::Transport { field, register, reason },
 		}
-		let context = self.context.as_mut().expect("connected above");
-		let answer = match table {
-			Table::Holding => {
-				timeout(self.answer_within, context.read_holding_registers(register, count)).await
-			}
-			Table::Input => {
-				timeout(self.answer_within, context.read_input_registers(register, count)).await
-			}
-		};
-		let answer = match answer {
-			Err(_) => Err(late()),
-			Ok(Err(e)) => Err(MeterError::Transport { field, register, reason: e.to_string() }),
-			Ok(Ok(Err(exception))) => {
-				return Err(MeterError::Exception {
-					field,
-					table,
-					register,
-					exception: format!("{exception:?}"),
-				})
-			}
-			Ok(Ok(Ok(words))) if words.len() == count as usize => Ok(words),
-			Ok(Ok(Ok(_))) => Err(MeterError::Transport {
-				field,
-				register,
-				reason: "an answer of the wrong length".into(),
-			}),
-		};
-		if answer.is_err() {
-			self.context = None;
-		}
-		answer
 	}
 
 	/// Walks the SunSpec models to the first meter model.
 	async fn find_sunspec_meter(&mut self) -> Result<RegisterMap, MeterError> {
-		const FIELD: &str = "SunSpec model";
-		let mut base = None;
-		for at in map::SUNSPEC_BASES {
-			match self.words(FIELD, Table::Holding, at, 2).await {
-				Ok(words) if words == map::SUNSPEC_MARKER => {
-					base = Some(at);
-					break;
-				}
-				Ok(_) | Err(MeterError::Exception { .. }) => continue,
-				Err(e) => return Err(e),
-			}
+		match self.unit.find_sunspec_model(map::is_sunspec_meter).await {
+			Ok(Sunspec::Model { data, .. }) => Ok(map::sunspec_meter(data)),
+			Ok(Sunspec::NoMarker) => Err(MeterError::NotSunspec),
+			Ok(Sunspec::NoModel) => Err(MeterError::NoSunspecMeter),
+			Err((register, e)) => Err(self.named("SunSpec model", Table::Holding, register, e)),
 		}
-		let mut at = base.ok_or(MeterError::NotSunspec)? + 2;
-		// A device has a handful of models; a chain longer than this is not a SunSpec device.
-		for _ in 0..64 {
-			let header = self.words(FIELD, Table::Holding, at, 2).await?;
-			let (model, length) = (header[0], header[1]);
-			if model == 0xffff {
-				break;
-			}
-			if map::is_sunspec_meter(model) {
-				return Ok(map::sunspec_meter(at + 2));
-			}
-			at = at.checked_add(2 + length).ok_or(MeterError::NoSunspecMeter)?;
-		}
-		Err(MeterError::NoSunspecMeter)
 	}
 }
 
@@ -197,9 +118,6 @@ impl Protocol for Modbus {
 	}
 
 	fn name(&self) -> String {
-		match &self.transport {
-			Transport::Tcp(_) => format!("Modbus TCP {}, unit {}", self.transport, self.unit),
-			Transport::Rtu { .. } => format!("Modbus RTU {}, unit {}", self.transport, self.unit),
-		}
+		self.unit.name()
 	}
 }

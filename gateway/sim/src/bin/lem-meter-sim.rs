@@ -3,15 +3,22 @@
 //! interface — each serial line a pseudo-terminal whose other end a box opens as it would the
 //! RS-485 adapter or the reading head at a meter.
 //!
+//! The household's devices, where it has them, are Modbus TCP servers of their own on the home
+//! network, as real ones are: the battery's storage inverter (SunSpec model 124) with
+//! `--battery-listen`, the relay module at the heat pump's SG-Ready contacts with
+//! `--heat-pump-listen`. The wallbox, OCPP's way, connects to its central system instead
+//! (`--wallbox-connect`).
+//!
 //! It prints `listening on <address>` (port 0 picks a free one), or `listening on <path>` of
-//! the pseudo-terminal, once it takes requests.
+//! the pseudo-terminal, once the meter takes requests, then `battery listening on <address>`
+//! and `heat pump listening on <address>` for the devices it serves.
 
 use clap::Parser;
-use lem_sim::{sml, Household, Service, SimMeter};
+use lem_sim::{sml, Device, Household, Service, SimMeter};
 use std::{
 	net::SocketAddr,
 	sync::{Arc, Mutex},
-	time::{Duration, SystemTime, UNIX_EPOCH},
+	time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 use tokio::{io::AsyncWriteExt, net::TcpListener};
 use tokio_modbus::server::{
@@ -48,6 +55,29 @@ struct Args {
 	/// What the registers show when the simulation starts, each way.
 	#[arg(long, default_value_t = 1_000_000)]
 	start_wh: u64,
+	/// Serve the battery's storage inverter here (households with a battery: 5).
+	#[arg(long)]
+	battery_listen: Option<SocketAddr>,
+	/// Serve the relay module at the heat pump's SG-Ready contacts here (households with a
+	/// heat pump: 8).
+	#[arg(long)]
+	heat_pump_listen: Option<SocketAddr>,
+	/// Connect the wallbox to its OCPP 1.6J central system at this URL, e.g.
+	/// ws://127.0.0.1:8887/ocpp/wallbox-7 (households with a car: 7).
+	#[arg(long)]
+	wallbox_connect: Option<String>,
+}
+
+/// Serves `service` over Modbus TCP on `listener` until the end.
+async fn serve_tcp(listener: TcpListener, service: Service) -> std::io::Result<()> {
+	let server = Server::new(listener);
+	let new_service = move |_| Ok(Some(service.clone()));
+	let on_connected = |stream, address| {
+		let new_service = new_service.clone();
+		async move { accept_tcp_connection(stream, address, new_service) }
+	};
+	let on_process_error = |e| eprintln!("modbus connection: {e}");
+	server.serve(&on_connected, on_process_error).await
 }
 
 /// How often the registers advance, in wall time.
@@ -66,7 +96,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 		return Err(format!("--speed must be a positive number, not {}", args.speed).into());
 	}
 	let household = Household::demo(args.household, args.seed);
+	let devices = [
+		(args.battery_listen, Device::Battery, "battery", household.battery.is_some()),
+		(args.heat_pump_listen, Device::Relays, "heat pump", household.heat_pump.is_some()),
+	];
+	if let Some((_, _, name, _)) = devices.iter().find(|(at, _, _, has)| at.is_some() && !has) {
+		return Err(format!("household {} has no {name}", args.household).into());
+	}
+	if args.wallbox_connect.is_some() && household.ev.is_none() {
+		return Err(format!("household {} has no car", args.household).into());
+	}
 	let meter = Arc::new(Mutex::new(SimMeter::new(household, args.start_wh)));
+	if let Some(url) = args.wallbox_connect.clone() {
+		tokio::spawn(lem_sim::wallbox::run(url, meter.clone()));
+	}
 
 	// The household's time starts at the wall's and runs `speed` times as fast.
 	let wall_start = unix_now();
@@ -83,18 +126,40 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 			let now = start + (unix_now() - wall_start) * args.speed;
 			let seconds = now - simulated;
 			if seconds > 0.0 {
-				ticking.lock().expect("not poisoned").advance(simulated as u64, seconds);
+				let wall = Instant::now();
+				ticking.lock().expect("not poisoned").advance(simulated as u64, seconds, wall);
 				simulated = now;
 			}
 		}
 	});
+
+	// The devices' listeners are bound first and announced after the meter's line.
+	let mut announced = Vec::new();
+	for (at, device, name, _) in devices {
+		if let Some(at) = at {
+			let listener = TcpListener::bind(at).await?;
+			announced.push(format!("{name} listening on {}", listener.local_addr()?));
+			let service = Service { home: meter.clone(), device };
+			tokio::spawn(async move {
+				if let Err(e) = serve_tcp(listener, service).await {
+					eprintln!("{name}: {e}");
+				}
+			});
+		}
+	}
+	let announce = |meter_at: &dyn std::fmt::Display| {
+		println!("listening on {meter_at}");
+		for line in &announced {
+			println!("{line}");
+		}
+	};
 
 	if args.sml {
 		// The box opens the other end by its path; the simulator keeps it open too, so that
 		// the line stays up between the box's reads.
 		let (mut line, other_end) = tokio_serial::SerialStream::pair()?;
 		let path = other_end.name().ok_or("the pseudo-terminal has no path")?;
-		println!("listening on {path}");
+		announce(&path);
 		let server_id = [0x0a, 0x01, b'L', b'E', b'M', 0, 0, 0, 0, args.household];
 		let mut interval = tokio::time::interval(PUSH);
 		for number in 0u32.. {
@@ -107,13 +172,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 		}
 		return Ok(());
 	}
-	let service = Service(meter);
+	let service = Service { home: meter, device: Device::Meter };
 	if args.serial {
 		// The box opens the other end by its path; the simulator keeps it open too, so that the
 		// line stays up between the box's connections.
 		let (line, other_end) = tokio_serial::SerialStream::pair()?;
 		let path = other_end.name().ok_or("the pseudo-terminal has no path")?;
-		println!("listening on {path}");
+		announce(&path);
 		tokio::select! {
 			served = rtu::Server::new(line).serve_forever(service) => served?,
 			_ = tokio::signal::ctrl_c() => {}
@@ -121,16 +186,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 		return Ok(());
 	}
 	let listener = TcpListener::bind(args.listen).await?;
-	println!("listening on {}", listener.local_addr()?);
-	let server = Server::new(listener);
-	let new_service = move |_| Ok(Some(service.clone()));
-	let on_connected = |stream, address| {
-		let new_service = new_service.clone();
-		async move { accept_tcp_connection(stream, address, new_service) }
-	};
-	let on_process_error = |e| eprintln!("modbus connection: {e}");
+	announce(&listener.local_addr()?);
 	tokio::select! {
-		served = server.serve(&on_connected, on_process_error) => served?,
+		served = serve_tcp(listener, service) => served?,
 		_ = tokio::signal::ctrl_c() => {}
 	}
 	Ok(())
