@@ -286,42 +286,33 @@ impl Gateway {
 	}
 
 	/// Reads the devices' states for the metrics. A device that does not answer is logged
-	/// and counted; it is read again at the next poll.
+	/// and counted, and its figures are absent until it answers again.
 	async fn poll_devices(&mut self) {
-		let failed = |e: DeviceError| {
-			Metrics::add(&self.metrics.device_errors, 1);
-			warn!(error = %e, "device read failed");
-		};
-		if let Some(battery) = &mut self.battery {
-			match battery.state().await {
-				Ok(s) => {
-					*self.metrics.battery_stored_permille.lock().expect("not poisoned") =
-						Some(s.stored_permille.into())
-				}
-				Err(e) => failed(e),
+		let m = &self.metrics;
+		let seen = |read: Result<u64, DeviceError>| match read {
+			Ok(v) => Some(v),
+			// A wallbox not connected (yet): no figure, and nothing to warn of every poll.
+			Err(DeviceError::Missing { .. }) => None,
+			Err(e) => {
+				Metrics::add(&m.device_errors, 1);
+				warn!(error = %e, "device read failed");
+				None
 			}
+		};
+		let gauge =
+			|gauge: &std::sync::Mutex<Option<u64>>, v| *gauge.lock().expect("not poisoned") = v;
+		if let Some(battery) = &mut self.battery {
+			let stored = battery.state().await.map(|s| s.stored_permille.into());
+			gauge(&m.battery_stored_permille, seen(stored));
 		}
 		if let Some(heat_pump) = &mut self.heat_pump {
-			match heat_pump.state().await {
-				Ok(s) => {
-					*self.metrics.heat_pump_sg_ready.lock().expect("not poisoned") = Some(s as u64)
-				}
-				Err(e) => failed(e),
-			}
+			gauge(&m.heat_pump_sg_ready, seen(heat_pump.state().await.map(|s| s as u64)));
 		}
 		if let Some(charger) = &mut self.charger {
 			let state = charger.state().await;
-			let (power, energy) = match state {
-				Ok(s) => (Some(s.power_w.into()), s.energy_wh),
-				// Not connected (yet): no figures, and nothing to warn of every poll.
-				Err(DeviceError::Missing { .. }) => (None, None),
-				Err(e) => {
-					failed(e);
-					(None, None)
-				}
-			};
-			*self.metrics.charger_power_w.lock().expect("not poisoned") = power;
-			*self.metrics.charger_energy_wh.lock().expect("not poisoned") = energy;
+			let energy = state.as_ref().ok().and_then(|s| s.energy_wh);
+			gauge(&m.charger_power_w, seen(state.map(|s| s.power_w.into())));
+			gauge(&m.charger_energy_wh, energy);
 		}
 	}
 
