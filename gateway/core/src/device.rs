@@ -79,6 +79,60 @@ pub struct ChargerState {
 	pub energy_wh: Option<u64>,
 }
 
+/// A slot of the plan, as the devices are to carry it out: energies in Wh over the slot on
+/// the home's AC side, the battery's positive when it charges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlannedSlot {
+	pub battery_wh: i64,
+	pub car_wh: u64,
+	pub heat_pump_wh: u64,
+	pub import_wh: u64,
+	pub export_wh: u64,
+}
+
+/// What the devices are told for a slot of `slot_ms` the plan gives `p`, the car's wallbox
+/// rated `car_w` and the heat pump `heat_pump_w`.
+///
+/// The battery charges from the grid or discharges into it at the planned power only where
+/// the plan moves its energy across the meter; otherwise it self-consumes within the planned
+/// charge and discharge, so that a cloud or a kettle the forecast missed is still met from
+/// it. The wallbox is limited to the planned power, or left at full power where the plan
+/// uses it all. SG-Ready's three states are coarse: the heat pump is boosted where the plan
+/// runs it most of the slot, blocked where it runs it hardly at all, normal between.
+pub fn setpoints(
+	p: &PlannedSlot,
+	slot_ms: u64,
+	car_w: u32,
+	heat_pump_w: u32,
+) -> (BatteryMode, Charging, SgReady) {
+	let watts =
+		|wh: u64| (wh.saturating_mul(3_600_000) / slot_ms.max(1)).min(u32::MAX as u64) as u32;
+	let battery_w = watts(p.battery_wh.unsigned_abs());
+	let battery = if p.battery_wh > 0 && p.import_wh > 0 {
+		BatteryMode::Fixed { power_w: battery_w as i32 }
+	} else if p.battery_wh < 0 && p.export_wh > 0 {
+		BatteryMode::Fixed { power_w: -(battery_w as i32) }
+	} else if p.battery_wh >= 0 {
+		BatteryMode::Limited { charge_w: battery_w, discharge_w: 0 }
+	} else {
+		BatteryMode::Limited { charge_w: 0, discharge_w: battery_w }
+	};
+	let car_planned = watts(p.car_wh);
+	// Within a watt of its rating: the plan uses it all, which is its own way.
+	let charging = if car_planned + 1 >= car_w {
+		Charging::Own
+	} else {
+		Charging::Limit { power_w: car_planned }
+	};
+	let heat_pump_share = u64::from(watts(p.heat_pump_wh)) * 10 / u64::from(heat_pump_w.max(1));
+	let heat_pump = match heat_pump_share {
+		0 => SgReady::Blocked,
+		9.. => SgReady::Boosted,
+		_ => SgReady::Normal,
+	};
+	(battery, charging, heat_pump)
+}
+
 /// Whether a command written `since_ms` ago to a device whose watchdog lapses after
 /// `watchdog_ms` must be written again now. At a third of the watchdog, so that two writes
 /// may fail before the device returns to its own mode.
@@ -102,6 +156,49 @@ mod tests {
 	fn a_command_is_renewed_at_a_third_of_the_watchdog() {
 		assert!(!renew_due(19_999, 60_000));
 		assert!(renew_due(20_000, 60_000));
+	}
+
+	const QUARTER_HOUR: u64 = 900_000;
+
+	fn slot(battery_wh: i64, import_wh: u64, export_wh: u64) -> PlannedSlot {
+		PlannedSlot { battery_wh, car_wh: 0, heat_pump_wh: 0, import_wh, export_wh }
+	}
+
+	#[test]
+	fn the_battery_is_fixed_only_where_the_plan_moves_its_energy_across_the_meter() {
+		let mode = |p| setpoints(&p, QUARTER_HOUR, 11_000, 2_000).0;
+		assert_eq!(mode(slot(750, 900, 0)), BatteryMode::Fixed { power_w: 3_000 }, "from the grid");
+		assert_eq!(
+			mode(slot(-500, 0, 200)),
+			BatteryMode::Fixed { power_w: -2_000 },
+			"into the grid"
+		);
+		assert_eq!(
+			mode(slot(250, 0, 300)),
+			BatteryMode::Limited { charge_w: 1_000, discharge_w: 0 },
+			"PV only"
+		);
+		assert_eq!(
+			mode(slot(-250, 0, 0)),
+			BatteryMode::Limited { charge_w: 0, discharge_w: 1_000 }
+		);
+		assert_eq!(
+			mode(slot(0, 400, 0)),
+			BatteryMode::Limited { charge_w: 0, discharge_w: 0 },
+			"held"
+		);
+	}
+
+	#[test]
+	fn the_wallbox_and_the_heat_pump_follow_the_planned_power() {
+		let at = |car_wh, heat_pump_wh| {
+			let p = PlannedSlot { car_wh, heat_pump_wh, ..slot(0, 0, 0) };
+			let (_, charging, heat_pump) = setpoints(&p, QUARTER_HOUR, 11_000, 2_000);
+			(charging, heat_pump)
+		};
+		assert_eq!(at(2_750, 500), (Charging::Own, SgReady::Boosted));
+		assert_eq!(at(1_050, 250), (Charging::Limit { power_w: 4_200 }, SgReady::Normal));
+		assert_eq!(at(0, 20), (Charging::Limit { power_w: 0 }, SgReady::Blocked));
 	}
 
 	#[test]
