@@ -1,6 +1,6 @@
 //! `gateway.toml`: which metering point the box serves, the chain it signs for (its raw chain
-//! spec), the nodes it talks to, its meter and where it keeps its key and journal. `gateway.toml` in this crate is
-//! the documented example.
+//! spec), the nodes it talks to, its meter, the home's devices it runs, and where it keeps its
+//! key and journal. `gateway.toml` in this crate is the documented example.
 //!
 //! A configuration is checked whole at start: an unknown field, a missing key file or a
 //! malformed value stops the gateway with an error that names it, before it touches the meter
