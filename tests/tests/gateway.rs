@@ -445,6 +445,14 @@ fn a_bad_configuration_stops_the_gateway_with_a_named_error() {
 			"storage inverter Modbus TCP 127.0.0.1:",
 		),
 		(
+			"an OpenEMS battery given a Modbus address",
+			format!(
+				"{text}\n[battery]\nprotocol = \"openems_push\"\naddress = \"{}\"\ncapacity_wh = 10000\n",
+				sim.address
+			),
+			"battery: openems_push needs listen, and no address or serial",
+		),
+		(
 			"a heat pump's watchdog shorter than three polls",
 			format!(
 				"{text}\n[heat_pump]\nprotocol = \"sg_ready_relays\"\naddress = \"{}\"\nwatchdog_seconds = 2\n",

@@ -64,6 +64,9 @@ enum ChargerProtocolName {
 #[serde(deny_unknown_fields)]
 struct BatteryFile {
 	protocol: BatteryProtocolName,
+	/// OpenEMS's push: where the box, its remote EMS, takes the Edge's pushes.
+	#[serde(default)]
+	listen: Option<SocketAddr>,
 	/// Modbus TCP: its address on the home network; Modbus RTU: its serial line.
 	#[serde(default)]
 	address: Option<SocketAddr>,
@@ -85,6 +88,7 @@ struct BatteryFile {
 #[serde(rename_all = "snake_case")]
 enum BatteryProtocolName {
 	Sunspec,
+	OpenemsPush,
 }
 
 #[derive(Deserialize, Debug)]
@@ -248,6 +252,8 @@ pub struct BatteryConfig {
 pub enum BatteryProtocol {
 	/// A storage inverter with SunSpec's model 124.
 	Sunspec { transport: Transport, unit: u8 },
+	/// OpenEMS Edge pushing to the box as its remote EMS at `listen`.
+	OpenemsPush { listen: SocketAddr },
 }
 
 /// A heat pump, its protocol.
@@ -442,11 +448,27 @@ impl Config {
 						b.capacity_wh
 					)));
 				}
-				let transport =
-					modbus_transport("battery", b.address, b.serial, b.baud).map_err(error)?;
-				let protocol = match b.protocol {
-					BatteryProtocolName::Sunspec => {
-						BatteryProtocol::Sunspec { transport, unit: b.unit }
+				let protocol = match (b.protocol, b.listen) {
+					(BatteryProtocolName::Sunspec, None) => BatteryProtocol::Sunspec {
+						transport: modbus_transport("battery", b.address, b.serial, b.baud)
+							.map_err(error)?,
+						unit: b.unit,
+					},
+					(BatteryProtocolName::OpenemsPush, Some(listen))
+						if b.address.is_none() && b.serial.is_none() =>
+					{
+						BatteryProtocol::OpenemsPush { listen }
+					}
+					(BatteryProtocolName::Sunspec, Some(_)) => {
+						return Err(error(
+							"battery: sunspec takes an address or a serial device, not listen"
+								.into(),
+						))
+					}
+					(BatteryProtocolName::OpenemsPush, _) => {
+						return Err(error(
+							"battery: openems_push needs listen, and no address or serial".into(),
+						))
 					}
 				};
 				Some(BatteryConfig {

@@ -16,7 +16,8 @@
 //! - [`chain`] names the storage the box proves and decodes its values.
 //! - [`device`] is what the box asks of the home's devices and reads back, whatever the
 //!   protocol.
-//! - [`ocpp`] is OCPP 1.6J as the box, the wallbox's central system, speaks it.
+//! - [`ocpp`] is OCPP 1.6J as the box, the wallbox's central system, speaks it; [`openems`]
+//!   is OpenEMS Edge's remote control as the box, its remote EMS, answers it.
 //! - [`sml`] reads a meter's cumulative registers out of the SML telegrams it pushes.
 
 #![no_std]
@@ -28,6 +29,7 @@ pub mod chain;
 pub mod device;
 pub mod entry;
 pub mod ocpp;
+pub mod openems;
 pub mod owner;
 /// The pallets' error names in index order, generated from the runtime's metadata (build.rs).
 pub mod pallet_errors {

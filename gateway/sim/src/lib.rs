@@ -15,6 +15,7 @@
 pub mod battery;
 pub mod ev;
 pub mod heat_pump;
+pub mod openems;
 pub mod sml;
 pub mod wallbox;
 

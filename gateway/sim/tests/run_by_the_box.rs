@@ -249,3 +249,45 @@ async fn a_wallbox_that_is_not_ours_or_speaks_no_ocpp_is_refused() {
 		None
 	);
 }
+
+#[tokio::test]
+async fn an_openems_edge_takes_the_box_s_answer_to_each_push_and_its_own_mode_without_one() {
+	use lem_gateway::device::openems::RemoteEms;
+	let listen = "127.0.0.1:0".parse().unwrap();
+	let mut ems = RemoteEms::listen(listen, Duration::from_millis(200)).await.unwrap();
+	let url = format!("http://{}/push", ems.local_addr());
+	// The Edge pushes every 200 ms: two minutes of the home's.
+	let sim = Sim::start(5, &["--openems-push", &url, "--openems-push-ms", "200"]);
+	let mut meter = Modbus::connect(Transport::Tcp(sim.1[0]), 1, &MapConfig::Simulator {}, WITHIN)
+		.await
+		.unwrap();
+	let start = Instant::now();
+	let state = loop {
+		match ems.state().await {
+			Ok(state) => break state,
+			Err(e) if start.elapsed() > Duration::from_secs(5) => panic!("{e}"),
+			Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+		}
+	};
+	assert!((40..=60).contains(&(state.stored_permille / 10)), "{state:?}");
+	assert_eq!(state.power_w, 5_000, "what the Edge offers to charge at");
+
+	// Its own mode covers the evening's load; charging from the grid at 3 kW draws it.
+	let second = Duration::from_secs(1);
+	assert!(imported_over(&mut meter, second).await < wh(300.0));
+	ems.hold(BatteryMode::Fixed { power_w: 3_000 }, Instant::now()).await.unwrap();
+	tokio::time::sleep(Duration::from_millis(300)).await;
+	let charging = imported_over(&mut meter, second).await;
+	assert!(charging > wh(3_000.0) * 0.9, "{charging} Wh/s");
+	// A discharge on command is no mode OpenEMS has: refused, and the battery in its own mode.
+	let refused = ems.hold(BatteryMode::Fixed { power_w: -3_000 }, Instant::now()).await;
+	assert!(matches!(refused, Err(DeviceError::Refused { .. })), "{refused:?}");
+	ems.hold(BatteryMode::Fixed { power_w: 3_000 }, Instant::now()).await.unwrap();
+	tokio::time::sleep(Duration::from_millis(300)).await;
+
+	// The box stops: the Edge's next push fails and the battery is in its own mode again.
+	drop(ems);
+	tokio::time::sleep(Duration::from_millis(500)).await;
+	let own = imported_over(&mut meter, second).await;
+	assert!(own < wh(300.0), "{own} Wh/s once the box is gone");
+}

@@ -9,6 +9,7 @@
 //! device in its own mode within one watchdog.
 
 pub mod ocpp;
+pub mod openems;
 pub mod sg_ready;
 pub mod sunspec;
 
@@ -110,22 +111,26 @@ pub fn write_due<T: PartialEq>(
 /// The batteries a box runs, one variant per protocol.
 pub enum BatteryLink {
 	Sunspec(sunspec::StorageInverter),
+	Openems(openems::RemoteEms),
 }
 
 impl Battery for BatteryLink {
 	async fn hold(&mut self, mode: BatteryMode, now: Instant) -> Result<(), DeviceError> {
 		match self {
 			Self::Sunspec(b) => b.hold(mode, now).await,
+			Self::Openems(b) => b.hold(mode, now).await,
 		}
 	}
 	async fn state(&mut self) -> Result<BatteryState, DeviceError> {
 		match self {
 			Self::Sunspec(b) => b.state().await,
+			Self::Openems(b) => b.state().await,
 		}
 	}
 	fn name(&self) -> String {
 		match self {
 			Self::Sunspec(b) => b.name(),
+			Self::Openems(b) => b.name(),
 		}
 	}
 }
@@ -202,6 +207,9 @@ pub async fn connect_battery(config: &BatteryConfig) -> Result<BatteryLink, Devi
 				config.watchdog_s,
 			)
 			.await?,
+		)),
+		BatteryProtocol::OpenemsPush { listen } => Ok(BatteryLink::Openems(
+			openems::RemoteEms::listen(*listen, config.answer_within).await?,
 		)),
 	}
 }

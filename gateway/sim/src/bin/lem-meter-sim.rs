@@ -7,7 +7,8 @@
 //! network, as real ones are: the battery's storage inverter (SunSpec model 124) with
 //! `--battery-listen`, the relay module at the heat pump's SG-Ready contacts with
 //! `--heat-pump-listen`. The wallbox, OCPP's way, connects to its central system instead
-//! (`--wallbox-connect`).
+//! (`--wallbox-connect`), and so does a battery run by OpenEMS Edge, which pushes to its
+//! remote EMS (`--openems-push`).
 //!
 //! It prints `listening on <address>` (port 0 picks a free one), or `listening on <path>` of
 //! the pseudo-terminal, once the meter takes requests, then `battery listening on <address>`
@@ -66,6 +67,13 @@ struct Args {
 	/// ws://127.0.0.1:8887/ocpp/wallbox-7 (households with a car: 7).
 	#[arg(long)]
 	wallbox_connect: Option<String>,
+	/// Run the battery as OpenEMS Edge with a remote EMS: push to this URL, e.g.
+	/// http://127.0.0.1:8090/ (households with a battery: 5), instead of serving model 124.
+	#[arg(long, conflicts_with = "battery_listen")]
+	openems_push: Option<String>,
+	/// How often the Edge pushes, in milliseconds (OpenEMS: 5 s after the last push).
+	#[arg(long, default_value_t = 5_000)]
+	openems_push_ms: u64,
 }
 
 /// Serves `service` over Modbus TCP on `listener` until the end.
@@ -109,6 +117,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let meter = Arc::new(Mutex::new(SimMeter::new(household, args.start_wh)));
 	if let Some(url) = args.wallbox_connect.clone() {
 		tokio::spawn(lem_sim::wallbox::run(url, meter.clone()));
+	}
+	if let Some(url) = args.openems_push.clone() {
+		if meter.lock().expect("not poisoned").household().battery.is_none() {
+			return Err(format!("household {} has no battery", args.household).into());
+		}
+		let every = Duration::from_millis(args.openems_push_ms);
+		tokio::spawn(lem_sim::openems::run(url, every, meter.clone()));
 	}
 
 	// The household's time starts at the wall's and runs `speed` times as fast.
