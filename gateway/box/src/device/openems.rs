@@ -95,7 +95,14 @@ impl Battery for RemoteEms {
 
 async fn serve(listener: TcpListener, shared: Arc<Mutex<Shared>>) {
 	loop {
-		let Ok((stream, peer)) = listener.accept().await else { continue };
+		let (stream, peer) = match listener.accept().await {
+			Ok(accepted) => accepted,
+			Err(e) => {
+				warn!(error = %e, "accepting an Edge's push failed");
+				tokio::time::sleep(Duration::from_secs(1)).await;
+				continue;
+			}
+		};
 		let shared = shared.clone();
 		tokio::spawn(async move {
 			if let Err(reason) = push(stream, &shared).await {
