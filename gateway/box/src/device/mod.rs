@@ -23,7 +23,14 @@ use crate::{
 use lem_gateway_core::device::{
 	renew_due, BatteryMode, BatteryState, ChargerState, Charging, SgReady,
 };
-use std::{fmt, time::Instant};
+use std::{
+	fmt,
+	future::Future,
+	net::SocketAddr,
+	time::{Duration, Instant},
+};
+use tokio::net::{TcpListener, TcpStream};
+use tracing::warn;
 
 /// Why a device was not run as asked.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +43,8 @@ pub enum DeviceError {
 	Nonsense { device: String, what: String },
 	/// The device refused what it was asked.
 	Refused { device: String, what: String },
+	/// The box cannot take connections from a device that connects to it.
+	Listen { device: String, reason: String },
 	/// An OCPP exchange failed: what the box was doing, and why.
 	Ocpp { device: String, doing: &'static str, reason: String },
 }
@@ -49,6 +58,7 @@ impl fmt::Display for DeviceError {
 			Self::Missing { device, what } => write!(f, "{device}: no {what}"),
 			Self::Nonsense { device, what } => write!(f, "{device}: {what}"),
 			Self::Refused { device, what } => write!(f, "{device} refused {what}"),
+			Self::Listen { device, reason } => write!(f, "{device}: listening: {reason}"),
 			Self::Ocpp { device, doing, reason } => write!(f, "{device}: {doing}: {reason}"),
 		}
 	}
@@ -82,6 +92,37 @@ pub trait Charger {
 	async fn hold(&mut self, command: Charging, now: Instant) -> Result<(), DeviceError>;
 	async fn state(&mut self) -> Result<ChargerState, DeviceError>;
 	fn name(&self) -> String;
+}
+
+/// The box's end for a device that connects to the box (a wallbox, an OpenEMS Edge).
+async fn listen(at: SocketAddr, device: &str) -> Result<(TcpListener, SocketAddr), DeviceError> {
+	let refused = |e: std::io::Error| DeviceError::Listen {
+		device: format!("{device} at {at}"),
+		reason: e.to_string(),
+	};
+	let listener = TcpListener::bind(at).await.map_err(refused)?;
+	let at = listener.local_addr().map_err(refused)?;
+	Ok((listener, at))
+}
+
+/// Takes connections on `listener` until the end, each handled on a task of its own; a
+/// failed accept is tried again a second later.
+async fn accept_each<F, H>(listener: TcpListener, device: &'static str, handle: H)
+where
+	H: Fn(TcpStream, SocketAddr) -> F,
+	F: Future<Output = ()> + Send + 'static,
+{
+	loop {
+		match listener.accept().await {
+			Ok((stream, peer)) => {
+				tokio::spawn(handle(stream, peer));
+			}
+			Err(e) => {
+				warn!(error = %e, device, "accepting a connection failed");
+				tokio::time::sleep(Duration::from_secs(1)).await;
+			}
+		}
+	}
 }
 
 /// The last command written to a device, and when.

@@ -28,7 +28,7 @@ use std::{
 	time::{Duration, Instant},
 };
 use tokio::{
-	net::{TcpListener, TcpStream},
+	net::TcpStream,
 	sync::{mpsc, oneshot},
 };
 use tokio_tungstenite::tungstenite::{
@@ -71,14 +71,18 @@ impl CentralSystem {
 		answer_within: Duration,
 		watchdog_s: u16,
 	) -> Result<Self, DeviceError> {
-		let listener = TcpListener::bind(at).await.map_err(|e| DeviceError::Ocpp {
-			device: format!("OCPP central system at {at}"),
-			doing: "listening",
-			reason: e.to_string(),
-		})?;
-		let at = listener.local_addr().expect("a bound listener has an address");
+		let (listener, at) = super::listen(at, "OCPP central system").await?;
 		let shared = Arc::new(Mutex::new(Shared::default()));
-		tokio::spawn(accept(listener, charge_point.clone(), shared.clone()));
+		let (id, wallbox) = (charge_point.clone(), shared.clone());
+		tokio::spawn(super::accept_each(listener, "wallbox", move |stream, peer| {
+			let (id, wallbox) = (id.clone(), wallbox.clone());
+			async move {
+				match connection(stream, &id, wallbox).await {
+					Ok(()) => info!(%peer, "wallbox disconnected"),
+					Err(reason) => warn!(%peer, %reason, "wallbox connection ended"),
+				}
+			}
+		}));
 		Ok(CentralSystem { shared, at, charge_point, answer_within, watchdog_s, last: None })
 	}
 
@@ -162,26 +166,6 @@ impl Charger for CentralSystem {
 
 	fn name(&self) -> String {
 		format!("wallbox {} (OCPP 1.6J at {})", self.charge_point, self.at)
-	}
-}
-
-async fn accept(listener: TcpListener, charge_point: String, shared: Arc<Mutex<Shared>>) {
-	loop {
-		match listener.accept().await {
-			Ok((stream, peer)) => {
-				let (charge_point, shared) = (charge_point.clone(), shared.clone());
-				tokio::spawn(async move {
-					match connection(stream, &charge_point, shared).await {
-						Ok(()) => info!(%peer, "wallbox disconnected"),
-						Err(reason) => warn!(%peer, %reason, "wallbox connection ended"),
-					}
-				});
-			}
-			Err(e) => {
-				warn!(error = %e, "accepting a wallbox connection failed");
-				tokio::time::sleep(Duration::from_secs(1)).await;
-			}
-		}
 	}
 }
 

@@ -18,7 +18,7 @@ use std::{
 };
 use tokio::{
 	io::{AsyncReadExt, AsyncWriteExt},
-	net::{TcpListener, TcpStream},
+	net::TcpStream,
 	task::JoinHandle,
 };
 use tracing::warn;
@@ -50,14 +50,18 @@ impl Drop for RemoteEms {
 
 impl RemoteEms {
 	pub async fn listen(at: SocketAddr, answer_within: Duration) -> Result<Self, DeviceError> {
-		let listener = TcpListener::bind(at).await.map_err(|e| DeviceError::Ocpp {
-			device: format!("OpenEMS remote EMS at {at}"),
-			doing: "listening",
-			reason: e.to_string(),
-		})?;
-		let at = listener.local_addr().expect("a bound listener has an address");
+		let (listener, at) = super::listen(at, "OpenEMS remote EMS").await?;
 		let shared = Arc::new(Mutex::new(Shared { answer: openems::off(), pushed: None }));
-		let server = tokio::spawn(serve(listener, shared.clone()));
+		let edge = shared.clone();
+		let server =
+			tokio::spawn(super::accept_each(listener, "OpenEMS Edge", move |stream, peer| {
+				let edge = edge.clone();
+				async move {
+					if let Err(reason) = push(stream, &edge).await {
+						warn!(%peer, %reason, "a push from the Edge was refused");
+					}
+				}
+			}));
 		Ok(RemoteEms { shared, at, answer_within, server })
 	}
 
@@ -90,25 +94,6 @@ impl Battery for RemoteEms {
 
 	fn name(&self) -> String {
 		format!("OpenEMS Edge (remote EMS at {})", self.at)
-	}
-}
-
-async fn serve(listener: TcpListener, shared: Arc<Mutex<Shared>>) {
-	loop {
-		let (stream, peer) = match listener.accept().await {
-			Ok(accepted) => accepted,
-			Err(e) => {
-				warn!(error = %e, "accepting an Edge's push failed");
-				tokio::time::sleep(Duration::from_secs(1)).await;
-				continue;
-			}
-		};
-		let shared = shared.clone();
-		tokio::spawn(async move {
-			if let Err(reason) = push(stream, &shared).await {
-				warn!(%peer, %reason, "a push from the Edge was refused");
-			}
-		});
 	}
 }
 

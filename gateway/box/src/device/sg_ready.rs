@@ -70,10 +70,17 @@ impl HeatPump for RelayModule {
 	}
 
 	async fn state(&mut self) -> Result<SgReady, DeviceError> {
+		// Both relays in one request where they are neighbours, as they are written.
 		let mut contacts = [false; 2];
-		for (contact, coil) in contacts.iter_mut().zip(self.coils) {
-			let read = self.unit.read_coils(coil, 1).await;
-			*contact = read.map_err(|e| self.failed("reading the relays", coil, e))?[0];
+		if self.coils[1] == self.coils[0] + 1 {
+			let read = self.unit.read_coils(self.coils[0], 2).await;
+			let both = read.map_err(|e| self.failed("reading the relays", self.coils[0], e))?;
+			contacts.copy_from_slice(&both);
+		} else {
+			for (contact, coil) in contacts.iter_mut().zip(self.coils) {
+				let read = self.unit.read_coils(coil, 1).await;
+				*contact = read.map_err(|e| self.failed("reading the relays", coil, e))?[0];
+			}
 		}
 		SgReady::from_contacts(contacts).ok_or_else(|| DeviceError::Nonsense {
 			device: self.name(),
