@@ -48,6 +48,15 @@ impl Sim {
 	}
 }
 
+impl Sim {
+	/// The household's meter, read through the simulator's map.
+	async fn meter(&self) -> Modbus {
+		Modbus::connect(Transport::Tcp(self.1[0]), 1, &MapConfig::Simulator {}, WITHIN)
+			.await
+			.unwrap()
+	}
+}
+
 impl Drop for Sim {
 	fn drop(&mut self) {
 		let _ = self.0.kill();
@@ -73,10 +82,8 @@ fn wh(watts: f64) -> f64 {
 #[tokio::test]
 async fn a_storage_inverter_charges_from_the_grid_when_told_and_returns_to_its_own_mode() {
 	let sim = Sim::start(5, &["--battery-listen", "127.0.0.1:0"]);
-	let (meter_at, battery_at) = (sim.1[0], sim.1[1]);
-	let mut meter = Modbus::connect(Transport::Tcp(meter_at), 1, &MapConfig::Simulator {}, WITHIN)
-		.await
-		.unwrap();
+	let battery_at = sim.1[1];
+	let mut meter = sim.meter().await;
 	// A revert time of two seconds: twenty minutes of the home's.
 	let mut battery =
 		StorageInverter::connect(Transport::Tcp(battery_at), 1, WITHIN, 2).await.unwrap();
@@ -119,10 +126,8 @@ async fn a_storage_inverter_charges_from_the_grid_when_told_and_returns_to_its_o
 #[tokio::test]
 async fn sg_ready_relays_block_and_boost_the_heat_pump_and_open_when_the_box_stops() {
 	let sim = Sim::start(8, &["--heat-pump-listen", "127.0.0.1:0"]);
-	let (meter_at, relays_at) = (sim.1[0], sim.1[1]);
-	let mut meter = Modbus::connect(Transport::Tcp(meter_at), 1, &MapConfig::Simulator {}, WITHIN)
-		.await
-		.unwrap();
+	let relays_at = sim.1[1];
+	let mut meter = sim.meter().await;
 	let mut heat_pump =
 		RelayModule::connect(Transport::Tcp(relays_at), 1, [0, 1], WITHIN, 2).await.unwrap();
 	assert_eq!(heat_pump.state().await.unwrap(), SgReady::Normal);
@@ -194,9 +199,7 @@ async fn a_wallbox_on_ocpp_charges_at_the_box_s_limit_until_the_profile_runs_out
 	);
 	let url = format!("ws://{}/ocpp/wallbox-7", central.local_addr());
 	let sim = Sim::start(7, &["--wallbox-connect", &url]);
-	let mut meter = Modbus::connect(Transport::Tcp(sim.1[0]), 1, &MapConfig::Simulator {}, WITHIN)
-		.await
-		.unwrap();
+	let mut meter = sim.meter().await;
 
 	// Booted, the car plugged in at 19:00: it charges at the wallbox's full 11 kW.
 	let state = wallbox_until(&mut central, |s| s.charging).await;
@@ -258,9 +261,7 @@ async fn an_openems_edge_takes_the_box_s_answer_to_each_push_and_its_own_mode_wi
 	let url = format!("http://{}/push", ems.local_addr());
 	// The Edge pushes every 200 ms: two minutes of the home's.
 	let sim = Sim::start(5, &["--openems-push", &url, "--openems-push-ms", "200"]);
-	let mut meter = Modbus::connect(Transport::Tcp(sim.1[0]), 1, &MapConfig::Simulator {}, WITHIN)
-		.await
-		.unwrap();
+	let mut meter = sim.meter().await;
 	let start = Instant::now();
 	let state = loop {
 		match ems.state().await {
