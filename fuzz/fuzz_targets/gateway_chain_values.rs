@@ -21,4 +21,7 @@ fuzz_target!(|bytes: &[u8]| {
 	let (tariffs, retail) = bytes.split_at(bytes.len().min(56));
 	let _ = bill::decode_terms(7, tariffs, Some(retail));
 	let _ = bill::decode_record(bytes);
+	let _ = chain::decode_zone(bytes);
+	let _ = chain::decode_light(bytes, 2);
+	let _ = chain::decode_zone_price(bytes, 2);
 });

@@ -22,7 +22,7 @@ fn a_home_s_plan_and_its_saving_come_out_as_json() {
 		format!(r#"{{"load_wh":500,"pv_wh":0,"buy_per_kwh":{buy},"sell_per_kwh":50000}}"#)
 	};
 	let problem = format!(
-		r#"{{"slot_minutes":15,"slots":[{},{},{},{}],
+		r#"{{"slot_seconds":900,"slots":[{},{},{},{}],
 		"battery":{{"capacity_wh":4000,"stored_wh":0,"power_w":4000,"efficiency":1.0,"grid_charge":true}}}}"#,
 		slot(100_000),
 		slot(100_000),
@@ -44,11 +44,11 @@ fn a_home_s_plan_and_its_saving_come_out_as_json() {
 #[test]
 fn a_problem_no_home_has_is_refused_by_its_field() {
 	let (ok, _, err) = plan(
-		r#"{"slot_minutes":15,"slots":[{"load_wh":-5,"pv_wh":0,"buy_per_kwh":1,"sell_per_kwh":0}]}"#,
+		r#"{"slot_seconds":900,"slots":[{"load_wh":-5,"pv_wh":0,"buy_per_kwh":1,"sell_per_kwh":0}]}"#,
 	);
 	assert!(!ok);
 	assert!(err.contains("slots[0].load_wh"), "{err}");
-	let (ok, _, err) = plan(r#"{"slot_minutes":15,"slots":[],"colour":"red"}"#);
+	let (ok, _, err) = plan(r#"{"slot_seconds":900,"slots":[],"colour":"red"}"#);
 	assert!(!ok);
 	assert!(err.contains("unknown field `colour`"), "{err}");
 }

@@ -134,6 +134,73 @@ pub fn retail_choice_key(account: &[u8; 32]) -> Vec<u8> {
 	[value_key("Settlement", "RetailChoices"), blake2_128_concat(account)].concat()
 }
 
+/// `Market::MeteringPoints`: the point's owner, zone and rated power.
+pub fn metering_point_key(metering_point: u64) -> Vec<u8> {
+	[value_key("Market", "MeteringPoints"), twox_64_concat(&metering_point.encode())].concat()
+}
+
+/// The zone of a `MeteringPoint`: its second field, after the owner's account.
+pub fn decode_zone(bytes: &[u8]) -> Option<u32> {
+	let (_owner, zone) = <([u8; 32], u32)>::decode(&mut &bytes[..]).ok()?;
+	Some(zone)
+}
+
+/// `Market::GridInForce`: the DSO's zones, their fees, capacities and traffic lights.
+pub fn grid_key() -> Vec<u8> {
+	value_key("Market", "GridInForce")
+}
+
+/// `Market::ClearedSlots`: a slot's clearing, with each zone's price.
+pub fn cleared_slot_key(slot: u64) -> Vec<u8> {
+	[value_key("Market", "ClearedSlots"), twox_64_concat(&slot.encode())].concat()
+}
+
+/// `pallet_market::TrafficLight`: the DSO's word on a zone's edge.
+#[derive(Decode, Encode, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Light {
+	#[default]
+	Green,
+	/// The DSO's surcharge is added to the edge's fee.
+	Yellow,
+	/// The edge is closed to the market: the DSO asks the zone to draw no more than it must.
+	Red,
+}
+
+/// `pallet_market::Zone`, field for field.
+#[derive(Decode)]
+struct ZoneLayout {
+	id: u32,
+	_parent: Option<u32>,
+	_fee_per_kwh: u64,
+	_capacity_wh: Option<u64>,
+	light: Light,
+}
+
+/// `pallet_market::Grid`: its zones, then the yellow surcharge.
+#[derive(Decode)]
+struct GridLayout {
+	zones: Vec<ZoneLayout>,
+	_yellow_surcharge_per_kwh: u64,
+}
+
+/// The light of `zone` in a `Grid`'s bytes (green for a zone the grid does not name); `None`
+/// if the bytes are not a grid.
+pub fn decode_light(grid: &[u8], zone: u32) -> Option<Light> {
+	let grid = GridLayout::decode_all(&mut &grid[..]).ok()?;
+	Some(grid.zones.iter().find(|z| z.id == zone).map_or(Light::Green, |z| z.light))
+}
+
+/// The price `zone` cleared at in a `ClearedSlot`'s bytes: its grid, its pricing, then a
+/// price per zone (`None` inside: the zone traded nothing). `None` if the bytes are not a
+/// cleared slot.
+pub fn decode_zone_price(cleared: &[u8], zone: u32) -> Option<Option<i64>> {
+	let mut bytes = cleared;
+	let _grid = GridLayout::decode(&mut bytes).ok()?;
+	let _pricing = u8::decode(&mut bytes).ok()?;
+	let prices = Vec::<(u32, Option<i64>)>::decode(&mut bytes).ok()?;
+	Some(prices.into_iter().find(|(z, _)| *z == zone).and_then(|(_, price)| price))
+}
+
 /// The energy (import, export) in an `AcceptedReading`: its `Metered` half, before the
 /// registers (slot, import, export).
 pub fn decode_energy(bytes: &[u8]) -> Option<(u64, u64)> {

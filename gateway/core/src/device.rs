@@ -81,7 +81,7 @@ pub struct ChargerState {
 
 /// A slot of the plan, as the devices are to carry it out: energies in Wh over the slot on
 /// the home's AC side, the battery's positive when it charges.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(codec::Encode, codec::Decode, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PlannedSlot {
 	pub battery_wh: i64,
 	pub car_wh: u64,

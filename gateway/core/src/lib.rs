@@ -16,6 +16,7 @@
 //! - [`chain`] names the storage the box proves and decodes its values.
 //! - [`device`] is what the box asks of the home's devices and reads back, whatever the
 //!   protocol.
+//! - [`home`] is what the box keeps of its home per slot, and the outlook it plans against.
 //! - [`ocpp`] is OCPP 1.6J as the box, the wallbox's central system, speaks it; [`openems`]
 //!   is OpenEMS Edge's remote control as the box, its remote EMS, answers it.
 //! - [`sml`] reads a meter's cumulative registers out of the SML telegrams it pushes.
@@ -28,6 +29,7 @@ pub mod bill;
 pub mod chain;
 pub mod device;
 pub mod entry;
+pub mod home;
 pub mod ocpp;
 pub mod openems;
 pub mod owner;

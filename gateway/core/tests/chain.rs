@@ -94,3 +94,79 @@ fn pallet_timestamp_now_key() -> Vec<u8> {
 	)
 	.unwrap()
 }
+
+/// The box plans its home against its zone's traffic light and the prices its zone cleared
+/// at: the point's zone, the grid and a cleared slot are read under the runtime's keys.
+#[test]
+fn the_zone_its_light_and_its_cleared_price_are_read_from_the_runtimes_values() {
+	use lem_gateway_core::chain::{
+		cleared_slot_key, decode_light, decode_zone, decode_zone_price, grid_key,
+		metering_point_key, Light,
+	};
+	use pallet_market::{ClearedSlot, Grid, MeteringPoint, Pricing, TrafficLight, Zone, ZonePrice};
+
+	assert_eq!(
+		metering_point_key(1003),
+		pallet_market::MeteringPoints::<Runtime>::hashed_key_for(1003u64)
+	);
+	assert_eq!(grid_key(), pallet_market::GridInForce::<Runtime>::hashed_key().to_vec());
+	assert_eq!(
+		cleared_slot_key(96_123),
+		pallet_market::ClearedSlots::<Runtime>::hashed_key_for(96_123u64)
+	);
+
+	let point = MeteringPoint {
+		owner: lem_runtime::AccountId::new([4u8; 32]),
+		zone: 7,
+		rated_power_w: 11_000,
+		technician: Some(lem_runtime::AccountId::new([5u8; 32])),
+	};
+	assert_eq!(decode_zone(&point.encode()), Some(7));
+	assert_eq!(decode_zone(&[1, 2, 3]), None);
+
+	let zone = |id, parent, light| Zone {
+		id,
+		parent,
+		fee_per_kwh: 20_000,
+		capacity_wh: Some(50_000),
+		light,
+	};
+	let grid = Grid {
+		zones: vec![zone(1, None, TrafficLight::Green), zone(7, Some(1), TrafficLight::Red)]
+			.try_into()
+			.unwrap(),
+		yellow_surcharge_per_kwh: 30_000,
+	};
+	assert_eq!(decode_light(&grid.encode(), 7), Some(Light::Red));
+	assert_eq!(decode_light(&grid.encode(), 1), Some(Light::Green));
+	assert_eq!(
+		decode_light(&grid.encode(), 9),
+		Some(Light::Green),
+		"a zone the grid does not name"
+	);
+	assert_eq!(decode_light(&grid.encode()[..10], 7), None);
+
+	let cleared = ClearedSlot {
+		grid,
+		pricing: Pricing::PayAsClear,
+		zone_prices: vec![
+			ZonePrice { zone: 1, price_per_kwh: Some(-5_000) },
+			ZonePrice { zone: 7, price_per_kwh: Some(182_000) },
+		]
+		.try_into()
+		.unwrap(),
+		flows: Default::default(),
+		orders: 12,
+		filled: 9,
+		traded_wh: 4_000,
+		welfare: 1,
+		payments: 2,
+		receipts: 3,
+		dso_revenue: 4,
+		remainder: 5,
+	};
+	assert_eq!(decode_zone_price(&cleared.encode(), 7), Some(Some(182_000)));
+	assert_eq!(decode_zone_price(&cleared.encode(), 1), Some(Some(-5_000)));
+	assert_eq!(decode_zone_price(&cleared.encode(), 9), Some(None), "a zone that traded nothing");
+	assert_eq!(decode_zone_price(&cleared.encode()[..30], 7), None);
+}

@@ -26,7 +26,7 @@ pub fn day() -> Problem {
 		})
 		.collect();
 	Problem {
-		slot_minutes: 15,
+		slot_seconds: 900,
 		slots,
 		battery: Some(BatteryModel {
 			capacity_wh: 10_000.0,

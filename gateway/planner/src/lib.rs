@@ -23,7 +23,11 @@
 //!
 //! [`own_modes`] runs the same model with every device in its own mode (self-consumption,
 //! the car at full power on arrival, the thermostat at the band's floor): what the plan is
-//! measured against.
+//! measured against. [`home`] makes the problem from what the box knows of its home;
+//! [`review`] reckons what running the devices did, against their own modes.
+
+pub mod home;
+pub mod review;
 
 use microlp::{ComparisonOp, OptimizationDirection, Problem as Lp, Variable};
 use serde::{Deserialize, Serialize};
@@ -33,8 +37,8 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Problem {
-	/// Minutes per slot: 15 in production.
-	pub slot_minutes: u32,
+	/// Seconds per slot: 900 in production.
+	pub slot_seconds: u32,
 	pub slots: Vec<Slot>,
 	#[serde(default)]
 	pub battery: Option<BatteryModel>,
@@ -171,12 +175,15 @@ impl fmt::Display for PlanError {
 
 impl std::error::Error for PlanError {}
 
+/// The most slots a problem plans: four days of 15-minute slots.
+pub const MAX_SLOTS: usize = 4 * 96;
+
 /// The most a home draws or feeds in per slot: a bound that keeps the program bounded.
 const METER_LIMIT_WH: f64 = 1e6;
 
 impl Problem {
 	fn hours(&self) -> f64 {
-		f64::from(self.slot_minutes) / 60.0
+		f64::from(self.slot_seconds) / 3600.0
 	}
 
 	/// Every value in range; the first that is not is named.
@@ -185,10 +192,10 @@ impl Problem {
 			Err(PlanError::Invalid { field: field.into(), reason: reason.into() })
 		};
 		let ok = |v: f64| v.is_finite() && v >= 0.0;
-		if !(1..=60).contains(&self.slot_minutes) {
-			return invalid("slot_minutes", "not between 1 and 60");
+		if !(1..=3_600).contains(&self.slot_seconds) {
+			return invalid("slot_seconds", "not between 1 and 3600");
 		}
-		if self.slots.is_empty() || self.slots.len() > 4 * 96 {
+		if self.slots.is_empty() || self.slots.len() > MAX_SLOTS {
 			return invalid("slots", "not between 1 and 384 slots");
 		}
 		for (i, s) in self.slots.iter().enumerate() {
@@ -283,7 +290,7 @@ impl Problem {
 
 /// A Wh the battery holds at the end, in micro-euros: the horizon's cheapest Wh drawn, as it
 /// comes out of the battery.
-fn value_per_wh(problem: &Problem, b: &BatteryModel) -> f64 {
+pub(crate) fn value_per_wh(problem: &Problem, b: &BatteryModel) -> f64 {
 	let cheapest = problem.slots.iter().map(|s| s.buy_per_kwh).min().unwrap_or(0);
 	cheapest as f64 / 1_000.0 * b.efficiency
 }

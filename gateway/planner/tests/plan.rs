@@ -39,7 +39,7 @@ fn battery(stored_wh: f64, grid_charge: bool) -> BatteryModel {
 
 /// Every constraint of the model, checked on the plan's numbers.
 fn holds(problem: &Problem, plan: &Plan) {
-	let hours = f64::from(problem.slot_minutes) / 60.0;
+	let hours = f64::from(problem.slot_seconds) / 3600.0;
 	assert_eq!(plan.slots.len(), problem.slots.len());
 	let mut stored = problem.battery.as_ref().map_or(0.0, |b| b.stored_wh);
 	let mut into_car = 0.0;
@@ -100,7 +100,7 @@ fn a_battery_charges_when_power_is_cheap_and_covers_the_dear_evening() {
 	let mut slots = vec![slot(200.0, 0.0, 100_000, 50_000); 4];
 	slots.extend(vec![slot(1_000.0, 0.0, 400_000, 50_000); 4]);
 	let problem = Problem {
-		slot_minutes: 15,
+		slot_seconds: 900,
 		slots,
 		// 5 kW: four night slots store what four evening slots of 1 kWh take.
 		battery: Some(BatteryModel { power_w: 5_000.0, ..battery(1_000.0, true) }),
@@ -120,7 +120,7 @@ fn most_self_consumed_keeps_the_noon_surplus_for_the_evening_even_when_selling_p
 	let mut slots = vec![slot(100.0, 1_200.0, 300_000, 290_000); 4];
 	slots.extend(vec![slot(800.0, 0.0, 300_000, 290_000); 4]);
 	let mut problem = Problem {
-		slot_minutes: 15,
+		slot_seconds: 900,
 		slots,
 		battery: Some(battery(1_000.0, false)),
 		car: None,
@@ -139,7 +139,7 @@ fn the_car_gets_its_energy_in_the_cheapest_slots_before_it_leaves() {
 	let slots =
 		(0..8).map(|t| slot(0.0, 0.0, if t % 2 == 0 { 300_000 } else { 100_000 }, 0)).collect();
 	let problem = Problem {
-		slot_minutes: 15,
+		slot_seconds: 900,
 		slots,
 		battery: None,
 		car: Some(CarModel {
@@ -161,7 +161,7 @@ fn the_car_gets_its_energy_in_the_cheapest_slots_before_it_leaves() {
 #[test]
 fn input_no_home_gives_is_named_and_an_impossible_cap_is_infeasible() {
 	let base = Problem {
-		slot_minutes: 15,
+		slot_seconds: 900,
 		slots: vec![slot(500.0, 0.0, 300_000, 80_000)],
 		battery: None,
 		car: None,
@@ -197,7 +197,7 @@ fn input_no_home_gives_is_named_and_an_impossible_cap_is_infeasible() {
 #[test]
 fn a_plan_is_json_in_and_out() {
 	// A dear slot, then a cheap one: the battery covers the dear one.
-	let text = r#"{"slot_minutes":15,"slots":[
+	let text = r#"{"slot_seconds":900,"slots":[
 		{"load_wh":300,"pv_wh":0,"buy_per_kwh":300000,"sell_per_kwh":80000},
 		{"load_wh":300,"pv_wh":0,"buy_per_kwh":100000,"sell_per_kwh":80000}],
 		"battery":{"capacity_wh":10000,"stored_wh":5000,"power_w":5000,"efficiency":0.95}}"#;
@@ -206,7 +206,7 @@ fn a_plan_is_json_in_and_out() {
 	holds(&problem, &p);
 	assert!((p.slots[0].battery_wh + 300.0).abs() < EPS, "{p:?}");
 	assert!(
-		serde_json::from_str::<Problem>(r#"{"slot_minutes":15,"slots":[],"colour":1}"#).is_err()
+		serde_json::from_str::<Problem>(r#"{"slot_seconds":900,"slots":[],"colour":1}"#).is_err()
 	);
 }
 
@@ -234,7 +234,7 @@ fn homes() -> impl Strategy<Value = Problem> {
 	let heat_pump = prop::option::of((38.0f64..50.0, any::<bool>()));
 	(slots, battery, car, heat_pump, any::<bool>()).prop_map(|(slots, b, c, h, self_consumed)| {
 		Problem {
-			slot_minutes: 15,
+			slot_seconds: 900,
 			slots: slots
 				.into_iter()
 				.map(|(load, pv, buy, sell_share, demand, cop)| Slot {
