@@ -48,22 +48,35 @@ impl MeterSim {
 
 	/// The same, for a chain whose slots last `slot_seconds`.
 	pub fn for_slots_of(household: u8, slot_seconds: u64) -> MeterSim {
+		let speed = (900 / slot_seconds).to_string();
+		Self::spawn(household, &["--speed", &speed], 0).0
+	}
+
+	/// `lem-meter-sim` for `household` from 9:00 UTC with `args` besides, which serve
+	/// `devices` devices: the meter and the addresses the devices announce, in order.
+	pub fn spawn(household: u8, args: &[&str], devices: usize) -> (MeterSim, Vec<SocketAddr>) {
 		let mut child = Command::new(binary("lem-meter-sim"))
 			.args(["--household", &household.to_string(), "--listen", "127.0.0.1:0"])
-			.args(["--speed", &(900 / slot_seconds).to_string()])
 			.args(["--start-hour", "9"])
+			.args(args)
 			.stdout(Stdio::piped())
 			.stderr(Stdio::null())
 			.spawn()
 			.expect("spawn lem-meter-sim");
-		let mut first = String::new();
-		BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-		let address = first
-			.trim()
-			.strip_prefix("listening on ")
-			.and_then(|a| a.parse().ok())
-			.unwrap_or_else(|| panic!("lem-meter-sim said {first:?}"));
-		MeterSim { child, address }
+		let mut out = BufReader::new(child.stdout.take().unwrap());
+		let mut addresses = Vec::new();
+		for _ in 0..=devices {
+			let mut line = String::new();
+			out.read_line(&mut line).unwrap();
+			let address = line
+				.trim()
+				.split_once("listening on ")
+				.and_then(|(_, a)| a.parse().ok())
+				.unwrap_or_else(|| panic!("lem-meter-sim said {line:?}"));
+			addresses.push(address);
+		}
+		let address = addresses.remove(0);
+		(MeterSim { child, address }, addresses)
 	}
 
 	/// Freezes the meter: it takes connections but answers nothing (SIGSTOP).
@@ -194,6 +207,48 @@ impl GatewayBox {
 		body.to_owned()
 	}
 
+	/// `PUT <path>` with a JSON `body` to the box's HTTP endpoint: the status line and body.
+	pub fn put(&self, path: &str, body: &str) -> (String, String) {
+		use std::io::Write;
+		let address = self.metrics.expect("a box that serves metrics");
+		let mut stream = TcpStream::connect(address).unwrap();
+		let request = format!(
+			"PUT {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+			body.len()
+		);
+		stream.write_all(request.as_bytes()).unwrap();
+		let mut response = String::new();
+		stream.read_to_string(&mut response).unwrap();
+		let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+		(head.lines().next().unwrap_or_default().to_owned(), body.to_owned())
+	}
+
+	/// Makes the box run the home's devices: the storage inverter (SunSpec) at `battery` and
+	/// the wallbox, whose central system the box is at `wallbox_listen`, each with a watchdog
+	/// of three polls; and `plan` as the `[plan]` section's lines.
+	pub fn run_devices(
+		&mut self,
+		battery: Option<SocketAddr>,
+		wallbox_listen: Option<SocketAddr>,
+		plan: &str,
+	) {
+		let mut config = std::fs::read_to_string(&self.config).unwrap();
+		if let Some(battery) = battery {
+			config += &format!(
+				"[battery]\nprotocol = \"sunspec\"\naddress = \"{battery}\"\ncapacity_wh = 10000\n\
+				 watchdog_seconds = 6\n"
+			);
+		}
+		if let Some(listen) = wallbox_listen {
+			config += &format!(
+				"[charger]\nprotocol = \"ocpp16\"\nlisten = \"{listen}\"\n\
+				 charge_point = \"wallbox\"\nwatchdog_seconds = 6\n"
+			);
+		}
+		config += &format!("[plan]\n{plan}\n");
+		std::fs::write(&self.config, config).unwrap();
+	}
+
 	/// Kills it without warning, as a power cut would.
 	pub fn kill(&mut self) {
 		if let Some(mut c) = self.child.take() {
@@ -272,6 +327,16 @@ impl GatewayBox {
 		text.lines().filter_map(|l| l.strip_prefix("order ")).map(parse_order_line).collect()
 	}
 
+	/// Makes the box serve HTTP (its metrics, the owner's ledger, its home's plan and figures),
+	/// to `app_origin`'s pages too if given.
+	pub fn serve(&mut self, app_origin: Option<&str>) {
+		let metrics: SocketAddr = format!("127.0.0.1:{}", crate::free_port()).parse().unwrap();
+		self.metrics = Some(metrics);
+		let origin = app_origin.map_or(String::new(), |o| format!("app_origin = {o:?}\n"));
+		let config = std::fs::read_to_string(&self.config).unwrap();
+		std::fs::write(&self.config, format!("metrics = \"{metrics}\"\n{origin}{config}")).unwrap();
+	}
+
 	/// Makes the box trade for `account` (a development account's name), within `daily_budget`:
 	/// its secret seed as `lem-node key inspect` prints it, and the `[owner]` section; and
 	/// serve its metrics and the owner's ledger.
@@ -280,10 +345,10 @@ impl GatewayBox {
 			sp_core::sr25519::Pair::from_string_with_seed(&format!("//{account}"), None).unwrap();
 		let seed = seed.expect("a hard derivation has a seed");
 		std::fs::write(self.dir.join("owner.key"), sp_core::bytes::to_hex(&seed, false)).unwrap();
-		let metrics: SocketAddr = format!("127.0.0.1:{}", crate::free_port()).parse().unwrap();
-		self.metrics = Some(metrics);
-		let mut config =
-			format!("metrics = \"{metrics}\"\n{}", std::fs::read_to_string(&self.config).unwrap());
+		if self.metrics.is_none() {
+			self.serve(None);
+		}
+		let mut config = std::fs::read_to_string(&self.config).unwrap();
 		config += &format!(
 			"[owner]\nkey_file = \"owner.key\"\nbuy_limit_per_kwh = 250000\n\
 			 sell_limit_per_kwh = 100000\ndaily_budget = {daily_budget}\nhorizon_slots = 2\n"

@@ -10,7 +10,10 @@
 //! transaction, which the journal records as the reason.
 
 use codec::DecodeAll;
-use lem_gateway_core::chain::*;
+use lem_gateway_core::{
+	bill::{self, Terms},
+	chain::*,
+};
 use lem_light_client::{
 	client::{ClientError, LightClient},
 	header::Hash,
@@ -64,6 +67,25 @@ pub struct Finalized {
 	/// The energy the chain accepted for each asked slot of the metering point, if any.
 	pub readings: BTreeMap<u64, Option<(u64, u64)>>,
 	pub owner: Option<OwnerFacts>,
+	pub home: Option<HomeFacts>,
+}
+
+/// What the box plans its home by: the terms of `slot`, the metering point's zone's light,
+/// and the price the zone cleared `price_of` at.
+pub struct HomeQuery<'a> {
+	/// The owner's account, for its retail choice; grey without one.
+	pub account: Option<&'a [u8; 32]>,
+	pub slot: u64,
+	pub price_of: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HomeFacts {
+	pub terms: Terms,
+	pub light: Light,
+	/// The price the zone cleared the asked slot at, if it is cleared (inside: the zone traded
+	/// nothing).
+	pub cleared: Option<Option<i64>>,
 }
 
 /// Whose account to read, and its orders of which slots.
@@ -73,12 +95,14 @@ pub struct OwnerQuery<'a> {
 }
 
 /// Reads, in one proof at the checkpoint, the community's parameters, the metering point's
-/// readings of `slots` and what `owner` asks of the owner's account.
+/// readings of `slots`, what `owner` asks of the owner's account and what `home` asks for the
+/// plan.
 pub async fn read_finalized(
 	client: &mut LightClient,
 	metering_point: u64,
 	slots: &[u64],
 	owner: Option<OwnerQuery<'_>>,
+	home: Option<HomeQuery<'_>>,
 ) -> Result<Finalized, ChainError> {
 	let mut keys: Vec<Vec<u8>> = [timestamp_key(), block_time_key(), community_key()]
 		.into_iter()
@@ -87,6 +111,11 @@ pub async fn read_finalized(
 	if let Some(o) = &owner {
 		keys.extend([account_key(o.account), standing_order_key(o.account)]);
 		keys.extend(o.slots.iter().map(|&s| account_orders_key(o.account, s)));
+	}
+	if let Some(h) = &home {
+		keys.extend([metering_point_key(metering_point), grid_key(), tariffs_key()]);
+		keys.extend(h.account.map(retail_choice_key));
+		keys.extend(h.price_of.map(cleared_slot_key));
 	}
 	let checkpoint = client.checkpoint().clone();
 	let mut values = client.read(&keys).await?.into_iter();
@@ -137,6 +166,35 @@ pub async fn read_finalized(
 			Some(OwnerFacts { nonce, standing_order, orders })
 		}
 	};
+	let home = match home {
+		None => None,
+		Some(h) => {
+			let mut next = || values.next().flatten();
+			let layout = |item| ChainError::Layout { item };
+			// A point the chain does not hold has no zone: no light and no price of its own.
+			let zone = next()
+				.map(|b| decode_zone(&b).ok_or(layout("Market::MeteringPoints")))
+				.transpose()?;
+			let grid = next();
+			let tariffs = next().ok_or(layout("Settlement::TariffsInForce"))?;
+			let retail = h.account.and_then(|_| next());
+			let terms = bill::decode_terms(h.slot, &tariffs, retail.as_deref())
+				.ok_or(layout("Settlement::TariffsInForce"))?;
+			let light = match (zone, grid) {
+				(Some(zone), Some(grid)) => {
+					decode_light(&grid, zone).ok_or(layout("Market::GridInForce"))?
+				}
+				_ => Light::Green,
+			};
+			let cleared = match (h.price_of.and_then(|_| next()), zone) {
+				(Some(bytes), Some(zone)) => {
+					Some(decode_zone_price(&bytes, zone).ok_or(layout("Market::ClearedSlots"))?)
+				}
+				_ => None,
+			};
+			Some(HomeFacts { terms, light, cleared })
+		}
+	};
 	Ok(Finalized {
 		block: checkpoint.hash(),
 		number: checkpoint.number(),
@@ -145,6 +203,7 @@ pub async fn read_finalized(
 		community,
 		readings,
 		owner,
+		home,
 	})
 }
 

@@ -9,6 +9,7 @@
 use crate::meter::{map::MapConfig, modbus::Transport};
 use lem_gateway_core::owner::StandingOrder;
 use lem_light_client::finality::Checkpoint;
+use lem_planner::home::Preferences;
 use serde::Deserialize;
 use std::{
 	fmt,
@@ -27,6 +28,8 @@ struct File {
 	journal: PathBuf,
 	#[serde(default)]
 	metrics: Option<SocketAddr>,
+	#[serde(default)]
+	app_origin: Option<String>,
 	#[serde(default = "default_keep_slots")]
 	keep_slots: u64,
 	meter: MeterFile,
@@ -38,6 +41,9 @@ struct File {
 	heat_pump: Option<HeatPumpFile>,
 	#[serde(default)]
 	charger: Option<ChargerFile>,
+	/// The owner's preferences for the plan; the defaults if absent.
+	#[serde(default)]
+	plan: Preferences,
 }
 
 #[derive(Deserialize, Debug)]
@@ -48,6 +54,11 @@ struct ChargerFile {
 	listen: SocketAddr,
 	/// The charge point's identity, the last part of the URL it connects to.
 	charge_point: String,
+	/// Its rated power, and what of the energy it gives reaches the car's battery.
+	#[serde(default = "default_charger_power_w")]
+	power_w: u32,
+	#[serde(default = "default_charger_efficiency_percent")]
+	efficiency_percent: u8,
 	#[serde(default = "default_watchdog_seconds")]
 	watchdog_seconds: u16,
 	#[serde(default = "default_answer_within_ms")]
@@ -78,6 +89,9 @@ struct BatteryFile {
 	unit: u8,
 	/// What it stores when full, in Wh: the planner's bound.
 	capacity_wh: u32,
+	/// What of the energy it takes it stores, and of what it stores it gives back: one way.
+	#[serde(default = "default_battery_efficiency_percent")]
+	efficiency_percent: u8,
 	#[serde(default = "default_watchdog_seconds")]
 	watchdog_seconds: u16,
 	#[serde(default = "default_answer_within_ms")]
@@ -192,6 +206,16 @@ fn default_answer_within_ms() -> u64 {
 fn default_watchdog_seconds() -> u16 {
 	60
 }
+/// A three-phase 16 A wallbox.
+fn default_charger_power_w() -> u32 {
+	11_000
+}
+fn default_charger_efficiency_percent() -> u8 {
+	90
+}
+fn default_battery_efficiency_percent() -> u8 {
+	95
+}
 fn default_coils() -> [u16; 2] {
 	[0, 1]
 }
@@ -212,6 +236,8 @@ pub struct Config {
 	pub journal: PathBuf,
 	/// Where Prometheus scrapes the gateway's metrics; none if absent.
 	pub metrics: Option<SocketAddr>,
+	/// The web app's origin, which may read the box's answers from the owner's browser.
+	pub app_origin: Option<String>,
 	/// How many slots the journal keeps before the newest.
 	pub keep_slots: u64,
 	pub meter: MeterConfig,
@@ -221,12 +247,16 @@ pub struct Config {
 	pub battery: Option<BatteryConfig>,
 	pub heat_pump: Option<HeatPumpConfig>,
 	pub charger: Option<ChargerConfig>,
+	/// What the owner asks of the plan, until the box's HTTP API changes it.
+	pub preferences: Preferences,
 }
 
 /// An EV's wallbox, its protocol.
 #[derive(Debug, Clone)]
 pub struct ChargerConfig {
 	pub protocol: ChargerProtocol,
+	pub power_w: u32,
+	pub efficiency_percent: u8,
 	/// A charging profile lasts this long unless renewed.
 	pub watchdog_s: u16,
 	pub answer_within: Duration,
@@ -243,6 +273,7 @@ pub enum ChargerProtocol {
 pub struct BatteryConfig {
 	pub protocol: BatteryProtocol,
 	pub capacity_wh: u32,
+	pub efficiency_percent: u8,
 	/// After this long without the box's renewal the battery returns to its own mode.
 	pub watchdog_s: u16,
 	pub answer_within: Duration,
@@ -471,9 +502,12 @@ impl Config {
 						))
 					}
 				};
+				let efficiency_percent =
+					percent("battery.efficiency_percent", b.efficiency_percent).map_err(error)?;
 				Some(BatteryConfig {
 					protocol,
 					capacity_wh: b.capacity_wh,
+					efficiency_percent,
 					watchdog_s: b.watchdog_seconds,
 					answer_within,
 				})
@@ -518,10 +552,38 @@ impl Config {
 						ChargerProtocol::Ocpp16 { listen: c.listen, charge_point: c.charge_point }
 					}
 				};
-				Some(ChargerConfig { protocol, watchdog_s: c.watchdog_seconds, answer_within })
+				if !(1_000..=350_000).contains(&c.power_w) {
+					return Err(error(format!(
+						"charger.power_w: {} is not between 1000 and 350000",
+						c.power_w
+					)));
+				}
+				let efficiency_percent =
+					percent("charger.efficiency_percent", c.efficiency_percent).map_err(error)?;
+				Some(ChargerConfig {
+					protocol,
+					power_w: c.power_w,
+					efficiency_percent,
+					watchdog_s: c.watchdog_seconds,
+					answer_within,
+				})
 			}
 		};
+		file.plan.check().map_err(|e| error(format!("plan.{e}")))?;
+		if let Some(origin) = &file.app_origin {
+			// An origin is a scheme, a host and perhaps a port: nothing a header could carry more in.
+			let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+			let host_ok = |h: &str| {
+				!h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+			};
+			if !rest.is_some_and(host_ok) {
+				return Err(error(format!(
+					"app_origin: {origin:?} is not an origin such as \"https://app.example.org\""
+				)));
+			}
+		}
 		Ok(Config {
+			preferences: file.plan,
 			owner,
 			battery,
 			heat_pump,
@@ -533,6 +595,7 @@ impl Config {
 			key_file,
 			journal: dir.join(file.journal),
 			metrics: file.metrics,
+			app_origin: file.app_origin,
 			keep_slots: file.keep_slots.max(1),
 			meter: MeterConfig {
 				protocol,
@@ -540,6 +603,15 @@ impl Config {
 				answer_within: Duration::from_millis(meter.answer_within_ms),
 			},
 		})
+	}
+}
+
+/// A one-way efficiency: more than half, at most all.
+fn percent(field: &str, value: u8) -> Result<u8, String> {
+	if (51..=100).contains(&value) {
+		Ok(value)
+	} else {
+		Err(format!("{field}: {value} is not between 51 and 100"))
 	}
 }
 

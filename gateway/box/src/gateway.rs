@@ -15,16 +15,15 @@
 //! failing one has its verdict.
 
 use crate::{
-	chain::{self, ChainError, Finalized, OwnerQuery},
+	chain::{self, ChainError, Finalized, HomeQuery, OwnerQuery},
 	config::Config,
-	device::{
-		self, Battery, BatteryLink, Charger, ChargerLink, DeviceError, HeatPump, HeatPumpLink,
-	},
+	device::DeviceError,
+	home::{Home, HomeError, PlanFacts},
 	journal::{Journal, JournalError},
 	key::{self, OwnerKeyError},
 	ledger::Ledger,
 	meter::{Energy, Meter, MeterError},
-	metrics::Metrics,
+	metrics::{Ask, Metrics},
 	trader::Trader,
 };
 use ed25519_dalek::SigningKey;
@@ -41,6 +40,7 @@ use std::{
 	sync::Arc,
 	time::{Duration, SystemTime, UNIX_EPOCH},
 };
+use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 /// A reading in the pool but in no block after this many blocks is sent again (same bytes).
@@ -84,10 +84,10 @@ pub struct Gateway {
 	journal: Journal,
 	metrics: Arc<Metrics>,
 	meter: Meter,
-	/// The home's devices the box runs, as the configuration names them.
-	battery: Option<BatteryLink>,
-	heat_pump: Option<HeatPumpLink>,
-	charger: Option<ChargerLink>,
+	/// The home's devices the box runs, as the configuration names them, and their plan.
+	home: Home,
+	/// What the chain last proved for the plan.
+	plan_facts: Option<PlanFacts>,
 	/// The nodes, and the finality checked through them.
 	client: LightClient,
 	/// When finality was last followed, and the block the pending readings were last read at.
@@ -138,34 +138,10 @@ impl Gateway {
 			"meter answers"
 		);
 		// A device the configuration names must answer at start, as the meter must.
-		let battery = match &config.battery {
-			None => None,
-			Some(b) => {
-				let mut battery = device::connect_battery(b).await.map_err(StartError::Device)?;
-				let state = battery.state().await.map_err(StartError::Device)?;
-				info!(battery = %battery.name(), stored_permille = state.stored_permille, power_w = state.power_w, "battery answers");
-				Some(battery)
-			}
-		};
-		let heat_pump = match &config.heat_pump {
-			None => None,
-			Some(h) => {
-				let mut heat_pump =
-					device::connect_heat_pump(h).await.map_err(StartError::Device)?;
-				let state = heat_pump.state().await.map_err(StartError::Device)?;
-				info!(heat_pump = %heat_pump.name(), ?state, "heat pump answers");
-				Some(heat_pump)
-			}
-		};
-		// The wallbox connects to the box, whenever it boots: only listening must work at start.
-		let charger = match &config.charger {
-			None => None,
-			Some(c) => {
-				let charger = device::connect_charger(c).await.map_err(StartError::Device)?;
-				info!(charger = %charger.name(), "waiting for the wallbox");
-				Some(charger)
-			}
-		};
+		let home = Home::connect(&config, &journal).await.map_err(|e| match e {
+			HomeError::Device(e) => StartError::Device(e),
+			HomeError::Journal(e) => StartError::Journal(e),
+		})?;
 		let last = journal.last().map_err(StartError::Journal)?;
 		let newest = last.as_ref().map_or(0, |e| e.slot);
 		let pending: BTreeMap<u64, Entry> = journal
@@ -219,9 +195,8 @@ impl Gateway {
 			journal,
 			metrics,
 			meter,
-			battery,
-			heat_pump,
-			charger,
+			home,
+			plan_facts: None,
 			client,
 			followed_at: None,
 			read_at: None,
@@ -240,9 +215,9 @@ impl Gateway {
 		})
 	}
 
-	/// Runs until the process ends. Only the journal failing stops it: without the journal
-	/// nothing may be sent.
-	pub async fn run(mut self) -> Result<(), JournalError> {
+	/// Runs until the process ends, answering the owner's `asks` between its rounds. Only the
+	/// journal failing stops it: without the journal nothing may be sent.
+	pub async fn run(mut self, mut asks: mpsc::Receiver<Ask>) -> Result<(), JournalError> {
 		// Every box takes its slot's end at the same instant; they do not all send it then, but
 		// each at a moment of its own within half a block after.
 		let spread_permille = client::random() % 1000;
@@ -250,14 +225,47 @@ impl Gateway {
 			let now = unix_ms();
 			let taken = self.last_taken;
 			self.poll_meter(now).await?;
-			self.poll_devices().await;
+			let slot_ms = self.slot_seconds.map(|s| s * 1000);
+			self.home.poll(&self.metrics, &self.journal, now, slot_ms).await?;
 			if self.last_taken != taken {
 				let spread = self.block_ms / 2 * spread_permille / 1000;
 				tokio::time::sleep(Duration::from_millis(spread)).await;
 			}
 			self.work_with_chain().await?;
-			tokio::time::sleep(self.until_next_wake()).await;
+			if let Some(slot_seconds) = self.slot_seconds {
+				self.home.plan(&self.journal, unix_ms(), slot_seconds, self.plan_facts)?;
+			}
+			tokio::select! {
+				_ = tokio::time::sleep(self.until_next_wake()) => {}
+				Some(ask) = asks.recv() => self.answer(ask)?,
+			}
 		}
+	}
+
+	/// Answers what the owner asked through HTTP. The asker may have given up: no one to
+	/// tell is no error.
+	fn answer(&mut self, ask: Ask) -> Result<(), JournalError> {
+		match ask {
+			Ask::Preferences(reply) => {
+				let _ = reply.send(self.home.preferences().clone());
+			}
+			Ask::Plan(reply) => {
+				let _ = reply.send(self.home.plan_json());
+			}
+			Ask::Home(reply) => {
+				let Some(slot_seconds) = self.slot_seconds else {
+					let _ = reply.send((r#"{"days":[],"slots":[]}"#.into(), String::new()));
+					return Ok(());
+				};
+				let now_slot = unix_ms() / 1000 / slot_seconds;
+				let _ = reply.send(self.home.review(&self.journal, slot_seconds, now_slot)?);
+			}
+			Ask::SetPreferences(preferences, reply) => {
+				let set = self.home.set_preferences(preferences, &self.journal);
+				let _ = reply.send(set.map(|()| self.home.preferences().clone()));
+			}
+		}
+		Ok(())
 	}
 
 	fn until_next_wake(&self) -> Duration {
@@ -285,37 +293,6 @@ impl Gateway {
 		Ok(())
 	}
 
-	/// Reads the devices' states for the metrics. A device that does not answer is logged
-	/// and counted, and its figures are absent until it answers again.
-	async fn poll_devices(&mut self) {
-		let m = &self.metrics;
-		let seen = |read: Result<u64, DeviceError>| match read {
-			Ok(v) => Some(v),
-			// A wallbox not connected (yet): no figure, and nothing to warn of every poll.
-			Err(DeviceError::Missing { .. }) => None,
-			Err(e) => {
-				Metrics::add(&m.device_errors, 1);
-				warn!(error = %e, "device read failed");
-				None
-			}
-		};
-		let gauge =
-			|gauge: &std::sync::Mutex<Option<u64>>, v| *gauge.lock().expect("not poisoned") = v;
-		if let Some(battery) = &mut self.battery {
-			let stored = battery.state().await.map(|s| s.stored_permille.into());
-			gauge(&m.battery_stored_permille, seen(stored));
-		}
-		if let Some(heat_pump) = &mut self.heat_pump {
-			gauge(&m.heat_pump_sg_ready, seen(heat_pump.state().await.map(|s| s as u64)));
-		}
-		if let Some(charger) = &mut self.charger {
-			let state = charger.state().await;
-			let energy = state.as_ref().ok().and_then(|s| s.energy_wh);
-			gauge(&m.charger_power_w, seen(state.map(|s| s.power_w.into())));
-			gauge(&m.charger_energy_wh, energy);
-		}
-	}
-
 	/// Takes `registers` as the end of `slot`, and signs the slot's reading if its start was
 	/// taken too. Journaled durably before anything else happens.
 	fn take(&mut self, slot: u64, energy: Energy, now_ms: u64) -> Result<(), JournalError> {
@@ -327,6 +304,7 @@ impl Gateway {
 			warn!(slot, start = ?s, end = ?registers, "the registers went back over the slot: no reading");
 		}
 		self.journal.put(&[&entry], true)?;
+		self.home.end_slot(slot, self.plan_facts, &self.journal)?;
 		self.last_taken = Some(slot);
 		Metrics::add(&self.metrics.taken, 1);
 		match &entry.reading {
@@ -411,8 +389,17 @@ impl Gateway {
 		};
 		let now = chain::best_block_seconds(&mut self.client).await?;
 		let block_ms = self.block_ms;
+		let planned = |slot| self.home.planned_net_wh(slot);
 		trader
-			.step(&mut self.client, &self.journal, &self.metrics, community, block_ms, now)
+			.step(
+				&mut self.client,
+				&self.journal,
+				&self.metrics,
+				community,
+				block_ms,
+				now,
+				&planned,
+			)
 			.await?;
 		self.trade_due = false;
 		Ok(())
@@ -441,7 +428,19 @@ impl Gateway {
 				self.trader.as_ref().map(Trader::unresolved_slots).unwrap_or_default();
 			let owner = account.as_ref().map(|account| OwnerQuery { account, slots: &order_slots });
 			let point = self.config.metering_point;
-			let finalized = chain::read_finalized(&mut self.client, point, &slots, owner).await?;
+			// The plan's prices and light, by the box's slot (the chain's once it knows it); the
+			// next slot's price once it clears, before it begins.
+			let slot = self.slot_seconds.map(|s| unix_ms() / 1000 / s);
+			let home = match slot {
+				Some(slot) if self.home.plans() => Some(HomeQuery {
+					account: account.as_ref(),
+					slot,
+					price_of: self.home.wants_price(slot + 1).then_some(slot + 1),
+				}),
+				_ => None,
+			};
+			let finalized =
+				chain::read_finalized(&mut self.client, point, &slots, owner, home).await?;
 			if let Some(skew_ms) = clock_skew(unix_ms(), finalized.time_ms) {
 				// Slots are cut by this clock: a skew moves readings into the wrong slot.
 				Metrics::add(&self.metrics.clock_skews, 1);
@@ -454,6 +453,17 @@ impl Gateway {
 			}
 			self.community = Some(finalized.community);
 			self.block_ms = finalized.block_ms;
+			if let (Some(facts), Some(slot)) = (&finalized.home, slot) {
+				if let Some(price) = facts.cleared {
+					self.home.cleared(slot + 1, price, &self.journal)?;
+				}
+				self.plan_facts = Some(PlanFacts {
+					read_at_ms: unix_ms(),
+					retail_per_kwh: facts.terms.retail_per_kwh,
+					feed_in_per_kwh: facts.terms.feed_in_per_kwh,
+					light: facts.light,
+				});
+			}
 			self.check_pending(&finalized)?;
 			if let (Some(trader), Some(facts)) = (&mut self.trader, finalized.owner.clone()) {
 				let now = unix_ms() / 1000;

@@ -16,6 +16,7 @@ use codec::{DecodeAll, Encode};
 use lem_gateway_core::{
 	bill::Bill,
 	entry::{unversioned, versioned, Corrupt, Entry, OrderEntry},
+	home::HomeSlot,
 };
 use lem_light_client::finality::Checkpoint;
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
@@ -27,6 +28,13 @@ const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
 const LEDGER: TableDefinition<u64, &[u8]> = TableDefinition::new("ledger");
 /// The orders placed for the owner, by slot.
 const ORDERS: TableDefinition<u64, &[u8]> = TableDefinition::new("orders");
+/// What the home's devices did, and the price the box's zone cleared at, by slot.
+const HOME: TableDefinition<u64, &[u8]> = TableDefinition::new("home");
+/// The owner's preferences as last set through the box's HTTP API, and the plan the devices
+/// follow, as JSON under [`PREFERENCES`] and [`PLAN`].
+const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
+pub const PREFERENCES: &str = "preferences";
+pub const PLAN: &str = "plan";
 /// What the gateway learned from the chain and needs while offline: `slot_seconds`; and the
 /// owner's next nonce, `owner_nonce`.
 const CHAIN: TableDefinition<&str, u64> = TableDefinition::new("chain");
@@ -98,6 +106,8 @@ impl Journal {
 		txn.open_table(FINALITY)?;
 		txn.open_table(ORDERS)?;
 		txn.open_table(LEDGER)?;
+		txn.open_table(HOME)?;
+		txn.open_table(SETTINGS)?;
 		txn.commit()?;
 		db.compact().map_err(|e| JournalError::Storage(e.to_string()))?;
 		Ok(Journal { db, path: path.to_owned() })
@@ -194,6 +204,47 @@ impl Journal {
 		})
 	}
 
+	/// Writes what the home did in `slot` (no fsync: what is lost in a crash is one slot of
+	/// the forecast's history).
+	pub fn put_home(&self, slot: u64, home: &HomeSlot) -> Result<(), JournalError> {
+		let mut txn = self.db.begin_write()?;
+		txn.set_durability(Durability::None)?;
+		txn.open_table(HOME)?.insert(slot, versioned(home).as_slice())?;
+		txn.commit()?;
+		Ok(())
+	}
+
+	pub fn home(&self, slot: u64) -> Result<Option<HomeSlot>, JournalError> {
+		let txn = self.db.begin_read()?;
+		let table = txn.open_table(HOME)?;
+		let value = table.get(slot)?;
+		value
+			.map(|v| unversioned(v.value()).map_err(|why| JournalError::Corrupt { slot, why }))
+			.transpose()
+	}
+
+	/// What the home did in slots `from` on, by slot.
+	pub fn homes_from(&self, from: u64) -> Result<Vec<(u64, HomeSlot)>, JournalError> {
+		self.from_slot(HOME, from, |slot, bytes| {
+			let home = unversioned(bytes).map_err(|why| JournalError::Corrupt { slot, why })?;
+			Ok((slot, home))
+		})
+	}
+
+	/// A setting's JSON, if it was set.
+	pub fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, JournalError> {
+		let txn = self.db.begin_read()?;
+		Ok(txn.open_table(SETTINGS)?.get(name)?.map(|v| v.value().to_vec()))
+	}
+
+	/// Keeps a setting, durably: the owner was told it is kept, and the devices follow it.
+	pub fn set_setting(&self, name: &str, json: &[u8]) -> Result<(), JournalError> {
+		let txn = self.db.begin_write()?;
+		txn.open_table(SETTINGS)?.insert(name, json)?;
+		txn.commit()?;
+		Ok(())
+	}
+
 	/// Removes the entries and orders of slots before `slot`.
 	pub fn forget_before(&self, slot: u64) -> Result<(), JournalError> {
 		let mut txn = self.db.begin_write()?;
@@ -201,6 +252,7 @@ impl Journal {
 		txn.open_table(ENTRIES)?.retain_in(..slot, |_, _| false)?;
 		txn.open_table(ORDERS)?.retain_in(..slot, |_, _| false)?;
 		txn.open_table(LEDGER)?.retain_in(..slot, |_, _| false)?;
+		txn.open_table(HOME)?.retain_in(..slot, |_, _| false)?;
 		txn.commit()?;
 		Ok(())
 	}

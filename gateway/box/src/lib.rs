@@ -10,6 +10,8 @@
 //!   [`device::HeatPump`]) and a file per protocol: a storage inverter's SunSpec model 124, a
 //!   heat pump's SG-Ready contacts on a Modbus relay module. [`modbus`] is the Modbus unit
 //!   the meter and the devices share.
+//! - [`home`] plans the devices slot by slot (`lem-planner`) and holds each in its plan's
+//!   set-points; past the plan, or when the box stops, each returns to its own mode.
 //! - [`gateway`] is the slot loop: it takes each slot's end, signs the reading, journals it
 //!   ([`journal`]) and brings it to finality through the community's nodes, trusting none:
 //!   [`chain`] reads what it relies on with proofs at a block whose finality it checked.
@@ -24,6 +26,7 @@ pub mod chain;
 pub mod config;
 pub mod device;
 pub mod gateway;
+pub mod home;
 pub mod journal;
 pub mod key;
 pub mod ledger;

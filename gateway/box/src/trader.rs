@@ -185,7 +185,9 @@ impl Trader {
 		self.orders.retain(|&s, _| s >= slot);
 	}
 
-	/// One step: watch the transaction in flight, or make the next one.
+	/// One step: watch the transaction in flight, or make the next one. `planned` is what the
+	/// home's plan draws (positive) or feeds in over a slot, where it plans one.
+	#[allow(clippy::too_many_arguments)]
 	pub async fn step(
 		&mut self,
 		client: &mut LightClient,
@@ -194,6 +196,7 @@ impl Trader {
 		community: &Community,
 		block_ms: u64,
 		now: u64,
+		planned: &dyn Fn(u64) -> Option<i64>,
 	) -> Result<(), SyncError> {
 		let blocks = |n| blocks_seconds(n, block_ms);
 		let Some(facts) = &self.facts else { return Ok(()) };
@@ -230,7 +233,7 @@ impl Trader {
 			}
 		}
 
-		let Some(call) = self.next_call(facts, journal, community, block_ms, now)? else {
+		let Some(call) = self.next_call(facts, journal, community, block_ms, now, planned)? else {
 			return Ok(());
 		};
 		let signing = match self.signing {
@@ -350,7 +353,8 @@ impl Trader {
 	}
 
 	/// The standing order if the chain's differs from the configuration's, else an order for
-	/// the first slot ahead with an open gate and none yet.
+	/// the first slot ahead with an open gate and none yet: for what the plan draws or feeds
+	/// in where it plans the slot, else for what the meter's past forecasts.
 	fn next_call(
 		&self,
 		facts: &OwnerFacts,
@@ -358,6 +362,7 @@ impl Trader {
 		community: &Community,
 		block_ms: u64,
 		now: u64,
+		planned: &dyn Fn(u64) -> Option<i64>,
 	) -> Result<Option<Call>, JournalError> {
 		let blocks = |n| blocks_seconds(n, block_ms);
 		let standing: StandingOrder = self.config.standing_order;
@@ -372,7 +377,11 @@ impl Trader {
 			if !trading::wants_order(self.orders.get(&slot)) {
 				continue;
 			}
-			let Some(net_import) = self.forecast(slot, journal, slot_seconds)? else { continue };
+			let net_import = match planned(slot) {
+				Some(net) => Some(net),
+				None => self.forecast(slot, journal, slot_seconds)?,
+			};
+			let Some(net_import) = net_import else { continue };
 			let budget_left =
 				trading::budget_left(&self.orders, slot, slot_seconds, standing.daily_budget);
 			match trading::order_for(self.metering_point, slot, net_import, &standing, budget_left)

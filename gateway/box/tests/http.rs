@@ -16,7 +16,7 @@ use tokio::{
 
 async fn started() -> SocketAddr {
 	let address = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-	serve(address, Arc::new(Metrics::default())).await.unwrap();
+	serve(address, Arc::new(Metrics::default()), None, None).await.unwrap();
 	address
 }
 

@@ -174,14 +174,16 @@ fn run(config: Config) -> Result<()> {
 	let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 	runtime.block_on(async {
 		let metrics = Arc::new(Metrics::default());
+		// The owner's asks through HTTP, answered by the gateway's loop between its rounds.
+		let (ask, asks) = tokio::sync::mpsc::channel(8);
 		if let Some(address) = config.metrics {
-			metrics::serve(address, metrics.clone())
+			metrics::serve(address, metrics.clone(), Some(ask), config.app_origin.clone())
 				.await
 				.map_err(|e| format!("metrics at {address}: {e}"))?;
 		}
 		let gateway = Gateway::start(config, metrics).await?;
 		tokio::select! {
-			stopped = gateway.run() => stopped?,
+			stopped = gateway.run(asks) => stopped?,
 			_ = tokio::signal::ctrl_c() => tracing::info!("stopping"),
 			_ = terminate() => tracing::info!("stopping"),
 		}

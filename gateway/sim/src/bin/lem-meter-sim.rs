@@ -15,7 +15,7 @@
 //! and `heat pump listening on <address>` for the devices it serves.
 
 use clap::Parser;
-use lem_sim::{sml, Device, Household, Service, SimMeter};
+use lem_sim::{ev::Ev, sml, Device, Household, Service, SimMeter};
 use std::{
 	net::SocketAddr,
 	sync::{Arc, Mutex},
@@ -67,6 +67,10 @@ struct Args {
 	/// ws://127.0.0.1:8887/ocpp/wallbox-7 (households with a car: 7).
 	#[arg(long)]
 	wallbox_connect: Option<String>,
+	/// Give the household the demo car (its own, if it has one) coming home at this hour of
+	/// its day, Central European, instead of at 18: a PV household's car home at noon.
+	#[arg(long, value_parser = clap::value_parser!(u8).range(0..=23))]
+	car_home_at: Option<u8>,
 	/// Run the battery as OpenEMS Edge with a remote EMS: push to this URL, e.g.
 	/// http://127.0.0.1:8090/ (households with a battery: 5), instead of serving model 124.
 	#[arg(long, conflicts_with = "battery_listen")]
@@ -103,7 +107,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 	if !(args.speed.is_finite() && args.speed > 0.0) {
 		return Err(format!("--speed must be a positive number, not {}", args.speed).into());
 	}
-	let household = Household::demo(args.household, args.seed);
+	let mut household = Household::demo(args.household, args.seed);
+	if let Some(hour) = args.car_home_at {
+		household.ev.get_or_insert_with(Ev::new).arrives_h = f64::from(hour);
+	}
 	let devices = [
 		(args.battery_listen, Device::Battery, "battery", household.battery.is_some()),
 		(args.heat_pump_listen, Device::Relays, "heat pump", household.heat_pump.is_some()),
