@@ -288,6 +288,23 @@ test("the household's day view shows the settled slot's sources and costs as its
   await page.setViewportSize({ width: 1200, height: 900 });
 });
 
+test("the household view shows what its box did with the home's devices, read from the box", async () => {
+  // Household 7's box runs its wallbox (tests/tests/market_ui.rs) and lets this page read it.
+  await actAs(page, "Household7");
+  await go(page, "household");
+  const devices = page.getByTestId("home-devices");
+  await devices.getByTestId("box-address").fill(process.env.LEM_BOX!);
+  await devices.getByRole("button", { name: "Read" }).click();
+  await expect(devices.locator('[data-testid="box-slots"] tbody tr[data-slot]').first()).toBeVisible({ timeout: 120_000 });
+  await expect(devices.getByTestId("box-figures")).toContainText("Energy shifted");
+  await expect(devices.getByTestId("box-error")).toHaveCount(0);
+  await shot(page, "household-devices");
+  // A box that does not answer is named, with what to check.
+  await devices.getByTestId("box-address").fill("http://127.0.0.1:9");
+  await devices.getByRole("button", { name: "Read" }).click();
+  await expect(devices.getByTestId("box-error")).toContainText("does not answer");
+});
+
 test("the auditor view verifies the settled slot and its CSV is lem-audit's", async () => {
   const port = await new Promise<number>((resolve) => {
     const s = createServer().listen(0, "127.0.0.1", () => {
