@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds every test of the workspace with its one feature set and runs the test binaries:
-# first the unit, property and runtime tests, one binary after the other as `cargo test` does;
-# then lem-tests' end-to-end tests — real lem-node networks, gateways and meters on loopback —
-# in two lanes side by side, and beside them, niced, every FRAME benchmark once. The e2e tests
+# lem-tests' end-to-end tests — real lem-node networks, gateways and meters on loopback — in
+# two lanes side by side, and beside them, niced, the unit, property and runtime tests, one
+# binary after the other as `cargo test` does, and every FRAME benchmark once. The e2e tests
 # mostly wait on blocks (2 s on the test presets, 6 s where the block time is the subject; see
 # docs/BUILD.md): two networks at a time fit two cores and halve the wait. Within a lane, and
 # within a test binary, one network at a time.
@@ -15,11 +15,11 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-# The lanes (docs/BUILD.md): the binaries on 6 s blocks and the
-# fast network tests in the first, the rest in the second, which an e2e binary in neither
-# joins.
-LANE_A=(local_network load)
-LANE_B=(gateway settlement market_ui light_client operations metering market chain_specs)
+# The lanes (docs/BUILD.md), about as long as each other: the binaries on 6 s blocks and the
+# fast network tests with the short ones in the first, the rest in the second, which an e2e
+# binary in neither joins.
+LANE_A=(local_network load metering market chain_specs)
+LANE_B=(gateway settlement market_ui home light_client operations)
 
 # Built first, not inside the loop's process substitution: a test target that fails to compile
 # must fail the run, not leave its tests out of it.
@@ -46,16 +46,24 @@ while read -r line; do
 done < <(grep '"reason":"compiler-artifact"' "$artifacts" | grep '"profile":{[^}]*"test":true' |
 	grep '"executable":"/')
 
-benchmarks=
-if [ $# -eq 0 ]; then
-	units_start=$SECONDS
+# The unit, property and runtime tests, one binary after another: beside the lanes, which mostly
+# wait on blocks, niced below them and above the side builds.
+run_units() {
+	local units_start=$SECONDS start unit
 	for unit in "${units[@]}"; do
 		start=$SECONDS
-		(cd "${unit%% *}" && "${unit#* }" -q) || { echo "tests failed: ${unit#* }" >&2; exit 1; }
+		(cd "${unit%% *}" && nice -n 10 "${unit#* }" -q) || { echo "tests failed: ${unit#* }" >&2; return 1; }
 		# The slow ones by name, for docs/BUILD.md.
 		[ $((SECONDS - start)) -lt 10 ] || echo "unit $(basename "${unit#* }"): $((SECONDS - start)) s"
 	done
 	echo "unit tests: $((SECONDS - units_start)) s"
+}
+
+benchmarks=
+pids=()
+if [ $# -eq 0 ]; then
+	run_units &
+	pids+=($!)
 	# Every FRAME benchmark once, verified, on the runtime built with them (its own feature
 	# set: a second build of the runtime's dependencies, native only): niced beside the lanes,
 	# which mostly wait on blocks. Nothing else runs cargo until it is done.
@@ -87,7 +95,6 @@ run_lane() {
 	done
 }
 
-pids=()
 for lane in "${lanes[@]}"; do
 	# shellcheck disable=SC2086 # a lane is a list of names
 	run_lane $lane &
