@@ -30,6 +30,7 @@ use ed25519_dalek::SigningKey;
 use lem_gateway_core::{
 	chain::{blocks_seconds, clock_skew, Community, DEFAULT_BLOCK_MS},
 	entry::{Entry, Registers, State},
+	home::Tariffs,
 	reading, slot,
 	verdict::{self, AfterSubmission, Answer, Refusals, POOL_BANNED},
 };
@@ -457,12 +458,12 @@ impl Gateway {
 				if let Some(price) = facts.cleared {
 					self.home.cleared(slot + 1, price, &self.journal)?;
 				}
-				self.plan_facts = Some(PlanFacts {
-					read_at_ms: unix_ms(),
+				let tariffs = Tariffs {
 					retail_per_kwh: facts.terms.retail_per_kwh,
 					feed_in_per_kwh: facts.terms.feed_in_per_kwh,
-					light: facts.light,
-				});
+				};
+				self.plan_facts =
+					Some(PlanFacts { read_at_ms: unix_ms(), tariffs, light: facts.light });
 			}
 			self.check_pending(&finalized)?;
 			if let (Some(trader), Some(facts)) = (&mut self.trader, finalized.owner.clone()) {

@@ -2,10 +2,10 @@
 //! follow.
 //!
 //! At every slot's start, when the next slot has cleared, when a car is plugged in or out and
-//! when the owner changes a preference, the box plans its battery and its wallbox for the next [`PLAN_SLOTS`] slots
-//! (`lem_planner`): against its outlook of the house's own load and of the local price by
-//! time of day (`lem_gateway_core::home`), the tariffs and its zone's traffic light as a
-//! finalized block proves them. Every poll it holds the current slot's set-points
+//! when the owner changes a preference, the box plans its battery and its wallbox for the next
+//! [`PLAN_SLOTS`] slots (`lem_planner`): against its outlook of the house's own load and of the
+//! local price by time of day (`lem_gateway_core::home`), the tariffs and its zone's traffic
+//! light as a finalized block proves them. Every poll it holds the current slot's set-points
 //! (`lem_gateway_core::device::setpoints`), and the trader orders what the plan draws or
 //! feeds in.
 //!
@@ -55,8 +55,7 @@ const REVIEW_DAYS: u64 = 7;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PlanFacts {
 	pub read_at_ms: u64,
-	pub retail_per_kwh: u64,
-	pub feed_in_per_kwh: u64,
+	pub tariffs: Tariffs,
 	pub light: Light,
 }
 
@@ -328,10 +327,7 @@ impl Home {
 			battery_stored_wh: self.battery_state.zip(capacity).map(|(s, c)| s.stored_wh(c)),
 			car_register_wh: self.charger_state.and_then(|s| s.energy_wh),
 			car_plugged: self.plugged_at_wh.is_some(),
-			tariffs: facts.map(|f| Tariffs {
-				retail_per_kwh: f.retail_per_kwh,
-				feed_in_per_kwh: f.feed_in_per_kwh,
-			}),
+			tariffs: facts.map(|f| f.tariffs),
 			planned: self.plan.as_ref().and_then(|p| p.slot(slot)).copied(),
 			..journal.home(slot)?.unwrap_or_default()
 		};
@@ -387,8 +383,8 @@ impl Home {
 			slot_seconds: slot_seconds as u32,
 			start: first * slot_seconds,
 			expected,
-			retail_per_kwh: facts.retail_per_kwh,
-			feed_in_per_kwh: facts.feed_in_per_kwh,
+			retail_per_kwh: facts.tariffs.retail_per_kwh,
+			feed_in_per_kwh: facts.tariffs.feed_in_per_kwh,
 			red_light: facts.light == Light::Red,
 			battery: self.battery.as_ref().zip(self.battery_state).map(|((_, b), s)| BatteryNow {
 				capacity_wh: f64::from(b.capacity_wh),
