@@ -468,11 +468,29 @@ fn a_bad_configuration_stops_the_gateway_with_a_named_error() {
 			"charger.charge_point: \"wall box\" is not 1 to 48 letters",
 		),
 		(
+			"a wallbox's authorization key too short for OCPP's security profile 1",
+			format!(
+				"{text}\n[charger]\nprotocol = \"ocpp16\"\nlisten = \"127.0.0.1:0\"\ncharge_point = \"wallbox\"\nauthorization_key_file = \"short.key\"\n"
+			),
+			"short.key does not hold 16 to 40 printable characters",
+		),
+		(
+			"a car's departure that is no time of day",
+			format!("{text}\n[plan]\ncar_departure = \"7:30\"\n"),
+			"plan.car_departure: not a time of day as HH:MM",
+		),
+		(
+			"an app origin with a path",
+			text.replacen("metering_point", "app_origin = \"http://app.example/x\"\nmetering_point", 1),
+			"app_origin: \"http://app.example/x\" is not an origin",
+		),
+		(
 			"a chain spec that is not raw",
 			text.replace("dev-raw.json", "dev.json"),
 			"not a raw chain spec",
 		),
 	];
+	std::fs::write(dir.path().join("short.key"), "0123456789\n").unwrap();
 	std::fs::write(dir.path().join("dev.json"), export_chain_spec("dev", false)).unwrap();
 	for (what, config, error) in cases {
 		let path = dir.path().join("bad.toml");

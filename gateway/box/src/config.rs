@@ -54,6 +54,11 @@ struct ChargerFile {
 	listen: SocketAddr,
 	/// The charge point's identity, the last part of the URL it connects to.
 	charge_point: String,
+	/// A file holding the wallbox's authorization key (OCPP's security profile 1: the wallbox
+	/// sends its identity and this key by HTTP Basic authentication); without one, any device
+	/// on the home network may connect as the wallbox.
+	#[serde(default)]
+	authorization_key_file: Option<PathBuf>,
 	/// Its rated power, and what of the energy it gives reaches the car's battery.
 	#[serde(default = "default_charger_power_w")]
 	power_w: u32,
@@ -265,7 +270,7 @@ pub struct ChargerConfig {
 #[derive(Debug, Clone)]
 pub enum ChargerProtocol {
 	/// OCPP 1.6J, the box the wallbox's central system at `listen`.
-	Ocpp16 { listen: SocketAddr, charge_point: String },
+	Ocpp16 { listen: SocketAddr, charge_point: String, authorization_key: Option<String> },
 }
 
 /// A battery, its protocol and what it holds.
@@ -547,10 +552,36 @@ impl Config {
 						c.charge_point
 					)));
 				}
-				let protocol = match c.protocol {
-					ChargerProtocolName::Ocpp16 => {
-						ChargerProtocol::Ocpp16 { listen: c.listen, charge_point: c.charge_point }
+				let authorization_key = match c.authorization_key_file {
+					None => None,
+					Some(file) => {
+						let file = dir.join(file);
+						let key = std::fs::read_to_string(&file).map_err(|e| {
+							error(format!(
+								"charger.authorization_key_file: {}: {e}",
+								file.display()
+							))
+						})?;
+						let key = key.trim().to_owned();
+						// OCPP 1.6's AuthorizationKey: 16 to 40 characters; no colon, which
+						// ends the identity in Basic credentials.
+						let key_ok = (16..=40).contains(&key.len())
+							&& key.chars().all(|ch| ch.is_ascii_graphic() && ch != ':');
+						if !key_ok {
+							return Err(error(format!(
+								"charger.authorization_key_file: {} does not hold 16 to 40 printable characters without ':'",
+								file.display()
+							)));
+						}
+						Some(key)
 					}
+				};
+				let protocol = match c.protocol {
+					ChargerProtocolName::Ocpp16 => ChargerProtocol::Ocpp16 {
+						listen: c.listen,
+						charge_point: c.charge_point,
+						authorization_key,
+					},
 				};
 				if !(1_000..=350_000).contains(&c.power_w) {
 					return Err(error(format!(

@@ -30,6 +30,23 @@ use serde::Serialize;
 
 /// The WebSocket subprotocol of OCPP 1.6J.
 pub const SUBPROTOCOL: &str = "ocpp1.6";
+
+/// The `Authorization` header a charge point sends under OCPP's security profile 1 (HTTP Basic
+/// authentication): its identity and its authorization key.
+pub fn basic_authorization(charge_point: &str, authorization_key: &str) -> String {
+	use base64::Engine;
+	let credentials = format!("{charge_point}:{authorization_key}");
+	format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials))
+}
+
+/// Whether `sent`, the `Authorization` header a connection sent (if any), is `expected`,
+/// compared in time independent of where they differ, so that the key is not guessed a byte
+/// at a time.
+pub fn authorized(sent: Option<&[u8]>, expected: &str) -> bool {
+	let Some(sent) = sent else { return false };
+	let expected = expected.as_bytes();
+	sent.len() == expected.len() && sent.iter().zip(expected).fold(0, |d, (a, b)| d | (a ^ b)) == 0
+}
 /// The profile the box sets and clears.
 pub const PROFILE_ID: i32 = 1;
 /// How often the wallbox is asked to send a heartbeat, in seconds.
@@ -255,6 +272,19 @@ pub fn message_id(n: u64) -> MessageId {
 
 #[cfg(test)]
 mod tests {
+
+	#[test]
+	fn a_wallbox_is_authorized_by_its_identity_and_key_only() {
+		// RFC 7617's example, as a charge point's identity and key.
+		let expected = basic_authorization("Aladdin", "open sesame");
+		assert_eq!(expected, "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+		assert!(authorized(Some(expected.as_bytes()), &expected));
+		let wrong = basic_authorization("Aladdin", "open sesamf");
+		assert!(!authorized(Some(wrong.as_bytes()), &expected));
+		assert!(!authorized(Some(b"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ="), &expected));
+		assert!(!authorized(None, &expected));
+	}
+
 	use super::*;
 
 	fn answered(station: &mut Station, text: &str) -> Result<CsResponse, CallError> {

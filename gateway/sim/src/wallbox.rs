@@ -31,7 +31,10 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::{
 	tungstenite::{
 		client::IntoClientRequest,
-		http::{header::SEC_WEBSOCKET_PROTOCOL, HeaderValue},
+		http::{
+			header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL},
+			HeaderValue,
+		},
 		Message,
 	},
 	MaybeTlsStream, WebSocketStream,
@@ -46,10 +49,10 @@ const UNTIL_REPLACED: Duration = Duration::from_secs(365 * 86_400);
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// Connects to `url` and runs sessions until the process ends.
-pub async fn run(url: String, home: Arc<Mutex<SimMeter>>) {
+/// Connects to `url` and runs sessions until the process ends, presenting `key` if given.
+pub async fn run(url: String, key: Option<String>, home: Arc<Mutex<SimMeter>>) {
 	loop {
-		if let Err(e) = session(&url, &home).await {
+		if let Err(e) = session(&url, key.as_deref(), &home).await {
 			eprintln!("wallbox: {e}");
 		}
 		tokio::time::sleep(Duration::from_secs(1)).await;
@@ -159,9 +162,19 @@ impl Link<'_> {
 	}
 }
 
-async fn session(url: &str, home: &Mutex<SimMeter>) -> Result<(), Box<dyn Error + Send + Sync>> {
+async fn session(
+	url: &str,
+	key: Option<&str>,
+	home: &Mutex<SimMeter>,
+) -> Result<(), Box<dyn Error + Send + Sync>> {
 	let mut request = url.into_client_request()?;
 	request.headers_mut().insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(SUBPROTOCOL));
+	if let Some(key) = key {
+		// The charge point's identity is the URL's last part.
+		let identity = url.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+		let credentials = lem_gateway_core::ocpp::basic_authorization(identity, key);
+		request.headers_mut().insert(AUTHORIZATION, HeaderValue::from_str(&credentials)?);
+	}
 	let (socket, response) = tokio_tungstenite::connect_async(request).await?;
 	if response.headers().get(SEC_WEBSOCKET_PROTOCOL).and_then(|v| v.to_str().ok())
 		!= Some(SUBPROTOCOL)

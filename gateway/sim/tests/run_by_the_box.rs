@@ -188,9 +188,10 @@ async fn wallbox_until(
 #[tokio::test]
 async fn a_wallbox_on_ocpp_charges_at_the_box_s_limit_until_the_profile_runs_out() {
 	let listen = "127.0.0.1:0".parse().unwrap();
-	// A profile lasts four seconds: forty minutes of the home's.
+	// A profile lasts four seconds: forty minutes of the home's. The wallbox presents its key.
+	let key = Some(WALLBOX_KEY.into());
 	let mut central =
-		CentralSystem::listen(listen, "wallbox-7".into(), WITHIN * 4, 4).await.unwrap();
+		CentralSystem::listen(listen, "wallbox-7".into(), key, WITHIN * 4, 4).await.unwrap();
 	// Not connected yet: the box says so by name.
 	let error = central.hold(Charging::Limit { power_w: 4_200 }, Instant::now()).await.err();
 	assert!(
@@ -198,7 +199,7 @@ async fn a_wallbox_on_ocpp_charges_at_the_box_s_limit_until_the_profile_runs_out
 		"{error:?}"
 	);
 	let url = format!("ws://{}/ocpp/wallbox-7", central.local_addr());
-	let sim = Sim::start(7, &["--wallbox-connect", &url]);
+	let sim = Sim::start(7, &["--wallbox-connect", &url, "--wallbox-key", WALLBOX_KEY]);
 	let mut meter = sim.meter().await;
 
 	// Booted, the car plugged in at 19:00: it charges at the wallbox's full 11 kW.
@@ -228,19 +229,36 @@ async fn a_wallbox_on_ocpp_charges_at_the_box_s_limit_until_the_profile_runs_out
 	wallbox_until(&mut central, |s| s.power_w == 11_000).await;
 }
 
+/// The wallbox's authorization key (OCPP security profile 1).
+const WALLBOX_KEY: &str = "0123456789abcdef0123";
+
 #[tokio::test]
 async fn a_wallbox_that_is_not_ours_or_speaks_no_ocpp_is_refused() {
+	use lem_gateway_core::ocpp::basic_authorization;
 	let listen = "127.0.0.1:0".parse().unwrap();
-	let central = CentralSystem::listen(listen, "wallbox-7".into(), WITHIN, 60).await.unwrap();
+	let key = Some(WALLBOX_KEY.into());
+	let central = CentralSystem::listen(listen, "wallbox-7".into(), key, WITHIN, 60).await.unwrap();
 	let at = central.local_addr();
-	let refused = |url: String, protocol: Option<&'static str>| async move {
+	let ours = basic_authorization("wallbox-7", WALLBOX_KEY);
+	let sent = |url: String, protocol: Option<&'static str>, credentials: Option<String>| async move {
 		use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue};
 		let mut request = url.into_client_request().unwrap();
 		if let Some(p) = protocol {
 			request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(p));
 		}
+		if let Some(c) = credentials {
+			request.headers_mut().insert("Authorization", HeaderValue::from_str(&c).unwrap());
+		}
 		tokio_tungstenite::connect_async(request).await.err().map(|e| e.to_string())
 	};
+	// Without the key, or with another, a device on the home network is not the wallbox.
+	let anyone = sent(format!("ws://{at}/ocpp/wallbox-7"), Some("ocpp1.6"), None).await;
+	assert!(anyone.as_deref().is_some_and(|e| e.contains("401")), "{anyone:?}");
+	let guessed = basic_authorization("wallbox-7", "0123456789abcdef0124");
+	let wrong = sent(format!("ws://{at}/ocpp/wallbox-7"), Some("ocpp1.6"), Some(guessed)).await;
+	assert!(wrong.as_deref().is_some_and(|e| e.contains("401")), "{wrong:?}");
+	let refused =
+		|url: String, protocol: Option<&'static str>| sent(url, protocol, Some(ours.clone()));
 	let other = refused(format!("ws://{at}/ocpp/wallbox-8"), Some("ocpp1.6")).await;
 	assert!(other.as_deref().is_some_and(|e| e.contains("404")), "{other:?}");
 	let no_ocpp = refused(format!("ws://{at}/ocpp/wallbox-7"), None).await;

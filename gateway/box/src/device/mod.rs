@@ -225,15 +225,18 @@ impl Charger for ChargerLink {
 /// Opens the way the wallbox `config` names comes in by.
 pub async fn connect_charger(config: &ChargerConfig) -> Result<ChargerLink, DeviceError> {
 	match &config.protocol {
-		ChargerProtocol::Ocpp16 { listen, charge_point } => Ok(ChargerLink::Ocpp(
-			ocpp::CentralSystem::listen(
-				*listen,
-				charge_point.clone(),
-				config.answer_within,
-				config.watchdog_s,
-			)
-			.await?,
-		)),
+		ChargerProtocol::Ocpp16 { listen, charge_point, authorization_key } => {
+			Ok(ChargerLink::Ocpp(
+				ocpp::CentralSystem::listen(
+					*listen,
+					charge_point.clone(),
+					authorization_key.clone(),
+					config.answer_within,
+					config.watchdog_s,
+				)
+				.await?,
+			))
+		}
 	}
 }
 

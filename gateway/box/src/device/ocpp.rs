@@ -33,7 +33,10 @@ use tokio::{
 };
 use tokio_tungstenite::tungstenite::{
 	handshake::server::{ErrorResponse, Request, Response},
-	http::{header::SEC_WEBSOCKET_PROTOCOL, HeaderValue, StatusCode},
+	http::{
+		header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL, WWW_AUTHENTICATE},
+		HeaderValue, StatusCode,
+	},
 	Message,
 };
 use tracing::{debug, info, warn};
@@ -64,20 +67,26 @@ pub struct CentralSystem {
 }
 
 impl CentralSystem {
-	/// Listens at `at` for the wallbox `charge_point`.
+	/// Listens at `at` for the wallbox `charge_point`, which must present `authorization_key`
+	/// if one is given (OCPP's security profile 1).
 	pub async fn listen(
 		at: SocketAddr,
 		charge_point: String,
+		authorization_key: Option<String>,
 		answer_within: Duration,
 		watchdog_s: u16,
 	) -> Result<Self, DeviceError> {
 		let (listener, at) = super::listen(at, "OCPP central system").await?;
 		let shared = Arc::new(Mutex::new(Shared::default()));
+		let expected = authorization_key.map(|key| ocpp::basic_authorization(&charge_point, &key));
+		if expected.is_none() {
+			warn!(%at, "the wallbox connects without authentication: any device on the home network may pose as it (set charger.authorization_key_file)");
+		}
 		let (id, wallbox) = (charge_point.clone(), shared.clone());
 		tokio::spawn(super::accept_each(listener, "wallbox", move |stream, peer| {
-			let (id, wallbox) = (id.clone(), wallbox.clone());
+			let (id, wallbox, expected) = (id.clone(), wallbox.clone(), expected.clone());
 			async move {
-				match connection(stream, &id, wallbox).await {
+				match connection(stream, &id, expected.as_deref(), wallbox).await {
 					Ok(()) => info!(%peer, "wallbox disconnected"),
 					Err(reason) => warn!(%peer, %reason, "wallbox connection ended"),
 				}
@@ -169,10 +178,11 @@ impl Charger for CentralSystem {
 	}
 }
 
-/// The WebSocket handshake: the path must name the charge point, and OCPP 1.6J must be among
-/// the subprotocols offered.
+/// The WebSocket handshake: the path must name the charge point, its `Authorization` must be
+/// `expected` where the box expects one, and OCPP 1.6J must be among the subprotocols offered.
 fn handshake(
 	charge_point: &str,
+	expected: Option<&str>,
 	request: &Request,
 	mut response: Response,
 ) -> Result<Response, ErrorResponse> {
@@ -183,6 +193,17 @@ fn handshake(
 	};
 	if request.uri().path().trim_end_matches('/').rsplit('/').next() != Some(charge_point) {
 		return Err(refuse(StatusCode::NOT_FOUND, "no such charge point"));
+	}
+	if let Some(expected) = expected {
+		let sent = request.headers().get(AUTHORIZATION).map(HeaderValue::as_bytes);
+		if !ocpp::authorized(sent, expected) {
+			let mut refusal =
+				refuse(StatusCode::UNAUTHORIZED, "the wallbox's credentials are wrong");
+			refusal
+				.headers_mut()
+				.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"lem\""));
+			return Err(refusal);
+		}
 	}
 	let offered = request
 		.headers()
@@ -203,10 +224,12 @@ fn handshake(
 async fn connection(
 	stream: TcpStream,
 	charge_point: &str,
+	expected: Option<&str>,
 	shared: Arc<Mutex<Shared>>,
 ) -> Result<(), String> {
-	let callback =
-		|request: &Request, response: Response| handshake(charge_point, request, response);
+	let callback = |request: &Request, response: Response| {
+		handshake(charge_point, expected, request, response)
+	};
 	let socket =
 		tokio_tungstenite::accept_hdr_async(stream, callback).await.map_err(|e| e.to_string())?;
 	let (mut sink, mut frames) = socket.split();

@@ -67,6 +67,10 @@ struct Args {
 	/// ws://127.0.0.1:8887/ocpp/wallbox-7 (households with a car: 7).
 	#[arg(long)]
 	wallbox_connect: Option<String>,
+	/// The wallbox's authorization key, which it presents with its identity (the URL's last
+	/// part) by HTTP Basic authentication: OCPP's security profile 1.
+	#[arg(long, requires = "wallbox_connect")]
+	wallbox_key: Option<String>,
 	/// Give the household the demo car (its own, if it has one) coming home at this hour of
 	/// its day, Central European, instead of at 18: a PV household's car home at noon.
 	#[arg(long, value_parser = clap::value_parser!(u8).range(0..=23))]
@@ -123,7 +127,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 	}
 	let meter = Arc::new(Mutex::new(SimMeter::new(household, args.start_wh)));
 	if let Some(url) = args.wallbox_connect.clone() {
-		tokio::spawn(lem_sim::wallbox::run(url, meter.clone()));
+		tokio::spawn(lem_sim::wallbox::run(url, args.wallbox_key.clone(), meter.clone()));
 	}
 	if let Some(url) = args.openems_push.clone() {
 		if meter.lock().expect("not poisoned").household().battery.is_none() {
