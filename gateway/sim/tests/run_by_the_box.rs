@@ -202,8 +202,9 @@ async fn a_wallbox_on_ocpp_charges_at_the_box_s_limit_until_the_profile_runs_out
 	let sim = Sim::start(7, &["--wallbox-connect", &url, "--wallbox-key", WALLBOX_KEY]);
 	let mut meter = sim.meter().await;
 
-	// Booted, the car plugged in at 19:00: it charges at the wallbox's full 11 kW.
-	let state = wallbox_until(&mut central, |s| s.charging).await;
+	// Booted, the car plugged in at 19:00: it charges at the wallbox's full 11 kW (its
+	// transaction starts before its first meter values tell the power).
+	let state = wallbox_until(&mut central, |s| s.charging && s.power_w > 0).await;
 	assert!(state.plugged && state.power_w == 11_000, "{state:?}");
 	// The registers advance every 200 ms: over two seconds, a tenth of the window at most.
 	let window = Duration::from_secs(2);
@@ -223,7 +224,7 @@ async fn a_wallbox_on_ocpp_charges_at_the_box_s_limit_until_the_profile_runs_out
 
 	// Paused, then back to its own way.
 	central.hold(Charging::Limit { power_w: 0 }, Instant::now()).await.unwrap();
-	let paused = wallbox_until(&mut central, |s| !s.charging).await;
+	let paused = wallbox_until(&mut central, |s| !s.charging && s.power_w == 0).await;
 	assert!(paused.plugged && paused.power_w == 0, "{paused:?}");
 	central.hold(Charging::Own, Instant::now()).await.unwrap();
 	wallbox_until(&mut central, |s| s.power_w == 11_000).await;
