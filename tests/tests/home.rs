@@ -46,10 +46,16 @@ fn a_box_runs_a_pv_home_with_a_battery_and_a_car_through_a_restart_and_an_outage
 	// The wallbox dials its central system until the box answers.
 	let (sim, devices) = MeterSim::spawn(
 		HOUSEHOLD,
-		&["--speed", "1", "--battery-listen", "127.0.0.1:0", "--car-home-at", "6"]
-			.into_iter()
-			.chain(["--wallbox-connect", &connect])
-			.collect::<Vec<_>>(),
+		&[
+			"--speed",
+			"1",
+			"--battery-listen",
+			"127.0.0.1:0",
+			"--car-home-at",
+			"6",
+			"--wallbox-connect",
+			&connect,
+		],
 		1,
 	);
 	let proxy = Proxy::start(format!("127.0.0.1:{}", node.config.rpc_port).parse().unwrap());
