@@ -458,9 +458,6 @@ impl Home {
 		let from = (now_slot / per_day).saturating_sub(REVIEW_DAYS - 1) * per_day;
 		let homes: BTreeMap<u64, HomeSlot> =
 			journal.homes_from(from.saturating_sub(1))?.into_iter().collect();
-		let efficiency =
-			self.battery.as_ref().map_or(100, |(_, b)| u32::from(b.efficiency_percent));
-		let (battery, car) = (self.battery.is_some(), self.charger.is_some());
 		let mut slots: Vec<(u64, Happened)> = Vec::new();
 		for e in journal.entries_from(from)? {
 			let Some(r) = e.reading else { continue };
@@ -471,9 +468,7 @@ impl Home {
 			if e.slot >= now_slot {
 				break;
 			}
-			let Some((battery_wh, car_wh)) =
-				home::devices_wh(before, after, battery, car, efficiency * 10)
-			else {
+			let Some((battery_wh, car_wh)) = self.devices_wh(before, after) else {
 				continue;
 			};
 			let (import, export) = (r.reading.import_wh as f64, r.reading.export_wh as f64);
@@ -566,6 +561,15 @@ impl Home {
 		Ok((json.to_string(), csv))
 	}
 
+	/// What the home's battery and car took between the records `before` and `after` a slot
+	/// (`lem_gateway_core::home::devices_wh`), by the battery's efficiency.
+	fn devices_wh(&self, before: &HomeSlot, after: &HomeSlot) -> Option<(i64, i64)> {
+		let efficiency =
+			self.battery.as_ref().map_or(100, |(_, b)| u32::from(b.efficiency_percent));
+		let (battery, car) = (self.battery.is_some(), self.charger.is_some());
+		home::devices_wh(before, after, battery, car, efficiency * 10)
+	}
+
 	/// The house's net import and the local price expected in each of the plan's slots from
 	/// `first`, from the journal's readings and home records.
 	fn outlook(
@@ -577,9 +581,6 @@ impl Home {
 		let per_day = (86_400 / slot_seconds).max(1);
 		let from = first.saturating_sub(lem_gateway_core::trading::FORECAST_DAYS * per_day + 1);
 		let homes: BTreeMap<u64, HomeSlot> = journal.homes_from(from)?.into_iter().collect();
-		let efficiency =
-			self.battery.as_ref().map_or(100, |(_, b)| u32::from(b.efficiency_percent));
-		let (battery, car) = (self.battery.is_some(), self.charger.is_some());
 		let house: BTreeMap<u64, i64> = journal
 			.entries_from(from)?
 			.iter()
@@ -587,10 +588,8 @@ impl Home {
 				let r = e.reading?.reading;
 				let net = r.import_wh as i64 - r.export_wh as i64;
 				let (before, after) = (homes.get(&(e.slot - 1))?, homes.get(&e.slot)?);
-				Some((
-					e.slot,
-					home::house_net_wh(net, before, after, battery, car, efficiency * 10)?,
-				))
+				let (battery_wh, car_wh) = self.devices_wh(before, after)?;
+				Some((e.slot, net - battery_wh - car_wh))
 			})
 			.collect();
 		let recent_house: Vec<i64> = house.values().rev().take(RECENT).copied().collect();

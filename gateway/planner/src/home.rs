@@ -157,15 +157,8 @@ pub fn problem(home: &Home, preferences: &Preferences) -> Result<Problem, PlanEr
 		.map(|(t, e)| {
 			let (buy, sell) = prices(e.local_per_kwh, home.retail_per_kwh, home.feed_in_per_kwh);
 			let house = e.house_net_wh as f64;
-			Slot {
-				load_wh: house.max(0.0),
-				pv_wh: (-house).max(0.0),
-				buy_per_kwh: buy,
-				sell_per_kwh: sell,
-				import_limit_wh: (home.red_light && t < RED_LIGHT_SLOTS).then_some(house.max(0.0)),
-				heat_demand_wh: 0.0,
-				cop: 1.0,
-			}
+			let cap = (home.red_light && t < RED_LIGHT_SLOTS).then_some(house.max(0.0));
+			Slot { import_limit_wh: cap, ..Slot::of_house(house, buy, sell) }
 		})
 		.collect::<Vec<_>>();
 	let battery = home.battery.map(|b| BatteryModel {

@@ -76,6 +76,22 @@ fn one() -> f64 {
 	1.0
 }
 
+impl Slot {
+	/// A slot of a house whose own net import is `house_net_wh` (negative: its PV feeds in),
+	/// without heat demand.
+	pub fn of_house(house_net_wh: f64, buy_per_kwh: u64, sell_per_kwh: u64) -> Slot {
+		Slot {
+			load_wh: house_net_wh.max(0.0),
+			pv_wh: (-house_net_wh).max(0.0),
+			buy_per_kwh,
+			sell_per_kwh,
+			import_limit_wh: None,
+			heat_demand_wh: 0.0,
+			cop: 1.0,
+		}
+	}
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BatteryModel {

@@ -96,16 +96,8 @@ pub fn figures(
 				.iter()
 				.zip(own_car)
 				.map(|(s, car)| {
-					let net = s.house_net_wh + car;
-					Slot {
-						load_wh: net.max(0.0),
-						pv_wh: (-net).max(0.0),
-						buy_per_kwh: s.buy_per_kwh,
-						sell_per_kwh: s.sell_per_kwh.min(s.buy_per_kwh),
-						import_limit_wh: None,
-						heat_demand_wh: 0.0,
-						cop: 1.0,
-					}
+					let sell = s.sell_per_kwh.min(s.buy_per_kwh);
+					Slot::of_house(s.house_net_wh + car, s.buy_per_kwh, sell)
 				})
 				.collect(),
 			battery: devices.battery.map(|b| BatteryModel {
